@@ -1,0 +1,361 @@
+//! The typed intermediate representation of a Sequential model.
+//!
+//! The IR is what the frontend produces and every later stage consumes: a model
+//! is an optional input declaration followed by layers in order. It knows nothing
+//! of text or protobuf; the only trace of the source is a [`Span`] on each item a
+//! check can complain about, so that errors point at the user's text.
+
+use crate::diag::Span;
+
+/// Position of a layer in [`Model::layers`]; layers are never referred to by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LayerId(pub u32);
+
+impl LayerId {
+    /// The index into [`Model::layers`].
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A Keras Sequential model as the spec describes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    /// `Sequential(name=...)`; `None` means Keras' automatic `sequential`.
+    pub name: Option<String>,
+    /// A leading `Input(shape=..., batch_size=...)`, if the spec has one.
+    pub input: Option<InputDecl>,
+    /// The layers in the order they were added.
+    pub layers: Vec<Layer>,
+}
+
+/// Element type of the model input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputDtype {
+    /// Real-valued features (Keras' default `float32`).
+    Float32,
+    /// Token ids, for models that start with an `Embedding`.
+    Int32,
+    /// Token ids given as `int64`.
+    Int64,
+}
+
+/// An input shape declared in the spec, without the batch axis.
+///
+/// `None` entries are dimensions of any size (Keras' `None`), e.g. `(None, 5)`
+/// for sequences of any length with 5 features.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputDecl {
+    /// Fixed batch size (`batch_input_shape` / `batch_size=`), or any.
+    pub batch: Option<u64>,
+    /// Dimensions after the batch axis.
+    pub dims: Vec<Option<u64>>,
+    /// `dtype=` when given.
+    pub dtype: Option<InputDtype>,
+    /// Where the declaration is written.
+    pub span: Span,
+}
+
+/// One layer of the model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    /// `name=` when the user gave one; otherwise the check pass assigns Keras'
+    /// automatic name.
+    pub name: Option<String>,
+    /// What the layer computes.
+    pub kind: LayerKind,
+    /// An input shape given on this layer (`input_shape=`, `batch_input_shape=`,
+    /// `input_length=`/`input_dim=`).
+    pub input: Option<InputDecl>,
+    /// The layer constructor call in the source.
+    pub span: Span,
+}
+
+/// The layer families rnnc knows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LayerKind {
+    /// `SimpleRNN`, `LSTM` or `GRU`.
+    Recurrent(Recurrent),
+    /// `Bidirectional(layer, merge_mode=...)`.
+    Bidirectional(Bidirectional),
+    /// `Dense(units, activation=..., use_bias=...)`.
+    Dense(Dense),
+    /// `TimeDistributed(Dense(...))`: the inner Dense applied at every time step.
+    TimeDistributed(Box<Layer>),
+    /// `Embedding(input_dim, output_dim)`.
+    Embedding(Embedding),
+    /// `Dropout(rate)`: identity at inference.
+    Dropout { rate: f64 },
+    /// `Activation(name)`.
+    Activation(Activation),
+}
+
+/// The recurrent cell types and their cell-specific options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellKind {
+    /// `SimpleRNN`: `h = act(x·W + h·U + b)`.
+    SimpleRnn,
+    /// `LSTM`; `unit_forget_bias` initializes the forget gate bias to 1.
+    Lstm { unit_forget_bias: bool },
+    /// `GRU`; `reset_after` (Keras default `True`) applies the reset gate after
+    /// the recurrent matrix product and carries a second bias row.
+    Gru { reset_after: bool },
+}
+
+impl CellKind {
+    /// Number of gate blocks in the kernels: 1, 4 or 3.
+    pub fn gates(self) -> u64 {
+        match self {
+            CellKind::SimpleRnn => 1,
+            CellKind::Lstm { .. } => 4,
+            CellKind::Gru { .. } => 3,
+        }
+    }
+
+    /// Keras' class name, as printed in summaries.
+    pub fn class_name(self) -> &'static str {
+        match self {
+            CellKind::SimpleRnn => "SimpleRNN",
+            CellKind::Lstm { .. } => "LSTM",
+            CellKind::Gru { .. } => "GRU",
+        }
+    }
+
+    /// Number of state tensors the cell carries (`h`, plus `c` for LSTM).
+    pub fn states(self) -> usize {
+        match self {
+            CellKind::Lstm { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// A recurrent layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recurrent {
+    pub cell: CellKind,
+    /// Size of the hidden state.
+    pub units: u64,
+    /// The output/candidate activation (Keras `activation`, default `tanh`).
+    pub activation: Activation,
+    /// The gate activation (Keras `recurrent_activation`, default `sigmoid`);
+    /// unused by SimpleRNN.
+    pub recurrent_activation: Activation,
+    pub use_bias: bool,
+    /// Output the whole sequence `(batch, time, units)` instead of the last step.
+    pub return_sequences: bool,
+    /// Also output the final states (`h`, then `c` for LSTM).
+    pub return_state: bool,
+    /// Read the sequence from last to first.
+    pub go_backwards: bool,
+    pub kernel_initializer: Initializer,
+    pub recurrent_initializer: Initializer,
+    pub bias_initializer: Initializer,
+}
+
+/// How a Bidirectional layer merges its two directions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MergeMode {
+    /// Forward then backward on the last axis (Keras' default).
+    Concat,
+    Sum,
+    Mul,
+    /// The mean of the two.
+    Ave,
+    /// No merge: the two outputs are returned separately.
+    None,
+}
+
+/// `Bidirectional(layer)`: a forward copy and a backward copy of a recurrent layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bidirectional {
+    /// The wrapped layer; its settings apply to both directions (the backward
+    /// copy has `go_backwards` inverted, as Keras does).
+    pub layer: Recurrent,
+    /// The wrapped layer's own `name=`, if any.
+    pub inner_name: Option<String>,
+    pub merge_mode: MergeMode,
+    /// Where the wrapped layer is written, for errors about it.
+    pub inner_span: Span,
+}
+
+/// A fully connected layer on the last axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense {
+    pub units: u64,
+    pub activation: Activation,
+    pub use_bias: bool,
+    pub kernel_initializer: Initializer,
+    pub bias_initializer: Initializer,
+}
+
+/// An embedding lookup table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Embedding {
+    /// Vocabulary size: token ids must be in `0..input_dim`.
+    pub input_dim: u64,
+    /// Size of each embedding vector.
+    pub output_dim: u64,
+    pub embeddings_initializer: Initializer,
+}
+
+/// Element-wise activations with exact formulas (Keras 3 definitions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    Tanh,
+    Sigmoid,
+    /// Keras 3: `clip(x / 6 + 0.5, 0, 1)` (not ONNX's default slope 0.2).
+    HardSigmoid,
+    Relu,
+    /// Identity (`linear`, or `None` for Dense).
+    Linear,
+    Elu,
+    Selu,
+    Softsign,
+    Softplus,
+    /// Exact (erf-based) GELU, Keras' default `approximate=False`.
+    Gelu,
+    /// `x * sigmoid(x)` (`swish` / `silu`).
+    Silu,
+    Exponential,
+    /// Softmax on the last axis; only valid where Keras allows it (Dense, Activation).
+    Softmax,
+}
+
+impl Activation {
+    /// Keras' canonical name.
+    pub fn keras_name(self) -> &'static str {
+        match self {
+            Activation::Tanh => "tanh",
+            Activation::Sigmoid => "sigmoid",
+            Activation::HardSigmoid => "hard_sigmoid",
+            Activation::Relu => "relu",
+            Activation::Linear => "linear",
+            Activation::Elu => "elu",
+            Activation::Selu => "selu",
+            Activation::Softsign => "softsign",
+            Activation::Softplus => "softplus",
+            Activation::Gelu => "gelu",
+            Activation::Silu => "silu",
+            Activation::Exponential => "exponential",
+            Activation::Softmax => "softmax",
+        }
+    }
+
+    /// Every activation rnnc accepts, with the names Keras accepts for it.
+    pub const NAMES: &'static [(&'static str, Activation)] = &[
+        ("tanh", Activation::Tanh),
+        ("sigmoid", Activation::Sigmoid),
+        ("hard_sigmoid", Activation::HardSigmoid),
+        ("relu", Activation::Relu),
+        ("linear", Activation::Linear),
+        ("elu", Activation::Elu),
+        ("selu", Activation::Selu),
+        ("softsign", Activation::Softsign),
+        ("softplus", Activation::Softplus),
+        ("gelu", Activation::Gelu),
+        ("silu", Activation::Silu),
+        ("swish", Activation::Silu),
+        ("exponential", Activation::Exponential),
+        ("softmax", Activation::Softmax),
+    ];
+
+    /// Looks an activation up by Keras name.
+    pub fn from_name(name: &str) -> Option<Activation> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, a)| a)
+    }
+}
+
+/// Keras weight initializers rnnc reproduces (distribution and scaling; the
+/// random stream is rnnc's own, seeded by `--seed`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Initializer {
+    GlorotUniform,
+    GlorotNormal,
+    HeUniform,
+    HeNormal,
+    LecunUniform,
+    LecunNormal,
+    /// Orthogonal matrix (Keras' default recurrent kernel), gain 1.
+    Orthogonal,
+    Zeros,
+    Ones,
+    /// Normal, mean 0, stddev 0.05 (Keras' `random_normal` default).
+    RandomNormal,
+    /// Uniform in [-0.05, 0.05] (Keras' `random_uniform` default).
+    RandomUniform,
+    /// Normal truncated at 2 stddev, stddev 0.05.
+    TruncatedNormal,
+}
+
+impl Initializer {
+    /// Every initializer name rnnc accepts.
+    pub const NAMES: &'static [(&'static str, Initializer)] = &[
+        ("glorot_uniform", Initializer::GlorotUniform),
+        ("glorot_normal", Initializer::GlorotNormal),
+        ("he_uniform", Initializer::HeUniform),
+        ("he_normal", Initializer::HeNormal),
+        ("lecun_uniform", Initializer::LecunUniform),
+        ("lecun_normal", Initializer::LecunNormal),
+        ("orthogonal", Initializer::Orthogonal),
+        ("zeros", Initializer::Zeros),
+        ("ones", Initializer::Ones),
+        ("random_normal", Initializer::RandomNormal),
+        ("random_uniform", Initializer::RandomUniform),
+        ("truncated_normal", Initializer::TruncatedNormal),
+    ];
+
+    /// Looks an initializer up by Keras name (snake_case or the class name,
+    /// e.g. `GlorotUniform`).
+    pub fn from_name(name: &str) -> Option<Initializer> {
+        let snake = to_snake_case(name);
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == snake || (*n == "zeros" && snake == "zero"))
+            .map(|&(_, i)| i)
+    }
+}
+
+/// `GlorotUniform` → `glorot_uniform`; snake_case input is returned unchanged.
+fn to_snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initializer_names_accept_class_names() {
+        assert_eq!(
+            Initializer::from_name("GlorotUniform"),
+            Some(Initializer::GlorotUniform)
+        );
+        assert_eq!(
+            Initializer::from_name("orthogonal"),
+            Some(Initializer::Orthogonal)
+        );
+        assert_eq!(Initializer::from_name("Zeros"), Some(Initializer::Zeros));
+        assert_eq!(Initializer::from_name("glorot"), None);
+    }
+
+    #[test]
+    fn activation_aliases() {
+        assert_eq!(Activation::from_name("swish"), Some(Activation::Silu));
+        assert_eq!(Activation::from_name("Tanh"), None);
+    }
+}
