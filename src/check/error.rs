@@ -1,0 +1,129 @@
+//! Errors found by the check pass, each with the span of the offending text.
+
+use crate::diag::{Diagnostic, Span};
+
+/// A model the spec describes but Keras would refuse (or rnnc cannot build).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    #[error("the first layer `{layer}` has no input shape")]
+    MissingInputShape { layer: String, span: Span },
+
+    #[error("the model has no layers")]
+    NoLayers,
+
+    #[error("input shape {given} on layer `{layer}` contradicts the model's input shape {first}")]
+    ConflictingInputShape {
+        layer: String,
+        given: String,
+        first: String,
+        span: Span,
+    },
+
+    #[error("{class} layer `{layer}` expects 3-D input (batch, time, features), got {got}")]
+    NotASequence {
+        layer: String,
+        class: &'static str,
+        got: String,
+        /// The name of the layer that produced the input, when it is a
+        /// recurrent layer whose `return_sequences` could be set.
+        producer: Option<String>,
+        span: Span,
+    },
+
+    #[error("{class} layer `{layer}` needs a known feature size (the last axis), got {got}")]
+    UnknownFeatures {
+        layer: String,
+        class: &'static str,
+        got: String,
+        span: Span,
+    },
+
+    #[error("{class} layer `{layer}` expects input of rank {expected}, got {got}")]
+    WrongRank {
+        layer: String,
+        class: &'static str,
+        expected: &'static str,
+        got: String,
+        span: Span,
+    },
+
+    #[error("Embedding layer `{layer}` must be the first layer: it reads integer token ids")]
+    EmbeddingNotFirst { layer: String, span: Span },
+
+    #[error(
+        "layer `{layer}` has {outputs} outputs, so no layer can follow it in a Sequential model"
+    )]
+    MultipleOutputsNotLast {
+        layer: String,
+        outputs: usize,
+        span: Span,
+    },
+
+    #[error("two layers are named `{name}`")]
+    DuplicateName { name: String, span: Span },
+
+    #[error("the model has {params} parameters, more than rnnc's limit of {limit}")]
+    TooManyParams {
+        params: u128,
+        limit: u64,
+        span: Span,
+    },
+}
+
+impl CheckError {
+    /// Where the error is, if it is about a particular place.
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            CheckError::NoLayers => None,
+            CheckError::MissingInputShape { span, .. }
+            | CheckError::ConflictingInputShape { span, .. }
+            | CheckError::NotASequence { span, .. }
+            | CheckError::UnknownFeatures { span, .. }
+            | CheckError::WrongRank { span, .. }
+            | CheckError::EmbeddingNotFirst { span, .. }
+            | CheckError::MultipleOutputsNotLast { span, .. }
+            | CheckError::DuplicateName { span, .. }
+            | CheckError::TooManyParams { span, .. } => Some(*span),
+        }
+    }
+
+    /// How to fix it, where that is known.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            CheckError::MissingInputShape { .. } => Some(
+                "give the first layer `input_shape=(timesteps, features)` (timesteps may be None), \
+                 or start the model with `Input(shape=(timesteps, features))`"
+                    .into(),
+            ),
+            CheckError::NoLayers => Some("add layers with `model.add(SimpleRNN(...))`".into()),
+            CheckError::ConflictingInputShape { first, .. } => Some(format!(
+                "only the first layer's input shape counts; remove this one or make it {first}"
+            )),
+            CheckError::NotASequence {
+                producer: Some(p), ..
+            } => Some(format!("set return_sequences=True on layer `{p}`")),
+            CheckError::NotASequence { producer: None, .. } => None,
+            CheckError::UnknownFeatures { .. } => {
+                Some("give the feature size, e.g. `input_shape=(None, 5)`".into())
+            }
+            CheckError::WrongRank { .. } => None,
+            CheckError::EmbeddingNotFirst { .. } => {
+                Some("move the Embedding to the start of the model".into())
+            }
+            CheckError::MultipleOutputsNotLast { .. } => Some(
+                "use return_state=True / merge_mode=None only on the last layer".into(),
+            ),
+            CheckError::DuplicateName { .. } => Some("give each layer a unique `name=`".into()),
+            CheckError::TooManyParams { .. } => Some("reduce the layer sizes".into()),
+        }
+    }
+
+    /// The error as a renderable diagnostic.
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        Diagnostic {
+            message: self.to_string(),
+            span: self.span(),
+            hint: self.hint(),
+        }
+    }
+}

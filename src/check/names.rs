@@ -1,0 +1,117 @@
+//! Keras' automatic layer names.
+//!
+//! Keras names an unnamed layer after its class in snake_case, counting per
+//! class within a model: `simple_rnn`, `simple_rnn_1`, … A wrapped layer is
+//! constructed (and so named) before its wrapper, and a Bidirectional layer's
+//! two copies are named `forward_<inner>` and `backward_<inner>`.
+
+use std::collections::HashMap;
+
+use super::CheckError;
+use crate::ir::{LayerKind, Model};
+
+/// The default model name of `Sequential()`.
+pub const DEFAULT_MODEL_NAME: &str = "sequential";
+
+/// Names of a layer and of the layers inside it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerNames {
+    pub name: String,
+    /// `forward_x`, `backward_x` for Bidirectional; the Dense for TimeDistributed.
+    pub inner: Vec<String>,
+}
+
+/// Assigns every layer its name; fails on duplicates, as Keras does.
+pub fn assign(model: &Model) -> Result<Vec<LayerNames>, Vec<CheckError>> {
+    let mut counters: HashMap<&'static str, u32> = HashMap::new();
+    let mut auto = |prefix: &'static str| {
+        let n = counters.entry(prefix).or_insert(0);
+        let name = if *n == 0 {
+            prefix.to_string()
+        } else {
+            format!("{prefix}_{n}")
+        };
+        *n += 1;
+        name
+    };
+    let mut out = Vec::with_capacity(model.layers.len());
+    for layer in &model.layers {
+        let names = match &layer.kind {
+            LayerKind::Bidirectional(b) => {
+                let inner = b
+                    .inner_name
+                    .clone()
+                    .unwrap_or_else(|| auto(snake_prefix(b.layer.cell.class_name())));
+                let name = layer.name.clone().unwrap_or_else(|| auto("bidirectional"));
+                let base = inner.strip_prefix("forward_").unwrap_or(&inner);
+                LayerNames {
+                    name,
+                    inner: vec![format!("forward_{base}"), format!("backward_{base}")],
+                }
+            }
+            LayerKind::TimeDistributed(inner_layer) => {
+                let inner = inner_layer.name.clone().unwrap_or_else(|| auto("dense"));
+                let name = layer
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| auto("time_distributed"));
+                LayerNames {
+                    name,
+                    inner: vec![inner],
+                }
+            }
+            kind => LayerNames {
+                name: layer
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| auto(snake_prefix(class_name(kind)))),
+                inner: Vec::new(),
+            },
+        };
+        out.push(names);
+    }
+    let mut seen: HashMap<&str, ()> = HashMap::new();
+    let mut errors = Vec::new();
+    for (names, layer) in out.iter().zip(&model.layers) {
+        if seen.insert(names.name.as_str(), ()).is_some() {
+            errors.push(CheckError::DuplicateName {
+                name: names.name.clone(),
+                span: layer.span,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Keras' class name of a layer kind, as summaries print it.
+pub fn class_name(kind: &LayerKind) -> &'static str {
+    match kind {
+        LayerKind::Recurrent(r) => r.cell.class_name(),
+        LayerKind::Bidirectional(_) => "Bidirectional",
+        LayerKind::Dense(_) => "Dense",
+        LayerKind::TimeDistributed(_) => "TimeDistributed",
+        LayerKind::Embedding(_) => "Embedding",
+        LayerKind::Dropout { .. } => "Dropout",
+        LayerKind::Activation(_) => "Activation",
+    }
+}
+
+/// The snake_case prefix Keras derives from a class name.
+pub fn snake_prefix(class: &'static str) -> &'static str {
+    match class {
+        "SimpleRNN" => "simple_rnn",
+        "LSTM" => "lstm",
+        "GRU" => "gru",
+        "Bidirectional" => "bidirectional",
+        "Dense" => "dense",
+        "TimeDistributed" => "time_distributed",
+        "Embedding" => "embedding",
+        "Dropout" => "dropout",
+        "Activation" => "activation",
+        other => other,
+    }
+}

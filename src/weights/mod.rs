@@ -1,0 +1,136 @@
+//! Source weights in Keras layout, one array per [`WeightSpec`].
+//!
+//! Weights come from Keras-style initialization ([`init`]) or from a weights
+//! file ([`npz`]); either way they are held exactly as Keras holds them
+//! (kernel `[input_dim, gates*units]`, …). The ONNX backend converts them to
+//! ONNX layout in one place; the reference interpreter uses them as they are.
+
+use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, Ix1, Ix2};
+
+use crate::check::{Direction, ModelInfo, WeightRole};
+use crate::ir::LayerId;
+
+/// All weights of a model: for each layer, one array per entry of
+/// [`crate::check::LayerInfo::weights`], in that order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Weights {
+    layers: Vec<Vec<ArrayD<f32>>>,
+}
+
+/// A recurrent cell's weights in Keras layout.
+pub struct CellWeights<'a> {
+    /// `[input_dim, gates*units]`, gate blocks in Keras order.
+    pub kernel: ArrayView2<'a, f32>,
+    /// `[units, gates*units]`.
+    pub recurrent_kernel: ArrayView2<'a, f32>,
+    /// `[gates*units]`, or `[2, 3*units]` (input row, recurrent row) for GRU
+    /// with `reset_after`; `None` with `use_bias=False`.
+    pub bias: Option<ArrayViewD<'a, f32>>,
+}
+
+/// A Dense layer's weights in Keras layout.
+pub struct DenseWeights<'a> {
+    /// `[input_dim, units]`.
+    pub kernel: ArrayView2<'a, f32>,
+    /// `[units]`; `None` with `use_bias=False`.
+    pub bias: Option<ArrayView1<'a, f32>>,
+}
+
+impl Weights {
+    /// Wraps per-layer arrays. The caller guarantees that they match `info`
+    /// (count and shapes); [`Weights::matches`] checks it.
+    pub fn from_layers(layers: Vec<Vec<ArrayD<f32>>>) -> Weights {
+        Weights { layers }
+    }
+
+    /// Whether every array has the shape `info` expects.
+    pub fn matches(&self, info: &ModelInfo) -> bool {
+        self.layers.len() == info.layers.len()
+            && self.layers.iter().zip(&info.layers).all(|(arrays, layer)| {
+                arrays.len() == layer.weights.len()
+                    && arrays
+                        .iter()
+                        .zip(&layer.weights)
+                        .all(|(a, spec)| a.shape() == spec.shape.as_slice())
+            })
+    }
+
+    /// The arrays of one layer, in `get_weights()` order.
+    pub fn layer(&self, id: LayerId) -> &[ArrayD<f32>] {
+        &self.layers[id.index()]
+    }
+
+    /// Every array in `model.get_weights()` order.
+    pub fn iter(&self) -> impl Iterator<Item = &ArrayD<f32>> {
+        self.layers.iter().flatten()
+    }
+
+    /// The array with `role` (and `direction`, for Bidirectional) in a layer.
+    fn find(
+        &self,
+        info: &ModelInfo,
+        id: LayerId,
+        role: WeightRole,
+        direction: Option<Direction>,
+    ) -> Option<&ArrayD<f32>> {
+        info.layer(id)
+            .weights
+            .iter()
+            .position(|w| w.role == role && w.direction == direction)
+            .map(|i| &self.layers[id.index()][i])
+    }
+
+    /// A recurrent layer's cell weights; `direction` is `Some` for the halves
+    /// of a Bidirectional layer.
+    ///
+    /// # Panics
+    /// If the layer is not recurrent: callers dispatch on the IR first.
+    pub fn cell(
+        &self,
+        info: &ModelInfo,
+        id: LayerId,
+        direction: Option<Direction>,
+    ) -> CellWeights<'_> {
+        let get = |role| self.find(info, id, role, direction);
+        CellWeights {
+            kernel: view2(get(WeightRole::Kernel).expect("recurrent layer has a kernel")),
+            recurrent_kernel: view2(
+                get(WeightRole::RecurrentKernel).expect("recurrent layer has a recurrent kernel"),
+            ),
+            bias: get(WeightRole::Bias).map(|b| b.view()),
+        }
+    }
+
+    /// A Dense (or TimeDistributed Dense) layer's weights.
+    ///
+    /// # Panics
+    /// If the layer has no kernel: callers dispatch on the IR first.
+    pub fn dense(&self, info: &ModelInfo, id: LayerId) -> DenseWeights<'_> {
+        let get = |role| self.find(info, id, role, None);
+        DenseWeights {
+            kernel: view2(get(WeightRole::Kernel).expect("dense layer has a kernel")),
+            bias: get(WeightRole::Bias).map(|b| {
+                b.view()
+                    .into_dimensionality::<Ix1>()
+                    .expect("checked: dense bias is 1-D")
+            }),
+        }
+    }
+
+    /// An Embedding layer's table `[input_dim, output_dim]`.
+    ///
+    /// # Panics
+    /// If the layer is not an Embedding.
+    pub fn embeddings(&self, info: &ModelInfo, id: LayerId) -> ArrayView2<'_, f32> {
+        view2(
+            self.find(info, id, WeightRole::Embeddings, None)
+                .expect("embedding layer has a table"),
+        )
+    }
+}
+
+fn view2(a: &ArrayD<f32>) -> ArrayView2<'_, f32> {
+    a.view()
+        .into_dimensionality::<Ix2>()
+        .expect("checked: weight is 2-D")
+}
