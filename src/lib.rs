@@ -10,3 +10,7 @@ pub mod check;
 pub mod diag;
 pub mod ir;
 pub mod weights;
+pub mod summary;
+pub mod atomic;
+pub mod runtime;
+pub mod tensor;

@@ -1,0 +1,75 @@
+//! What rnnc records in a model's `metadata_props`, so that `rnnc verify` can
+//! rebuild the source model from the ONNX file alone.
+
+/// The spec text the model was compiled from.
+pub const SPEC: &str = "rnnc.spec";
+/// The spec file's name, for people reading the metadata.
+pub const SPEC_FILE: &str = "rnnc.spec_file";
+/// The initialization seed, when the weights were initialized by rnnc.
+pub const SEED: &str = "rnnc.seed";
+/// SHA-256 (hex) of the weights file, when weights were loaded from one.
+pub const WEIGHTS_SHA256: &str = "rnnc.weights_sha256";
+/// The weights file's name, for people reading the metadata.
+pub const WEIGHTS_FILE: &str = "rnnc.weights_file";
+
+/// Where the source weights of a model came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WeightSource {
+    /// Keras-style initialization from this seed.
+    Seed(u64),
+    /// A weights file with this SHA-256.
+    File { sha256: String, name: String },
+}
+
+/// The metadata entries for a compiled spec.
+pub fn entries(spec_text: &str, spec_file: &str, weights: &WeightSource) -> Vec<(String, String)> {
+    let mut out = vec![
+        (SPEC.to_string(), spec_text.to_string()),
+        (SPEC_FILE.to_string(), spec_file.to_string()),
+    ];
+    match weights {
+        WeightSource::Seed(seed) => out.push((SEED.to_string(), seed.to_string())),
+        WeightSource::File { sha256, name } => {
+            out.push((WEIGHTS_SHA256.to_string(), sha256.clone()));
+            out.push((WEIGHTS_FILE.to_string(), name.clone()));
+        }
+    }
+    out
+}
+
+/// Reads the weight source back from metadata entries.
+pub fn weight_source<'a>(
+    mut lookup: impl FnMut(&str) -> Option<&'a str>,
+) -> Option<WeightSource> {
+    if let Some(seed) = lookup(SEED) {
+        return seed.parse().ok().map(WeightSource::Seed);
+    }
+    let sha256 = lookup(WEIGHTS_SHA256)?.to_string();
+    let name = lookup(WEIGHTS_FILE).unwrap_or("").to_string();
+    Some(WeightSource::File { sha256, name })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        for source in [
+            WeightSource::Seed(7),
+            WeightSource::File {
+                sha256: "ab".into(),
+                name: "w.npz".into(),
+            },
+        ] {
+            let entries = entries("SimpleRNN(3)", "m.rnn", &source);
+            let found = weight_source(|k| {
+                entries
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.as_str())
+            });
+            assert_eq!(found, Some(source));
+        }
+    }
+}
