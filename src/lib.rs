@@ -7,4 +7,5 @@
 //! equations that [`verify`] compares with the ONNX file run in tract.
 
 pub mod diag;
+pub mod front;
 pub mod ir;
