@@ -246,9 +246,6 @@ impl Lexer<'_> {
                 break;
             }
             self.pos += c.len_utf8();
-            if c == '\n' {
-                self.line_start = self.pos;
-            }
             if c == '\\' && !raw {
                 let Some(next) = self.peek() else { continue };
                 self.pos += next.len_utf8();
@@ -258,7 +255,7 @@ impl Lexer<'_> {
                     'r' => value.push('\r'),
                     '0' => value.push('\0'),
                     '\\' | '\'' | '"' => value.push(next),
-                    '\n' => self.line_start = self.pos,
+                    '\n' => {}
                     other => {
                         value.push('\\');
                         value.push(other);

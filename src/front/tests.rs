@@ -651,3 +651,12 @@ fn error_undefined_name_and_no_layers() {
         "error: the spec defines no layers\n  = hint: add layers with `model.add(...)`\n"
     );
 }
+
+#[test]
+fn no_prefix_of_a_spec_panics() {
+    let src = "\"\"\"A docstring\n  over lines\"\"\"\nfrom keras import layers as L\nunits = (8, -2.5e-3, None)  # 주석\nm = Sequential([L.LSTM(4, input_shape=(None, 3)), Dense(2, activation='relu')], name='x')\nm.add(Bidirectional(GRU(2), merge_mode='sum'))\\\n\n";
+    for (end, _) in src.char_indices() {
+        let _ = parse(&src[..end]);
+    }
+    model(src);
+}
