@@ -3,11 +3,11 @@
 
 use super::ast::{Expr, ExprKind};
 use super::error::{did_you_mean, FrontError};
+use super::input::layer_input;
 use super::values::{Args, Cx, Schema};
-use crate::diag::Span;
 use crate::ir::{
-    Activation, Bidirectional, CellKind, Dense, Embedding, Initializer, InputDecl, InputDtype,
-    Layer, LayerKind, MergeMode, Recurrent,
+    Activation, Bidirectional, CellKind, Dense, Embedding, Initializer, InputDecl, Layer,
+    LayerKind, MergeMode, Recurrent,
 };
 
 /// The layer constructors, by Keras class name.
@@ -47,7 +47,7 @@ const LAYER: &[&str] = &[
 ];
 
 /// Keras 2's `input_length=` / `input_dim=` shorthand for recurrent layers.
-const RNN_SHAPE: &[&str] = &["input_length", "input_dim"];
+pub(super) const RNN_SHAPE: &[&str] = &["input_length", "input_dim"];
 
 /// Recurrent options rnnc refuses when set (they change the graph's contract).
 const RNN_FLAGS: &[&str] = &["stateful", "time_major"];
@@ -199,14 +199,6 @@ const ACTIVATION: Schema = Schema {
     keywords: &[LAYER],
 };
 
-/// `Input(shape, batch_size, ...)`; only the first two are positional in both
-/// Keras 2 and Keras 3.
-const INPUT: Schema = Schema {
-    callee: "Input",
-    positional: &["shape", "batch_size"],
-    keywords: &[&["dtype", "name", "batch_shape", "optional"]],
-};
-
 impl LayerType {
     /// The layer named by the last segment of a callee path.
     pub fn from_name(name: &str) -> Option<LayerType> {
@@ -243,7 +235,14 @@ pub fn layer_hint(name: &str) -> String {
 /// not a known layer. Bad arguments are reported and replaced by defaults.
 pub fn lower_layer(cx: &mut Cx, expr: &Expr) -> Option<Layer> {
     let ExprKind::Call { func, args } = &expr.kind else {
-        cx.wrong("layer", "a layer", expr);
+        if let ExprKind::Name(_) = expr.kind {
+            cx.wrong("layer", "a layer", expr);
+        } else {
+            cx.error(FrontError::ExpectedLayer {
+                found: expr.describe(),
+                span: expr.span,
+            });
+        }
         return None;
     };
     let Some(name) = cx.keras_name(func) else {
@@ -515,157 +514,4 @@ fn layer_class(kind: &LayerKind) -> &'static str {
         LayerKind::Dropout { .. } => "Dropout",
         LayerKind::Activation(_) => "Activation",
     }
-}
-
-/// The input shape given on a layer, in whichever Keras spelling.
-fn layer_input(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Option<InputDecl> {
-    let shorthand: &[&str] = match layer_type {
-        LayerType::SimpleRnn | LayerType::Lstm | LayerType::Gru => RNN_SHAPE,
-        LayerType::Dense => &["input_dim"],
-        LayerType::Embedding => &["input_length"],
-        _ => &[],
-    };
-    let ways: Vec<(&str, Span)> = ["input_shape", "batch_input_shape", "batch_shape"]
-        .iter()
-        .chain(shorthand)
-        .filter_map(|n| args.get(n).map(|b| (*n, b.span)))
-        .collect();
-    let batch_size = args.get("batch_size");
-    let Some(&(first, first_span)) = ways.first() else {
-        if let Some(bound) = batch_size {
-            cx.error(FrontError::InvalidValue {
-                arg: "batch_size".into(),
-                message: "a batch size without an input shape".into(),
-                span: bound.span,
-                hint: Some("add `input_shape=(timesteps, features)`".into()),
-            });
-        }
-        return None;
-    };
-    let mut span = first_span;
-    let is_shorthand = |n: &str| shorthand.contains(&n);
-    for &(other, other_span) in &ways[1..] {
-        span = span.join(other_span);
-        if !(is_shorthand(first) && is_shorthand(other)) {
-            cx.error(FrontError::ConflictingShape {
-                message: format!("`{first}` and `{other}`"),
-                span: other_span,
-            });
-            return None;
-        }
-    }
-    let mut batch = None;
-    let dims = match first {
-        "input_shape" => cx.shape(first, args.get(first)?.value)?,
-        "batch_input_shape" | "batch_shape" => {
-            let mut all = cx.shape(first, args.get(first)?.value)?;
-            if all.is_empty() {
-                cx.error(FrontError::InvalidValue {
-                    arg: first.into(),
-                    message: "the shape needs a batch dimension".into(),
-                    span: first_span,
-                    hint: None,
-                });
-                return None;
-            }
-            batch = all.remove(0);
-            all
-        }
-        _ => {
-            let dim = |cx: &mut Cx, n: &str| match args.get(n) {
-                Some(b) => cx.dim(n, b.value),
-                None => Some(None),
-            };
-            match layer_type {
-                LayerType::Dense => vec![dim(cx, "input_dim")?],
-                LayerType::Embedding => vec![dim(cx, "input_length")?],
-                _ => {
-                    let steps = dim(cx, "input_length");
-                    vec![steps?, dim(cx, "input_dim")?]
-                }
-            }
-        }
-    };
-    if let Some(bound) = batch_size {
-        span = span.join(bound.span);
-        if batch.is_some() || first == "batch_input_shape" || first == "batch_shape" {
-            cx.error(FrontError::ConflictingShape {
-                message: format!("`{first}` and `batch_size`"),
-                span: bound.span,
-            });
-        } else {
-            batch = cx.dim("batch_size", bound.value)?;
-        }
-    }
-    Some(InputDecl {
-        batch,
-        dims,
-        dtype: (layer_type == LayerType::Embedding).then_some(InputDtype::Int32),
-        span,
-    })
-}
-
-/// Lowers `Input(shape=..., batch_size=..., dtype=...)` to the model input.
-pub fn lower_input(cx: &mut Cx, expr: &Expr, args: &[super::ast::Arg]) -> Option<InputDecl> {
-    let args = Args::bind(cx, &INPUT, args, expr.span);
-    let dtype = match args.value("dtype") {
-        None => None,
-        Some(value) => match cx.string("dtype", value).as_deref() {
-            Some("float32") => Some(InputDtype::Float32),
-            Some("int32") => Some(InputDtype::Int32),
-            Some("int64") => Some(InputDtype::Int64),
-            Some(other) => {
-                cx.error(FrontError::InvalidValue {
-                    arg: "dtype".into(),
-                    message: format!("'{other}' is not a supported input type"),
-                    span: value.span,
-                    hint: Some("use 'float32', 'int32' or 'int64'".into()),
-                });
-                None
-            }
-            None => None,
-        },
-    };
-    if let Some(name) = args.value("name") {
-        cx.string("name", name);
-    }
-    let (batch, dims) = match (args.value("shape"), args.value("batch_shape")) {
-        (Some(_), Some(value)) => {
-            cx.error(FrontError::ConflictingShape {
-                message: "`shape` and `batch_shape`".into(),
-                span: value.span,
-            });
-            return None;
-        }
-        (Some(shape), None) => {
-            let batch = match args.value("batch_size") {
-                Some(b) => cx.dim("batch_size", b)?,
-                None => None,
-            };
-            (batch, cx.shape("shape", shape)?)
-        }
-        (None, Some(value)) => {
-            let mut all = cx.shape("batch_shape", value)?;
-            if all.is_empty() {
-                cx.wrong("batch_shape", "a shape with a batch dimension", value);
-                return None;
-            }
-            let batch = all.remove(0);
-            (batch, all)
-        }
-        (None, None) => {
-            cx.error(FrontError::MissingArgument {
-                callee: "Input".into(),
-                arg: "shape".into(),
-                span: expr.span,
-            });
-            return None;
-        }
-    };
-    Some(InputDecl {
-        batch,
-        dims,
-        dtype,
-        span: expr.span,
-    })
 }

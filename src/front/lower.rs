@@ -10,7 +10,8 @@
 
 use super::ast::{Arg, Expr, ExprKind, Stmt, StmtKind};
 use super::error::{did_you_mean, FrontError};
-use super::layers::{layer_hint, lower_input, lower_layer, LayerType};
+use super::input::lower_input;
+use super::layers::{layer_hint, lower_layer, LayerType};
 use super::values::{Args, Cx, Schema};
 use crate::diag::Span;
 use crate::ir::{InputDecl, Layer, Model};
@@ -127,6 +128,10 @@ impl Lowerer {
                 }
             }
             StmtKind::Expr(expr) => {
+                if let ExprKind::Name(name) = &expr.kind {
+                    // Naming a layer constant alone does not add it.
+                    return self.unsupported(format!("`{name}`"), stmt.span);
+                }
                 let expr = self.cx.substitute(expr);
                 self.expr_statement(&expr, stmt.span);
             }
@@ -151,7 +156,7 @@ impl Lowerer {
         };
         let callee = match self.cx.keras_name(func).as_deref() {
             Some("Sequential") => Callee::Sequential,
-            Some("Input") => Callee::Input,
+            Some("Input" | "InputLayer") => Callee::Input,
             Some(name) if LayerType::from_name(name).is_some() => Callee::Layer,
             _ => Callee::Other,
         };
@@ -273,8 +278,8 @@ impl Lowerer {
 
     /// Adds a layer or an `Input` to the model.
     fn add(&mut self, expr: &Expr) {
-        if let Some((Callee::Input, args)) = self.callee(expr) {
-            if let Some(decl) = lower_input(&mut self.cx, expr, args) {
+        if let Some((Callee::Input, _)) = self.callee(expr) {
+            if let Some(decl) = lower_input(&mut self.cx, expr) {
                 self.set_input(decl);
             }
             return;

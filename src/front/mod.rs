@@ -4,14 +4,16 @@
 //! imports, constant assignments (`hidden_units = 8`), `model = Sequential()`,
 //! `model.add(LAYER)`, `Input(...)`, and bare layer calls. [`lexer`] turns the
 //! text into tokens, [`parser`] builds the spanned [`ast`], and [`lower`] turns
-//! the statements into IR, with [`layers`] holding each layer's argument schema
-//! and [`values`] the typed reading of argument values. Errors of every stage
-//! are [`FrontError`]s, collected rather than stopping at the first; lowering
-//! runs only on a spec without syntax errors, since a statement that failed to
-//! parse would leave names undefined and cause misleading follow-up errors.
+//! the statements into IR, with [`layers`] holding each layer's argument
+//! schema, [`input`] the input declarations, and [`values`] the typed reading
+//! of argument values. Errors of every stage are [`FrontError`]s, collected
+//! rather than stopping at the first; lowering runs only on a spec without
+//! syntax errors, since a statement that failed to parse would leave names
+//! undefined and cause misleading follow-up errors.
 
 pub mod ast;
 pub mod error;
+pub mod input;
 pub mod layers;
 pub mod lexer;
 pub mod lower;

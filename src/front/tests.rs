@@ -660,3 +660,41 @@ fn no_prefix_of_a_spec_panics() {
     }
     model(src);
 }
+
+#[test]
+fn error_non_layers_in_layer_positions() {
+    assert_eq!(
+        errors("rnn = SimpleRNN(3)\nrnn\nmodel = Sequential([rnn, 5, cell])\n"),
+        "error: unsupported statement: `rnn`
+ --> spec.rnn:2:1
+  |
+2 | rnn
+  | ^^^
+  = hint: a spec holds imports, constant assignments (`units = 8`) and the model definition (`model = Sequential()`, `model.add(...)`)
+
+error: expected a layer, got 5
+ --> spec.rnn:3:26
+  |
+3 | model = Sequential([rnn, 5, cell])
+  |                          ^
+
+error: `cell` is not defined
+ --> spec.rnn:3:29
+  |
+3 | model = Sequential([rnn, 5, cell])
+  |                             ^^^^
+"
+    );
+}
+
+#[test]
+fn input_layer_in_both_keras_spellings() {
+    for spec in [
+        "model = Sequential([InputLayer(input_shape=(6, 2), batch_size=3), LSTM(4)])\n",
+        "model = Sequential([layers.InputLayer(batch_shape=(3, 6, 2)), LSTM(4)])\n",
+    ] {
+        let m = model(spec);
+        let input = m.input.expect("input");
+        assert_eq!((input.batch, input.dims), (Some(3), vec![Some(6), Some(2)]));
+    }
+}
