@@ -1,5 +1,5 @@
 //! The layers rnnc knows: their argument schemas (in Keras' constructor order)
-//! and the lowering of one layer call to an [`ir::Layer`].
+//! and the lowering of one layer call to an [`ir::Layer`](crate::ir::Layer).
 
 use super::ast::{Expr, ExprKind};
 use super::error::{did_you_mean, FrontError};
