@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod diag;
+pub mod front;
 pub mod ir;
 pub mod weights;
 pub mod summary;

@@ -1,0 +1,517 @@
+//! The layers rnnc knows: their argument schemas (in Keras' constructor order)
+//! and the lowering of one layer call to an [`ir::Layer`](crate::ir::Layer).
+
+use super::ast::{Expr, ExprKind};
+use super::error::{did_you_mean, FrontError};
+use super::input::layer_input;
+use super::values::{Args, Cx, Schema};
+use crate::ir::{
+    Activation, Bidirectional, CellKind, Dense, Embedding, Initializer, InputDecl, Layer,
+    LayerKind, MergeMode, Recurrent,
+};
+
+/// The layer constructors, by Keras class name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerType {
+    SimpleRnn,
+    Lstm,
+    Gru,
+    Bidirectional,
+    Dense,
+    TimeDistributed,
+    Embedding,
+    Dropout,
+    Activation,
+}
+
+/// Keras class names of the layers rnnc knows.
+pub const LAYER_NAMES: &[(&str, LayerType)] = &[
+    ("SimpleRNN", LayerType::SimpleRnn),
+    ("LSTM", LayerType::Lstm),
+    ("GRU", LayerType::Gru),
+    ("Bidirectional", LayerType::Bidirectional),
+    ("Dense", LayerType::Dense),
+    ("TimeDistributed", LayerType::TimeDistributed),
+    ("Embedding", LayerType::Embedding),
+    ("Dropout", LayerType::Dropout),
+    ("Activation", LayerType::Activation),
+];
+
+/// Keyword arguments every layer takes.
+const LAYER: &[&str] = &[
+    "name",
+    "input_shape",
+    "batch_input_shape",
+    "batch_shape",
+    "batch_size",
+];
+
+/// Keras 2's `input_length=` / `input_dim=` shorthand for recurrent layers.
+pub(super) const RNN_SHAPE: &[&str] = &["input_length", "input_dim"];
+
+/// Recurrent options rnnc refuses when set (they change the graph's contract).
+const RNN_FLAGS: &[&str] = &["stateful", "time_major"];
+
+const SIMPLE_RNN: Schema = Schema {
+    callee: "SimpleRNN",
+    positional: &[
+        "units",
+        "activation",
+        "use_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "dropout",
+        "recurrent_dropout",
+        "return_sequences",
+        "return_state",
+        "go_backwards",
+        "stateful",
+        "unroll",
+        "seed",
+    ],
+    keywords: &[LAYER, RNN_SHAPE, RNN_FLAGS],
+};
+
+const LSTM: Schema = Schema {
+    callee: "LSTM",
+    positional: &[
+        "units",
+        "activation",
+        "recurrent_activation",
+        "use_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "unit_forget_bias",
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "dropout",
+        "recurrent_dropout",
+        "seed",
+        "return_sequences",
+        "return_state",
+        "go_backwards",
+        "stateful",
+        "unroll",
+        "use_cudnn",
+    ],
+    keywords: &[LAYER, RNN_SHAPE, RNN_FLAGS],
+};
+
+const GRU: Schema = Schema {
+    callee: "GRU",
+    positional: &[
+        "units",
+        "activation",
+        "recurrent_activation",
+        "use_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "dropout",
+        "recurrent_dropout",
+        "seed",
+        "return_sequences",
+        "return_state",
+        "go_backwards",
+        "stateful",
+        "unroll",
+        "reset_after",
+        "use_cudnn",
+    ],
+    keywords: &[LAYER, RNN_SHAPE, RNN_FLAGS],
+};
+
+const BIDIRECTIONAL: Schema = Schema {
+    callee: "Bidirectional",
+    positional: &["layer", "merge_mode", "weights", "backward_layer"],
+    keywords: &[LAYER],
+};
+
+const DENSE: Schema = Schema {
+    callee: "Dense",
+    positional: &[
+        "units",
+        "activation",
+        "use_bias",
+        "kernel_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "bias_constraint",
+    ],
+    keywords: &[LAYER, &["input_dim"]],
+};
+
+const TIME_DISTRIBUTED: Schema = Schema {
+    callee: "TimeDistributed",
+    positional: &["layer"],
+    keywords: &[LAYER],
+};
+
+/// Keras 2's order (`input_length` is Keras 2 only).
+const EMBEDDING: Schema = Schema {
+    callee: "Embedding",
+    positional: &[
+        "input_dim",
+        "output_dim",
+        "embeddings_initializer",
+        "embeddings_regularizer",
+        "activity_regularizer",
+        "embeddings_constraint",
+        "mask_zero",
+        "input_length",
+    ],
+    keywords: &[LAYER],
+};
+
+const DROPOUT: Schema = Schema {
+    callee: "Dropout",
+    positional: &["rate", "noise_shape", "seed"],
+    keywords: &[LAYER],
+};
+
+const ACTIVATION: Schema = Schema {
+    callee: "Activation",
+    positional: &["activation"],
+    keywords: &[LAYER],
+};
+
+impl LayerType {
+    /// The layer named by the last segment of a callee path.
+    pub fn from_name(name: &str) -> Option<LayerType> {
+        LAYER_NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, t)| t)
+    }
+
+    fn schema(self) -> &'static Schema {
+        match self {
+            LayerType::SimpleRnn => &SIMPLE_RNN,
+            LayerType::Lstm => &LSTM,
+            LayerType::Gru => &GRU,
+            LayerType::Bidirectional => &BIDIRECTIONAL,
+            LayerType::Dense => &DENSE,
+            LayerType::TimeDistributed => &TIME_DISTRIBUTED,
+            LayerType::Embedding => &EMBEDDING,
+            LayerType::Dropout => &DROPOUT,
+            LayerType::Activation => &ACTIVATION,
+        }
+    }
+}
+
+/// The hint for a name that is not a layer: the closest layer name, or the list.
+pub fn layer_hint(name: &str) -> String {
+    did_you_mean(name, LAYER_NAMES.iter().map(|(n, _)| *n)).unwrap_or_else(|| {
+        let names: Vec<&str> = LAYER_NAMES.iter().map(|(n, _)| *n).collect();
+        format!("rnnc knows {}", names.join(", "))
+    })
+}
+
+/// Lowers a layer constructor call; reports and returns `None` when `expr` is
+/// not a known layer. Bad arguments are reported and replaced by defaults.
+pub fn lower_layer(cx: &mut Cx, expr: &Expr) -> Option<Layer> {
+    let ExprKind::Call { func, args } = &expr.kind else {
+        if let ExprKind::Name(_) = expr.kind {
+            cx.wrong("layer", "a layer", expr);
+        } else {
+            cx.error(FrontError::ExpectedLayer {
+                found: expr.describe(),
+                span: expr.span,
+            });
+        }
+        return None;
+    };
+    let Some(name) = cx.keras_name(func) else {
+        cx.error(FrontError::ExpectedLayer {
+            found: expr.describe(),
+            span: expr.span,
+        });
+        return None;
+    };
+    let Some(layer_type) = LayerType::from_name(&name) else {
+        cx.error(FrontError::UnknownLayer {
+            hint: Some(layer_hint(&name)),
+            name,
+            span: func.span,
+        });
+        return None;
+    };
+    let args = Args::bind(cx, layer_type.schema(), args, expr.span);
+    let name = args.value("name").and_then(|e| cx.string("name", e));
+    let mut input = layer_input(cx, &args, layer_type);
+    let kind = match layer_type {
+        LayerType::SimpleRnn | LayerType::Lstm | LayerType::Gru => {
+            LayerKind::Recurrent(recurrent(cx, &args, layer_type))
+        }
+        LayerType::Bidirectional => {
+            let (kind, inner_input) = bidirectional(cx, &args)?;
+            if let Some(inner) = inner_input {
+                if input.is_some() {
+                    cx.error(FrontError::ConflictingShape {
+                        message: "both Bidirectional and its inner layer have one".into(),
+                        span: inner.span,
+                    });
+                }
+                input = Some(inner);
+            }
+            kind
+        }
+        LayerType::Dense => LayerKind::Dense(dense(cx, &args)),
+        LayerType::TimeDistributed => time_distributed(cx, &args)?,
+        LayerType::Embedding => LayerKind::Embedding(embedding(cx, &args)),
+        LayerType::Dropout => LayerKind::Dropout {
+            rate: args
+                .required(cx, "rate")
+                .and_then(|e| cx.rate("rate", e))
+                .unwrap_or(0.0),
+        },
+        LayerType::Activation => LayerKind::Activation(
+            args.required(cx, "activation")
+                .and_then(|e| cx.activation("activation", e, None))
+                .unwrap_or(Activation::Linear),
+        ),
+    };
+    Some(Layer {
+        name,
+        kind,
+        input,
+        span: expr.span,
+    })
+}
+
+/// Reads an optional argument with `read`, falling back to `default`.
+fn opt<T>(
+    cx: &mut Cx,
+    args: &Args,
+    name: &str,
+    default: T,
+    read: impl FnOnce(&mut Cx, &str, &Expr) -> Option<T>,
+) -> T {
+    match args.get(name) {
+        Some(bound) => read(cx, name, bound.value).unwrap_or(default),
+        None => default,
+    }
+}
+
+fn recurrent(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Recurrent {
+    let class = args.callee;
+    let units = args
+        .required(cx, "units")
+        .and_then(|e| cx.size("units", e))
+        .unwrap_or(1);
+    let activation = opt(cx, args, "activation", Activation::Tanh, |cx, a, e| {
+        cx.activation(a, e, Some(class))
+    });
+    let recurrent_activation = opt(
+        cx,
+        args,
+        "recurrent_activation",
+        Activation::Sigmoid,
+        |cx, a, e| cx.activation(a, e, Some(class)),
+    );
+    let flag = |cx: &mut Cx, name: &str, default: bool| opt(cx, args, name, default, Cx::boolean);
+    let cell = match layer_type {
+        LayerType::Lstm => CellKind::Lstm {
+            unit_forget_bias: flag(cx, "unit_forget_bias", true),
+        },
+        LayerType::Gru => CellKind::Gru {
+            reset_after: flag(cx, "reset_after", true),
+        },
+        _ => CellKind::SimpleRnn,
+    };
+    if let Some(bound) = args.get("stateful") {
+        cx.false_only(
+            "stateful",
+            bound.value,
+            "rnnc compiles stateless models; the states start at zero for every batch",
+        );
+    }
+    if let Some(bound) = args.get("time_major") {
+        cx.false_only(
+            "time_major",
+            bound.value,
+            "give inputs as (batch, time, features)",
+        );
+    }
+    Recurrent {
+        cell,
+        units,
+        activation,
+        recurrent_activation,
+        use_bias: flag(cx, "use_bias", true),
+        return_sequences: flag(cx, "return_sequences", false),
+        return_state: flag(cx, "return_state", false),
+        go_backwards: flag(cx, "go_backwards", false),
+        kernel_initializer: initializer(cx, args, "kernel_initializer", Initializer::GlorotUniform),
+        recurrent_initializer: initializer(
+            cx,
+            args,
+            "recurrent_initializer",
+            Initializer::Orthogonal,
+        ),
+        bias_initializer: initializer(cx, args, "bias_initializer", Initializer::Zeros),
+    }
+}
+
+fn initializer(cx: &mut Cx, args: &Args, name: &str, default: Initializer) -> Initializer {
+    opt(cx, args, name, default, Cx::initializer)
+}
+
+fn bidirectional(cx: &mut Cx, args: &Args) -> Option<(LayerKind, Option<InputDecl>)> {
+    let merge_mode = match args.get("merge_mode") {
+        None => MergeMode::Concat,
+        Some(bound) => match &bound.value.kind {
+            ExprKind::None => MergeMode::None,
+            _ => match cx.string("merge_mode", bound.value).as_deref() {
+                Some("concat") => MergeMode::Concat,
+                Some("sum") => MergeMode::Sum,
+                Some("mul") => MergeMode::Mul,
+                Some("ave") => MergeMode::Ave,
+                Some(other) => {
+                    cx.error(FrontError::InvalidValue {
+                        arg: "merge_mode".into(),
+                        message: format!("unknown merge mode '{other}'"),
+                        span: bound.value.span,
+                        hint: Some(
+                            did_you_mean(other, ["concat", "sum", "mul", "ave"]).unwrap_or_else(
+                                || "use 'concat', 'sum', 'mul', 'ave' or None".into(),
+                            ),
+                        ),
+                    });
+                    MergeMode::Concat
+                }
+                None => MergeMode::Concat,
+            },
+        },
+    };
+    for unsupported in ["backward_layer", "weights"] {
+        if let Some(value) = args.value(unsupported) {
+            cx.error(FrontError::Unsupported {
+                what: format!("`{unsupported}` on Bidirectional"),
+                span: value.span,
+                hint: Some(
+                    "the backward layer is always a copy of the forward one, with fresh weights"
+                        .into(),
+                ),
+            });
+        }
+    }
+    let inner_expr = args.required(cx, "layer")?;
+    let inner = lower_layer(cx, inner_expr)?;
+    let LayerKind::Recurrent(layer) = inner.kind else {
+        cx.error(FrontError::BadWrapped {
+            wrapper: "Bidirectional",
+            inner: layer_class(&inner.kind).into(),
+            span: inner.span,
+            hint: "wrap a SimpleRNN, LSTM or GRU layer",
+        });
+        return None;
+    };
+    let kind = LayerKind::Bidirectional(Bidirectional {
+        layer,
+        inner_name: inner.name,
+        merge_mode,
+        inner_span: inner.span,
+    });
+    Some((kind, inner.input))
+}
+
+fn time_distributed(cx: &mut Cx, args: &Args) -> Option<LayerKind> {
+    let inner_expr = args.required(cx, "layer")?;
+    let inner = lower_layer(cx, inner_expr)?;
+    if !matches!(inner.kind, LayerKind::Dense(_)) {
+        cx.error(FrontError::BadWrapped {
+            wrapper: "TimeDistributed",
+            inner: layer_class(&inner.kind).into(),
+            span: inner.span,
+            hint: "rnnc supports TimeDistributed(Dense(...)) only",
+        });
+        return None;
+    }
+    if let Some(decl) = &inner.input {
+        cx.error(FrontError::ConflictingShape {
+            message: "an input shape on the layer inside TimeDistributed".into(),
+            span: decl.span,
+        });
+    }
+    Some(LayerKind::TimeDistributed(Box::new(inner)))
+}
+
+fn dense(cx: &mut Cx, args: &Args) -> Dense {
+    Dense {
+        units: args
+            .required(cx, "units")
+            .and_then(|e| cx.size("units", e))
+            .unwrap_or(1),
+        activation: opt(cx, args, "activation", Activation::Linear, |cx, a, e| {
+            cx.activation(a, e, None)
+        }),
+        use_bias: opt(cx, args, "use_bias", true, Cx::boolean),
+        kernel_initializer: initializer(cx, args, "kernel_initializer", Initializer::GlorotUniform),
+        bias_initializer: initializer(cx, args, "bias_initializer", Initializer::Zeros),
+    }
+}
+
+fn embedding(cx: &mut Cx, args: &Args) -> Embedding {
+    let size = |cx: &mut Cx, name: &str| {
+        args.required(cx, name)
+            .and_then(|e| cx.size(name, e))
+            .unwrap_or(1)
+    };
+    let input_dim = size(cx, "input_dim");
+    let output_dim = size(cx, "output_dim");
+    if let Some(bound) = args.get("mask_zero") {
+        cx.false_only(
+            "mask_zero",
+            bound.value,
+            "masking is not supported yet; pad sequences and drop `mask_zero`",
+        );
+    }
+    Embedding {
+        input_dim,
+        output_dim,
+        embeddings_initializer: initializer(
+            cx,
+            args,
+            "embeddings_initializer",
+            Initializer::RandomUniform,
+        ),
+    }
+}
+
+/// Keras' class name of a lowered layer, for messages.
+fn layer_class(kind: &LayerKind) -> &'static str {
+    match kind {
+        LayerKind::Recurrent(r) => r.cell.class_name(),
+        LayerKind::Bidirectional(_) => "Bidirectional",
+        LayerKind::Dense(_) => "Dense",
+        LayerKind::TimeDistributed(_) => "TimeDistributed",
+        LayerKind::Embedding(_) => "Embedding",
+        LayerKind::Dropout { .. } => "Dropout",
+        LayerKind::Activation(_) => "Activation",
+    }
+}
