@@ -15,3 +15,5 @@ pub mod summary;
 pub mod atomic;
 pub mod runtime;
 pub mod tensor;
+pub mod metadata;
+pub mod spec;

@@ -1,0 +1,90 @@
+//! Golden files for what users read: `rnnc summary` of every tutorial spec
+//! (`fixtures/tutorial/<case>.summary`) and the error message and exit code
+//! of every spec in `fixtures/errors/` (`<case>.stderr`).
+//!
+//! The goldens are written by one command, never by hand:
+//! `UPDATE_GOLDEN=1 cargo test --test golden`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn specs(dir: &str) -> Vec<PathBuf> {
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rnn"))
+        .map(|p| p.strip_prefix(root()).unwrap().to_path_buf())
+        .collect();
+    specs.sort();
+    specs
+}
+
+/// Compares `actual` with the golden file, or rewrites it under UPDATE_GOLDEN.
+fn golden(path: &Path, actual: &str) -> Result<(), String> {
+    let full = root().join(path);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&full, actual).unwrap();
+        return Ok(());
+    }
+    let expected = std::fs::read_to_string(&full)
+        .map_err(|_| format!("{} is missing; run UPDATE_GOLDEN=1 cargo test --test golden", path.display()))?;
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} differs:\n--- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        ))
+    }
+}
+
+fn rnnc(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rnnc"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn tutorial_summaries() {
+    let mut failures = Vec::new();
+    for spec in specs("fixtures/tutorial") {
+        let out = rnnc(&["summary", spec.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{}: {stderr}", spec.display());
+        assert!(stderr.is_empty(), "{}: {stderr}", spec.display());
+        if let Err(e) = golden(&spec.with_extension("summary"), &String::from_utf8(out.stdout).unwrap()) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn error_messages() {
+    let specs = specs("fixtures/errors");
+    assert!(specs.len() >= 15);
+    let mut failures = Vec::new();
+    for spec in specs {
+        for command in ["summary", "compile"] {
+            let out = rnnc(&[command, spec.to_str().unwrap(), "-o", "/dev/null/never-written.onnx"]
+                [..if command == "summary" { 2 } else { 4 }]);
+            assert_eq!(out.status.code(), Some(2), "{command} {}", spec.display());
+            assert!(out.stdout.is_empty(), "{command} {}", spec.display());
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            assert!(stderr.starts_with("error: "), "{}: {stderr}", spec.display());
+            assert!(!stderr.contains("panicked"), "{}: {stderr}", spec.display());
+            if command == "summary" {
+                if let Err(e) = golden(&spec.with_extension("stderr"), &stderr) {
+                    failures.push(e);
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
