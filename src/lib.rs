@@ -9,4 +9,5 @@
 pub mod check;
 pub mod diag;
 pub mod ir;
+pub mod reference;
 pub mod weights;
