@@ -340,6 +340,45 @@ mod tests {
     }
 
     #[test]
+    fn initialize_follows_the_weight_list() {
+        use crate::ir::{Activation, LayerId};
+        use crate::reference::testing::{dense, gru, info, lstm, model};
+        let info = info(&model(
+            &[Some(5), Some(3)],
+            vec![
+                lstm(4).seq().layer(),
+                gru(2).layer(),
+                dense(1, Activation::Sigmoid),
+            ],
+        ));
+        let weights = initialize(&info, 3);
+        assert!(weights.matches(&info));
+        assert_eq!(weights, initialize(&info, 3));
+        assert_ne!(weights, initialize(&info, 4));
+
+        let lstm = weights.layer(LayerId(0));
+        let bias: Vec<f32> = lstm[2].iter().copied().collect();
+        let mut expected = vec![0.0f32; 16];
+        expected[4..8].fill(1.0);
+        assert_eq!(bias, expected, "unit_forget_bias: ones in the f block");
+        // Recurrent kernel [4, 16]: orthonormal rows.
+        let u = lstm[1]
+            .view()
+            .into_dimensionality::<ndarray::Ix2>()
+            .unwrap();
+        let gram = u.dot(&u.t());
+        assert!(gram
+            .indexed_iter()
+            .all(|((i, j), &v)| (v - if i == j { 1.0 } else { 0.0 }).abs() < 1e-5));
+
+        let gru = weights.layer(LayerId(1));
+        assert_eq!(gru[2].shape(), [2, 6]);
+        assert!(gru[2].iter().all(|&v| v == 0.0));
+        let limit = (6.0f32 / (4.0 + 6.0)).sqrt(); // kernel [4, 6]
+        assert!(gru[0].iter().all(|v| v.abs() <= limit) && gru[0].iter().any(|&v| v != 0.0));
+    }
+
+    #[test]
     fn fans_follow_keras() {
         assert_eq!(fans(&[]), (1.0, 1.0));
         assert_eq!(fans(&[12]), (12.0, 12.0));

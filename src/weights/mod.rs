@@ -1,4 +1,4 @@
-//! Source weights in Keras layout, one array per [`WeightSpec`].
+//! Source weights in Keras layout, one array per [`WeightSpec`](crate::check::WeightSpec).
 //!
 //! Weights come from Keras-style initialization ([`init`]) or from a weights
 //! file ([`npz`]); either way they are held exactly as Keras holds them
