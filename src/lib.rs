@@ -3,13 +3,14 @@
 //! The pipeline is a classic compiler's: [`front`] parses the spec (Keras'
 //! own Python syntax) into the typed [`ir`], [`check`] computes shapes,
 //! parameter counts and names exactly as Keras does, [`back::onnx`] writes the
-//! ONNX file, and [`reference`] is an independent interpreter of Keras'
+//! ONNX file, and [`reference`](mod@reference) is an independent interpreter of Keras'
 //! equations that [`verify`] compares with the ONNX file run in tract.
 
 pub mod check;
 pub mod diag;
 pub mod front;
 pub mod ir;
+pub mod reference;
 pub mod weights;
 pub mod summary;
 pub mod atomic;

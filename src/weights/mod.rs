@@ -1,9 +1,17 @@
-//! Source weights in Keras layout, one array per [`WeightSpec`].
+//! Source weights in Keras layout, one array per [`WeightSpec`](crate::check::WeightSpec).
 //!
 //! Weights come from Keras-style initialization ([`init`]) or from a weights
 //! file ([`npz`]); either way they are held exactly as Keras holds them
 //! (kernel `[input_dim, gates*units]`, …). The ONNX backend converts them to
 //! ONNX layout in one place; the reference interpreter uses them as they are.
+
+mod error;
+pub mod init;
+pub mod npz;
+
+pub use error::{WeightProblem, WeightsError};
+pub use init::initialize;
+pub use npz::{load_npz, save_npz, sha256_file};
 
 use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, Ix1, Ix2};
 

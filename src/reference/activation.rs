@@ -1,0 +1,170 @@
+//! Activations with Keras 3's exact formulas.
+//!
+//! Element-wise activations are evaluated in f64 and rounded to f32: the
+//! result is the correctly rounded value (or within an ulp of it), where Keras
+//! computes in f32 and may be an ulp or two away. Both are far inside the
+//! verification tolerance.
+
+use ndarray::{Array, Axis, Dimension};
+
+use crate::ir::Activation;
+
+/// Keras' `elu` alpha (keras/src/activations/activations.py, `elu(x, alpha=1.0)`).
+const ELU_ALPHA: f64 = 1.0;
+/// Keras' `selu` constants (Klambauer et al. 2017, as written in Keras).
+const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
+const SELU_SCALE: f64 = 1.050_700_987_355_480_5;
+
+/// Applies `act` in place; `softmax` works on the last axis.
+pub fn apply<D: Dimension>(act: Activation, x: &mut Array<f32, D>) {
+    if act == Activation::Softmax {
+        softmax_last_axis(x);
+    } else if act != Activation::Linear {
+        x.mapv_inplace(|v| scalar(act, f64::from(v)) as f32);
+    }
+}
+
+/// One element-wise activation in f64.
+///
+/// # Panics
+/// On `Softmax`, which is not element-wise.
+pub fn scalar(act: Activation, x: f64) -> f64 {
+    match act {
+        Activation::Tanh => x.tanh(),
+        Activation::Sigmoid => sigmoid(x),
+        // jax.nn.hard_sigmoid: relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1).
+        Activation::HardSigmoid => ((x + 3.0).clamp(0.0, 6.0)) / 6.0,
+        Activation::Relu => x.max(0.0),
+        Activation::Linear => x,
+        Activation::Elu => elu(x, ELU_ALPHA),
+        Activation::Selu => SELU_SCALE * elu(x, SELU_ALPHA),
+        Activation::Softsign => x / (1.0 + x.abs()),
+        // log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): no overflow.
+        Activation::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
+        Activation::Gelu => 0.5 * x * (1.0 + erf(x / std::f64::consts::SQRT_2)),
+        Activation::Silu => x * sigmoid(x),
+        Activation::Exponential => x.exp(),
+        Activation::Softmax => panic!("softmax is not element-wise"),
+    }
+}
+
+fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+fn elu(x: f64, alpha: f64) -> f64 {
+    if x > 0.0 {
+        x
+    } else {
+        alpha * x.exp_m1()
+    }
+}
+
+/// Numerically stable softmax over the last axis (max subtracted first).
+fn softmax_last_axis<D: Dimension>(x: &mut Array<f32, D>) {
+    let Some(last) = x.ndim().checked_sub(1) else {
+        return;
+    };
+    for mut lane in x.lanes_mut(Axis(last)) {
+        let max = lane
+            .iter()
+            .fold(f64::NEG_INFINITY, |m, &v| m.max(f64::from(v)));
+        let exps: Vec<f64> = lane.iter().map(|&v| (f64::from(v) - max).exp()).collect();
+        let sum: f64 = exps.iter().sum();
+        for (v, e) in lane.iter_mut().zip(exps) {
+            *v = (e / sum) as f32;
+        }
+    }
+}
+
+/// Beyond this |x|, `erf(x)` is ±1 to within f64 precision (erfc(6) ≈ 2e-17).
+const ERF_SATURATION: f64 = 6.0;
+
+/// The error function to f64 precision (relative error about 1e-15).
+///
+/// Uses the everywhere-convergent series of Abramowitz & Stegun 7.1.6,
+/// `erf(x) = 2/√π · e^{-x²} · Σ 2ⁿ x^{2n+1} / (1·3·…·(2n+1))`, whose terms are
+/// all positive (no cancellation); for `|x| ≥ 6` the result is ±1.
+pub fn erf(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    let a = x.abs();
+    if a >= ERF_SATURATION {
+        return x.signum();
+    }
+    let a2 = a * a;
+    let mut term = a;
+    let mut sum = a;
+    let mut n = 0.0;
+    while term > sum * 1e-17 {
+        n += 1.0;
+        term *= 2.0 * a2 / (2.0 * n + 1.0);
+        sum += term;
+    }
+    let value = 2.0 / std::f64::consts::PI.sqrt() * (-a2).exp() * sum;
+    value.min(1.0).copysign(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn erf_matches_reference_values() {
+        // Values from mpmath at 30 digits.
+        for (x, expected) in [
+            (0.0, 0.0),
+            (0.1, 0.112_462_916_018_284_89),
+            (0.5, 0.520_499_877_813_046_5),
+            (1.0, 0.842_700_792_949_714_9),
+            (2.0, 0.995_322_265_018_952_7),
+            (3.0, 0.999_977_909_503_001_4),
+            (-1.5, -0.966_105_146_475_310_7),
+            (5.5, 0.999_999_999_999_992_6),
+        ] {
+            assert!((erf(x) - expected).abs() < 1e-14, "erf({x}) = {}", erf(x));
+        }
+    }
+
+    #[test]
+    fn keras_formulas() {
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        assert!(close(scalar(Activation::HardSigmoid, 1.2), 0.7));
+        assert!(close(scalar(Activation::HardSigmoid, -4.0), 0.0));
+        assert!(close(scalar(Activation::HardSigmoid, 3.5), 1.0));
+        assert!(close(scalar(Activation::Softsign, -3.0), -0.75));
+        assert!(close(scalar(Activation::Selu, 1.0), SELU_SCALE));
+        assert!(close(
+            scalar(Activation::Selu, -1.0),
+            SELU_SCALE * SELU_ALPHA * ((-1.0f64).exp() - 1.0)
+        ));
+        assert!(close(scalar(Activation::Elu, -2.0), (-2.0f64).exp() - 1.0));
+        assert!(close(scalar(Activation::Softplus, 0.0), 2f64.ln()));
+        assert!(close(scalar(Activation::Softplus, 800.0), 800.0));
+        assert!(close(scalar(Activation::Softplus, -800.0), 0.0));
+        assert!(close(
+            scalar(Activation::Silu, 1.0),
+            1.0 / (1.0 + (-1.0f64).exp())
+        ));
+        // gelu(1) = 0.5 * (1 + erf(1/√2)) = 0.8413447460685429.
+        assert!(close(
+            scalar(Activation::Gelu, 1.0),
+            0.841_344_746_068_542_9
+        ));
+        assert!(close(scalar(Activation::Sigmoid, -800.0), 0.0));
+    }
+
+    #[test]
+    fn softmax_is_stable_and_per_row() {
+        let mut x = array![[1000.0f32, 1000.0], [0.0, 2f32.ln()]];
+        apply(Activation::Softmax, &mut x);
+        assert_eq!(x, array![[0.5f32, 0.5], [1.0 / 3.0, 2.0 / 3.0]]);
+    }
+}

@@ -1,0 +1,62 @@
+//! Bidirectional: a forward and a backward copy of a recurrent layer, merged.
+//!
+//! As Keras' `Bidirectional.call`: the backward copy runs with `go_backwards`
+//! inverted; when sequences are returned, its sequence is flipped back into
+//! input order before merging. Outputs: the merged output (or forward, then
+//! backward with `merge_mode=None`), then the forward states, then the
+//! backward states.
+
+use ndarray::{concatenate, ArrayD, ArrayView3, Axis};
+
+use super::recurrent::{self, RecurrentRun};
+use crate::ir::{MergeMode, Recurrent};
+use crate::weights::CellWeights;
+
+/// Runs both directions over `x` `[B, T, F]` and merges them.
+pub fn run(
+    layer: &Recurrent,
+    merge: MergeMode,
+    forward: &CellWeights<'_>,
+    backward: &CellWeights<'_>,
+    x: ArrayView3<f32>,
+) -> Vec<ArrayD<f32>> {
+    let fwd = recurrent::run(layer, forward, x, layer.go_backwards);
+    let bwd = recurrent::run(layer, backward, x, !layer.go_backwards);
+    let (fwd_main, fwd_states) = split(fwd, false);
+    let (bwd_main, bwd_states) = split(bwd, layer.return_sequences);
+    let mut outputs = merge_outputs(merge, fwd_main, bwd_main);
+    if layer.return_state {
+        outputs.extend(fwd_states);
+        outputs.extend(bwd_states);
+    }
+    outputs
+}
+
+/// The main output (time-flipped if `flip`) and the final states.
+fn split(run: RecurrentRun, flip: bool) -> (ArrayD<f32>, Vec<ArrayD<f32>>) {
+    let states = run.states.into_iter().map(|s| s.into_dyn()).collect();
+    let main = match run.sequence {
+        Some(mut seq) => {
+            if flip {
+                seq.invert_axis(Axis(1));
+            }
+            seq.into_dyn()
+        }
+        None => run.last.into_dyn(),
+    };
+    (main, states)
+}
+
+/// Keras' merge modes; `concat` puts forward before backward on the last axis.
+fn merge_outputs(merge: MergeMode, fwd: ArrayD<f32>, bwd: ArrayD<f32>) -> Vec<ArrayD<f32>> {
+    match merge {
+        MergeMode::Concat => {
+            let last = Axis(fwd.ndim() - 1);
+            vec![concatenate(last, &[fwd.view(), bwd.view()]).expect("directions have equal shapes")]
+        }
+        MergeMode::Sum => vec![fwd + bwd],
+        MergeMode::Mul => vec![fwd * bwd],
+        MergeMode::Ave => vec![(fwd + bwd) / 2.0],
+        MergeMode::None => vec![fwd, bwd],
+    }
+}

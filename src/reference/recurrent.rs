@@ -1,0 +1,355 @@
+//! SimpleRNN, LSTM and GRU layers, from Keras' cell equations.
+//!
+//! Written from Keras 3's `SimpleRNNCell`, `LSTMCell` and `GRUCell`, not from
+//! any ONNX operator, so that a wrong gate order or a missed transpose in the
+//! backend shows up as a difference. Gate blocks are in Keras order along the
+//! last axis of every kernel: LSTM **i, f, c, o**; GRU **z, r, h**.
+//!
+//! The input projection `x·W + b` of all time steps is one matrix product
+//! `[B*T, F]·[F, gU]`; the time loop then adds `h·U` step by step.
+
+use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, Axis, Ix1, Ix2};
+
+use super::activation;
+use crate::ir::{Activation, CellKind, Recurrent};
+use crate::weights::CellWeights;
+
+/// What one direction of a recurrent layer produces.
+pub struct RecurrentRun {
+    /// `h` after every step `[B, T, U]`, in processing order (reversed time
+    /// for `go_backwards`), when the layer returns sequences.
+    pub sequence: Option<Array3<f32>>,
+    /// `h` after the last processed step `[B, U]`.
+    pub last: Array2<f32>,
+    /// Final states: `h`, then `c` for LSTM.
+    pub states: Vec<Array2<f32>>,
+}
+
+impl RecurrentRun {
+    /// The layer's outputs in Keras' order: the sequence (or last `h`), then
+    /// the states when `return_state`.
+    pub fn into_outputs(self, return_state: bool) -> Vec<ndarray::ArrayD<f32>> {
+        let main = match self.sequence {
+            Some(seq) => seq.into_dyn(),
+            None => self.last.into_dyn(),
+        };
+        let mut outputs = vec![main];
+        if return_state {
+            outputs.extend(self.states.into_iter().map(|s| s.into_dyn()));
+        }
+        outputs
+    }
+}
+
+/// Runs one direction of a recurrent layer over `x` `[B, T, F]`, reading the
+/// time axis backwards when `go_backwards`. Initial states are zero.
+pub fn run(
+    layer: &Recurrent,
+    w: &CellWeights<'_>,
+    x: ArrayView3<f32>,
+    go_backwards: bool,
+) -> RecurrentRun {
+    let (batch, time, features) = x.dim();
+    let units = layer.units as usize;
+    let gates = layer.cell.gates() as usize;
+
+    // Biases, per cell: kernel-side (added to x·W) and recurrent-side (GRU
+    // reset_after only, added to h·U before the reset gate).
+    // bias: [gU], or [2, 3U] = (input row, recurrent row) for GRU reset_after.
+    let (input_bias, recurrent_bias) = split_bias(layer.cell, w, gates * units);
+
+    // xw: [B*T, gU] = x [B*T, F] · kernel [F, gU] + input bias.
+    let flat = x
+        .as_standard_layout()
+        .into_owned()
+        .into_shape_with_order((batch * time, features))
+        .expect("contiguous [B, T, F] reshapes to [B*T, F]");
+    let mut xw = flat.dot(&w.kernel);
+    if let Some(b) = &input_bias {
+        xw += b;
+    }
+    let xw = xw
+        .into_shape_with_order((batch, time, gates * units))
+        .expect("[B*T, gU] reshapes to [B, T, gU]");
+
+    let mut h = Array2::<f32>::zeros((batch, units));
+    let mut c = Array2::<f32>::zeros((batch, units));
+    let mut sequence = layer
+        .return_sequences
+        .then(|| Array3::<f32>::zeros((batch, time, units)));
+    for step in 0..time {
+        let t = if go_backwards { time - 1 - step } else { step };
+        let xw_t = xw.index_axis(Axis(1), t);
+        h = match layer.cell {
+            CellKind::SimpleRnn => simple_rnn_step(layer.activation, xw_t, &h, w.recurrent_kernel),
+            CellKind::Lstm { .. } => {
+                let (h_new, c_new) = lstm_step(layer, xw_t, &h, &c, w.recurrent_kernel);
+                c = c_new;
+                h_new
+            }
+            CellKind::Gru { reset_after } => gru_step(
+                layer,
+                reset_after,
+                xw_t,
+                &h,
+                w.recurrent_kernel,
+                recurrent_bias.as_ref(),
+            ),
+        };
+        if let Some(seq) = sequence.as_mut() {
+            seq.index_axis_mut(Axis(1), step).assign(&h);
+        }
+    }
+    let states = match layer.cell {
+        CellKind::Lstm { .. } => vec![h.clone(), c],
+        _ => vec![h.clone()],
+    };
+    RecurrentRun {
+        sequence,
+        last: h,
+        states,
+    }
+}
+
+/// `(input-side bias [gU], recurrent-side bias [gU])`; either may be absent.
+fn split_bias(
+    cell: CellKind,
+    w: &CellWeights<'_>,
+    width: usize,
+) -> (Option<ndarray::Array1<f32>>, Option<ndarray::Array1<f32>>) {
+    let Some(bias) = &w.bias else {
+        return (None, None);
+    };
+    match cell {
+        CellKind::Gru { reset_after: true } => {
+            let rows = bias
+                .view()
+                .into_dimensionality::<Ix2>()
+                .expect("checked: GRU reset_after bias is [2, 3U]");
+            (Some(rows.row(0).to_owned()), Some(rows.row(1).to_owned()))
+        }
+        _ => {
+            let b = bias
+                .view()
+                .into_dimensionality::<Ix1>()
+                .expect("checked: bias is [gU]");
+            debug_assert_eq!(b.len(), width);
+            (Some(b.to_owned()), None)
+        }
+    }
+}
+
+/// `act` applied to a copy.
+fn activated(act: Activation, mut x: Array2<f32>) -> Array2<f32> {
+    activation::apply(act, &mut x);
+    x
+}
+
+/// SimpleRNN: `h = act(x·W + b + h·U)`.
+fn simple_rnn_step(
+    act: Activation,
+    xw_t: ArrayView2<f32>,
+    h: &Array2<f32>,
+    recurrent_kernel: ArrayView2<f32>,
+) -> Array2<f32> {
+    activated(act, h.dot(&recurrent_kernel) + xw_t)
+}
+
+/// LSTM, gates i, f, c, o:
+/// `z = x·W + b + h·U`; `i = ra(z_i)`, `f = ra(z_f)`, `o = ra(z_o)`;
+/// `c' = f*c + i*act(z_c)`; `h' = o*act(c')`.
+fn lstm_step(
+    layer: &Recurrent,
+    xw_t: ArrayView2<f32>,
+    h: &Array2<f32>,
+    c: &Array2<f32>,
+    recurrent_kernel: ArrayView2<f32>,
+) -> (Array2<f32>, Array2<f32>) {
+    let u = layer.units as usize;
+    let z = h.dot(&recurrent_kernel) + xw_t;
+    let gate = |k: usize| z.slice(s![.., k * u..(k + 1) * u]).to_owned();
+    let ra = layer.recurrent_activation;
+    let i = activated(ra, gate(0));
+    let f = activated(ra, gate(1));
+    let candidate = activated(layer.activation, gate(2));
+    let o = activated(ra, gate(3));
+    let c_new = f * c + i * candidate;
+    let h_new = o * activated(layer.activation, c_new.clone());
+    (h_new, c_new)
+}
+
+/// GRU, gates z, r, h; `xw_t` already holds the input bias.
+///
+/// reset_after: `rec = h·U + b_rec`; `z = ra(xw_z + rec_z)`,
+/// `r = ra(xw_r + rec_r)`, `ĥ = act(xw_h + r*rec_h)`.
+/// reset_before: `z = ra(xw_z + h·U_z)`, `r = ra(xw_r + h·U_r)`,
+/// `ĥ = act(xw_h + (r*h)·U_h)`.
+/// Both: `h' = z*h + (1-z)*ĥ`.
+fn gru_step(
+    layer: &Recurrent,
+    reset_after: bool,
+    xw_t: ArrayView2<f32>,
+    h: &Array2<f32>,
+    recurrent_kernel: ArrayView2<f32>,
+    recurrent_bias: Option<&ndarray::Array1<f32>>,
+) -> Array2<f32> {
+    let u = layer.units as usize;
+    let ra = layer.recurrent_activation;
+    let block = |a: ArrayView2<f32>, k: usize| a.slice(s![.., k * u..(k + 1) * u]).to_owned();
+    let candidate = if reset_after {
+        let mut rec = h.dot(&recurrent_kernel);
+        if let Some(b) = recurrent_bias {
+            rec += b;
+        }
+        let z = activated(ra, block(xw_t, 0) + block(rec.view(), 0));
+        let r = activated(ra, block(xw_t, 1) + block(rec.view(), 1));
+        let hh = activated(layer.activation, block(xw_t, 2) + r * block(rec.view(), 2));
+        (z, hh)
+    } else {
+        let u_zr = recurrent_kernel.slice(s![.., 0..2 * u]);
+        let u_h = recurrent_kernel.slice(s![.., 2 * u..3 * u]);
+        let rec_zr = h.dot(&u_zr);
+        let z = activated(ra, block(xw_t, 0) + block(rec_zr.view(), 0));
+        let r = activated(ra, block(xw_t, 1) + block(rec_zr.view(), 1));
+        let hh = activated(layer.activation, block(xw_t, 2) + (r * h).dot(&u_h));
+        (z, hh)
+    };
+    let (z, hh) = candidate;
+    &z * h + (1.0 - z) * hh
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Initializer;
+    use ndarray::{array, Array3};
+
+    fn layer(cell: CellKind, units: u64) -> Recurrent {
+        Recurrent {
+            cell,
+            units,
+            activation: Activation::Tanh,
+            recurrent_activation: Activation::Sigmoid,
+            use_bias: true,
+            return_sequences: true,
+            return_state: true,
+            go_backwards: false,
+            kernel_initializer: Initializer::GlorotUniform,
+            recurrent_initializer: Initializer::Orthogonal,
+            bias_initializer: Initializer::Zeros,
+        }
+    }
+
+    fn sig(x: f64) -> f64 {
+        1.0 / (1.0 + (-x).exp())
+    }
+
+    fn close(a: f32, b: f64) -> bool {
+        (f64::from(a) - b).abs() < 1e-6
+    }
+
+    #[test]
+    fn simple_rnn_by_hand() {
+        // One unit, one feature: h1 = tanh(0.5*1 + 0.1), h2 = tanh(0.5*2 + 0.1 + 0.3*h1).
+        let x = Array3::from_shape_vec((1, 2, 1), vec![1.0f32, 2.0]).unwrap();
+        let (k, r, b) = (
+            array![[0.5f32]],
+            array![[0.3f32]],
+            array![0.1f32].into_dyn(),
+        );
+        let w = CellWeights {
+            kernel: k.view(),
+            recurrent_kernel: r.view(),
+            bias: Some(b.view()),
+        };
+        let l = layer(CellKind::SimpleRnn, 1);
+        let h1 = (0.6f64).tanh();
+        let h2 = (1.1 + 0.3 * h1).tanh();
+        let out = run(&l, &w, x.view(), false);
+        let seq = out.sequence.unwrap();
+        assert!(close(seq[[0, 0, 0]], h1) && close(seq[[0, 1, 0]], h2));
+        // Backwards: reads x2 first, sequence in processing order.
+        let g1 = (1.1f64).tanh();
+        let g2 = (0.6 + 0.3 * g1).tanh();
+        let back = run(&l, &w, x.view(), true);
+        let seq = back.sequence.unwrap();
+        assert!(close(seq[[0, 0, 0]], g1) && close(seq[[0, 1, 0]], g2));
+        assert!(close(back.last[[0, 0]], g2));
+    }
+
+    #[test]
+    fn lstm_gate_order_is_ifco() {
+        // One unit; each gate reads its own kernel column, so swapping any two
+        // gates changes the result.
+        let x = Array3::from_shape_vec((1, 1, 1), vec![1.0f32]).unwrap();
+        let k = array![[0.1f32, 0.2, 0.3, 0.4]];
+        let r = array![[0.0f32, 0.0, 0.0, 0.0]];
+        let b = array![0.0f32, 1.0, 0.0, 0.0].into_dyn();
+        let w = CellWeights {
+            kernel: k.view(),
+            recurrent_kernel: r.view(),
+            bias: Some(b.view()),
+        };
+        let out = run(
+            &layer(
+                CellKind::Lstm {
+                    unit_forget_bias: true,
+                },
+                1,
+            ),
+            &w,
+            x.view(),
+            false,
+        );
+        let (i, _f, g, o) = (sig(0.1), sig(1.2), 0.3f64.tanh(), sig(0.4));
+        let c = i * g; // previous c is zero
+        let h = o * c.tanh();
+        assert!(close(out.last[[0, 0]], h));
+        assert!(close(out.states[1][[0, 0]], c));
+        assert!(close(out.states[0][[0, 0]], h));
+    }
+
+    #[test]
+    fn gru_both_reset_modes_by_hand() {
+        // Two steps so that h_prev is non-zero when the reset gate matters.
+        let x = Array3::from_shape_vec((1, 2, 1), vec![1.0f32, -1.0]).unwrap();
+        let k = array![[0.1f32, 0.2, 0.3]];
+        let r = array![[0.4f32, 0.5, 0.6]];
+        let b_after = array![[0.01f32, 0.02, 0.03], [0.04, 0.05, 0.06]].into_dyn();
+        let b_before = array![0.01f32, 0.02, 0.03].into_dyn();
+
+        let after = |x: f64, h: f64| {
+            let z = sig(0.1 * x + 0.01 + 0.4 * h + 0.04);
+            let r = sig(0.2 * x + 0.02 + 0.5 * h + 0.05);
+            let hh = (0.3 * x + 0.03 + r * (0.6 * h + 0.06)).tanh();
+            z * h + (1.0 - z) * hh
+        };
+        let before = |x: f64, h: f64| {
+            let z = sig(0.1 * x + 0.01 + 0.4 * h);
+            let r = sig(0.2 * x + 0.02 + 0.5 * h);
+            let hh = (0.3 * x + 0.03 + (r * h) * 0.6).tanh();
+            z * h + (1.0 - z) * hh
+        };
+        for (reset_after, bias, f) in [
+            (true, &b_after, &after as &dyn Fn(f64, f64) -> f64),
+            (false, &b_before, &before),
+        ] {
+            let w = CellWeights {
+                kernel: k.view(),
+                recurrent_kernel: r.view(),
+                bias: Some(bias.view()),
+            };
+            let out = run(
+                &layer(CellKind::Gru { reset_after }, 1),
+                &w,
+                x.view(),
+                false,
+            );
+            let h1 = f(1.0, 0.0);
+            let h2 = f(-1.0, h1);
+            let seq = out.sequence.unwrap();
+            assert!(close(seq[[0, 0, 0]], h1), "reset_after={reset_after}");
+            assert!(close(seq[[0, 1, 0]], h2), "reset_after={reset_after}");
+        }
+    }
+}
