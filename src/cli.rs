@@ -200,7 +200,7 @@ fn compile_command(
     let output = output.unwrap_or_else(|| spec_path.with_extension("onnx"));
     let (weights, source) = match &weights_path {
         Some(path) => {
-            let loaded = weights::load(path, &spec.info)?;
+            let loaded = weights::load_npz(path, &spec.info)?;
             let source = WeightSource::File {
                 sha256: weights::sha256_file(path)?,
                 name: file_name(path),

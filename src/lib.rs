@@ -6,15 +6,15 @@
 //! ONNX file, and [`reference`](mod@reference) is an independent interpreter of Keras'
 //! equations that [`verify`] compares with the ONNX file run in tract.
 
+pub mod atomic;
 pub mod check;
 pub mod diag;
 pub mod front;
 pub mod ir;
-pub mod reference;
-pub mod weights;
-pub mod summary;
-pub mod atomic;
-pub mod runtime;
-pub mod tensor;
 pub mod metadata;
+pub mod reference;
+pub mod runtime;
 pub mod spec;
+pub mod summary;
+pub mod tensor;
+pub mod weights;

@@ -38,9 +38,7 @@ pub fn entries(spec_text: &str, spec_file: &str, weights: &WeightSource) -> Vec<
 }
 
 /// Reads the weight source back from metadata entries.
-pub fn weight_source<'a>(
-    mut lookup: impl FnMut(&str) -> Option<&'a str>,
-) -> Option<WeightSource> {
+pub fn weight_source<'a>(mut lookup: impl FnMut(&str) -> Option<&'a str>) -> Option<WeightSource> {
     if let Some(seed) = lookup(SEED) {
         return seed.parse().ok().map(WeightSource::Seed);
     }

@@ -120,11 +120,14 @@ impl TractModel {
             .zip(&self.inputs)
             .map(|(data, info)| {
                 let data = match info.elem {
-                    Some(elem) => data.convert_ids_to(elem).map_err(|given| RuntimeError::InputType {
-                        name: info.name.clone(),
-                        expected: elem.name().to_string(),
-                        given,
-                    })?,
+                    Some(elem) => {
+                        data.convert_ids_to(elem)
+                            .map_err(|given| RuntimeError::InputType {
+                                name: info.name.clone(),
+                                expected: elem.name().to_string(),
+                                given,
+                            })?
+                    }
                     None => data,
                 };
                 Ok(data.into_tensor().into_tvalue())

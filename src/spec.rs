@@ -53,7 +53,12 @@ impl Spec {
         };
         let model = front::parse(&source).map_err(invalid)?;
         let info = check::check(&model).map_err(|errors| {
-            invalid(errors.iter().map(check::CheckError::to_diagnostic).collect())
+            invalid(
+                errors
+                    .iter()
+                    .map(check::CheckError::to_diagnostic)
+                    .collect(),
+            )
         })?;
         Ok(Spec {
             source,

@@ -61,7 +61,10 @@ fn row(fields: [&str; 3]) -> String {
             let start = if col == 0 { 0 } else { COLUMN_ENDS[col - 1] };
             let space = if col == COLUMN_ENDS.len() - 1 { 0 } else { 2 };
             let width = COLUMN_ENDS[col] - start - space;
-            let mut cut = field.char_indices().nth(width).map_or(field.len(), |(i, _)| i);
+            let mut cut = field
+                .char_indices()
+                .nth(width)
+                .map_or(field.len(), |(i, _)| i);
             let fits = &field[..cut];
             if let Some(boundary) = ["),", "},", "],", "',"]
                 .iter()
@@ -120,11 +123,7 @@ mod tests {
 
     #[test]
     fn multiple_outputs_break_at_tuples() {
-        let text = row([
-            "lstm (LSTM)",
-            "[(None, 8), (None, 8), (None, 8)]",
-            "416",
-        ]);
+        let text = row(["lstm (LSTM)", "[(None, 8), (None, 8), (None, 8)]", "416"]);
         assert_eq!(
             text,
             " lstm (LSTM)                 [(None, 8),               416       \n\

@@ -130,9 +130,11 @@ impl TensorData {
             (TensorData::I32(a), ElemType::I32) => Ok(TensorData::I32(a)),
             (TensorData::I64(a), ElemType::I64) => Ok(TensorData::I64(a)),
             (TensorData::I32(a), ElemType::I64) => Ok(TensorData::I64(a.mapv(i64::from))),
-            (TensorData::I64(a), ElemType::I32) => Ok(TensorData::I32(
-                a.mapv(|v| v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32),
-            )),
+            (TensorData::I64(a), ElemType::I32) => {
+                Ok(TensorData::I32(a.mapv(|v| {
+                    v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+                })))
+            }
             (other, _) => Err(other.elem().name()),
         }
     }

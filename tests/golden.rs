@@ -30,8 +30,12 @@ fn golden(path: &Path, actual: &str) -> Result<(), String> {
         std::fs::write(&full, actual).unwrap();
         return Ok(());
     }
-    let expected = std::fs::read_to_string(&full)
-        .map_err(|_| format!("{} is missing; run UPDATE_GOLDEN=1 cargo test --test golden", path.display()))?;
+    let expected = std::fs::read_to_string(&full).map_err(|_| {
+        format!(
+            "{} is missing; run UPDATE_GOLDEN=1 cargo test --test golden",
+            path.display()
+        )
+    })?;
     if expected == actual {
         Ok(())
     } else {
@@ -58,7 +62,10 @@ fn tutorial_summaries() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{}: {stderr}", spec.display());
         assert!(stderr.is_empty(), "{}: {stderr}", spec.display());
-        if let Err(e) = golden(&spec.with_extension("summary"), &String::from_utf8(out.stdout).unwrap()) {
+        if let Err(e) = golden(
+            &spec.with_extension("summary"),
+            &String::from_utf8(out.stdout).unwrap(),
+        ) {
             failures.push(e);
         }
     }
@@ -72,12 +79,22 @@ fn error_messages() {
     let mut failures = Vec::new();
     for spec in specs {
         for command in ["summary", "compile"] {
-            let out = rnnc(&[command, spec.to_str().unwrap(), "-o", "/dev/null/never-written.onnx"]
-                [..if command == "summary" { 2 } else { 4 }]);
+            let out = rnnc(
+                &[
+                    command,
+                    spec.to_str().unwrap(),
+                    "-o",
+                    "/dev/null/never-written.onnx",
+                ][..if command == "summary" { 2 } else { 4 }],
+            );
             assert_eq!(out.status.code(), Some(2), "{command} {}", spec.display());
             assert!(out.stdout.is_empty(), "{command} {}", spec.display());
             let stderr = String::from_utf8(out.stderr).unwrap();
-            assert!(stderr.starts_with("error: "), "{}: {stderr}", spec.display());
+            assert!(
+                stderr.starts_with("error: "),
+                "{}: {stderr}",
+                spec.display()
+            );
             assert!(!stderr.contains("panicked"), "{}: {stderr}", spec.display());
             if command == "summary" {
                 if let Err(e) = golden(&spec.with_extension("stderr"), &stderr) {

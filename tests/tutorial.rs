@@ -13,7 +13,11 @@ const CELLS: &[(&str, &str, &[&str])] = &[
     ("cell_in3", "sequential", &["simple_rnn"]),
     ("cell_in4", "sequential_1", &["simple_rnn_1"]),
     ("cell_in5", "sequential_2", &["simple_rnn_2"]),
-    ("cell_in16", "sequential_5", &["simple_rnn_8", "simple_rnn_9"]),
+    (
+        "cell_in16",
+        "sequential_5",
+        &["simple_rnn_8", "simple_rnn_9"],
+    ),
     ("cell_in17", "sequential_6", &["bidirectional_5"]),
     (
         "cell_in15",

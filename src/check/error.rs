@@ -59,6 +59,9 @@ pub enum CheckError {
         span: Span,
     },
 
+    #[error("Bidirectional layer `{layer}` wraps a layer with go_backwards=True")]
+    BidirectionalGoBackwards { layer: String, span: Span },
+
     #[error("two layers are named `{name}`")]
     DuplicateName { name: String, span: Span },
 
@@ -82,6 +85,7 @@ impl CheckError {
             | CheckError::WrongRank { span, .. }
             | CheckError::EmbeddingNotFirst { span, .. }
             | CheckError::MultipleOutputsNotLast { span, .. }
+            | CheckError::BidirectionalGoBackwards { span, .. }
             | CheckError::DuplicateName { span, .. }
             | CheckError::TooManyParams { span, .. } => Some(*span),
         }
@@ -112,6 +116,11 @@ impl CheckError {
             }
             CheckError::MultipleOutputsNotLast { .. } => Some(
                 "use return_state=True / merge_mode=None only on the last layer".into(),
+            ),
+            CheckError::BidirectionalGoBackwards { .. } => Some(
+                "Keras 3 refuses this too (both copies would read backwards); \
+                 remove go_backwards: Bidirectional already runs one copy backwards"
+                    .into(),
             ),
             CheckError::DuplicateName { .. } => Some("give each layer a unique `name=`".into()),
             CheckError::TooManyParams { .. } => Some("reduce the layer sizes".into()),

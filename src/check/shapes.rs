@@ -151,6 +151,12 @@ impl LayerContext<'_> {
                 Ok((recurrent_outputs(r, self.input, r.units), weights, params))
             }
             LayerKind::Bidirectional(b) => {
+                if b.layer.go_backwards {
+                    return Err(vec![CheckError::BidirectionalGoBackwards {
+                        layer: self.names.name.clone(),
+                        span: b.inner_span,
+                    }]);
+                }
                 let features = self.sequence_features(class)?;
                 let mut weights = Vec::new();
                 let mut params = 0;

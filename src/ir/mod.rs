@@ -169,8 +169,9 @@ pub enum MergeMode {
 /// `Bidirectional(layer)`: a forward copy and a backward copy of a recurrent layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bidirectional {
-    /// The wrapped layer; its settings apply to both directions (the backward
-    /// copy has `go_backwards` inverted, as Keras does).
+    /// The wrapped layer; its settings apply to both directions, and the
+    /// backward copy reads the sequence backwards. (Keras 3 refuses a wrapped
+    /// layer with `go_backwards=True`, and so does the check pass.)
     pub layer: Recurrent,
     /// The wrapped layer's own `name=`, if any.
     pub inner_name: Option<String>,

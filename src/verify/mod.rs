@@ -235,7 +235,7 @@ fn source_weights(
                     found,
                 });
             }
-            Ok(weights::load(path, &spec.info)?)
+            Ok(weights::load_npz(path, &spec.info)?)
         }
     }
 }

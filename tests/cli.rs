@@ -1,0 +1,310 @@
+//! The commands as a user runs them: compile → verify → run, reproducibility,
+//! atomic output, and clear errors with exit code 2 on bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn rnnc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rnnc"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn compile(spec: &str, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["compile", spec, "-o", s(out)];
+    args.extend_from_slice(extra);
+    rnnc(&args)
+}
+
+#[test]
+fn compile_then_verify_every_tutorial_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(root().join("fixtures/tutorial")).unwrap() {
+        let spec = entry.unwrap().path();
+        if spec.extension().is_none_or(|e| e != "rnn") {
+            continue;
+        }
+        let model = dir.path().join("model.onnx");
+        let out = compile(s(&spec), &model, &["--seed", "3"]);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            spec.display(),
+            text(&out.stderr)
+        );
+        let verified = rnnc(&["verify", s(&model)]);
+        assert!(
+            verified.status.success(),
+            "{}: {}{}",
+            spec.display(),
+            text(&verified.stdout),
+            text(&verified.stderr)
+        );
+        assert!(text(&verified.stdout).contains("verified: "));
+    }
+}
+
+#[test]
+fn compile_with_verify_flag_reports_errors_per_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    let out = compile(
+        "fixtures/tutorial/deep_bidirectional.rnn",
+        &model,
+        &["--verify"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("max abs err"), "{stdout}");
+    // Batch sizes 1, 2 and 5 with the fixed time axis of 10.
+    for batch in [1, 2, 5] {
+        assert!(
+            stdout.contains(&format!("input [{batch}, 10, 5]")),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
+fn verify_tries_several_lengths_when_time_is_free() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("free.rnn");
+    std::fs::write(
+        &spec,
+        "SimpleRNN(4, input_shape=(None, 3), return_sequences=True)\n",
+    )
+    .unwrap();
+    let model = dir.path().join("free.onnx");
+    assert!(compile(s(&spec), &model, &[]).status.success());
+    let out = rnnc(&["verify", s(&model), "--batch", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for t in [1, 4, 9] {
+        assert!(stdout.contains(&format!("input [2, {t}, 3]")), "{stdout}");
+    }
+}
+
+#[test]
+fn same_spec_and_seed_give_identical_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        dir.path().join("a.onnx"),
+        dir.path().join("b.onnx"),
+        dir.path().join("c.onnx"),
+    );
+    let spec = "fixtures/tutorial/deep_bidirectional.rnn";
+    assert!(compile(spec, &a, &["--seed", "7"]).status.success());
+    assert!(compile(spec, &b, &["--seed", "7"]).status.success());
+    assert!(compile(spec, &c, &["--seed", "8"]).status.success());
+    let (a, b, c) = (
+        std::fs::read(a).unwrap(),
+        std::fs::read(b).unwrap(),
+        std::fs::read(c).unwrap(),
+    );
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn same_weights_file_gives_identical_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = "fixtures/oracle/tutorial_bidirectional";
+    let (a, b) = (dir.path().join("a.onnx"), dir.path().join("b.onnx"));
+    let weights = format!("{case}/weights.npz");
+    assert!(
+        compile(&format!("{case}/model.rnn"), &a, &["--weights", &weights])
+            .status
+            .success()
+    );
+    assert!(
+        compile(&format!("{case}/model.rnn"), &b, &["--weights", &weights])
+            .status
+            .success()
+    );
+    assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+}
+
+#[test]
+fn run_prints_outputs_without_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    let case = root().join("fixtures/oracle/tutorial_return_sequences");
+    assert!(compile(
+        s(&case.join("model.rnn")),
+        &model,
+        &["--weights", s(&case.join("weights.npz"))]
+    )
+    .status
+    .success());
+    let out = rnnc(&["run", s(&model), "--input", s(&case.join("input.npy"))]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("output_0 float32 [8, 2, 3] ["),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn verify_needs_the_weights_file_it_was_compiled_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    let case = root().join("fixtures/oracle/tutorial_simple_rnn");
+    assert!(compile(
+        s(&case.join("model.rnn")),
+        &model,
+        &["--weights", s(&case.join("weights.npz"))]
+    )
+    .status
+    .success());
+    let missing = rnnc(&["verify", s(&model)]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing.stderr).contains("pass it with --weights"),
+        "{}",
+        text(&missing.stderr)
+    );
+    let other = rnnc(&[
+        "verify",
+        s(&model),
+        "--weights",
+        s(&case.join("weights_positional.npz")),
+    ]);
+    assert_eq!(other.status.code(), Some(2));
+    assert!(text(&other.stderr).contains("is not the weights file the model was compiled from"));
+}
+
+#[test]
+fn verify_refuses_files_rnnc_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.onnx");
+    std::fs::write(&junk, b"definitely not protobuf \xff\xff\xff").unwrap();
+    let out = rnnc(&["verify", s(&junk)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).starts_with("error: "),
+        "{}",
+        text(&out.stderr)
+    );
+    let missing = rnnc(&["verify", "no/such/file.onnx"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("no/such/file.onnx"));
+}
+
+#[test]
+fn weight_file_errors_name_the_layer_and_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    // The tutorial_bidirectional weights do not fit the deep RNN.
+    let out = compile(
+        "fixtures/oracle/tutorial_deep_rnn/model.rnn",
+        &model,
+        &[
+            "--weights",
+            "fixtures/oracle/tutorial_bidirectional/weights.npz",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("simple_rnn"), "{stderr}");
+    assert!(!model.exists());
+}
+
+#[test]
+fn failed_compile_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    let out = compile("fixtures/errors/unknown_layer.rnn", &model, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn run_reports_bad_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    assert!(compile("fixtures/tutorial/simple_rnn.rnn", &model, &[])
+        .status
+        .success());
+    let not_npy = dir.path().join("x.npy");
+    std::fs::write(&not_npy, b"hello").unwrap();
+    let out = rnnc(&["run", s(&model), "--input", s(&not_npy)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("x.npy"), "{}", text(&out.stderr));
+    // A (3, 2, 4) input for a model with 10 features.
+    let wrong = root().join("fixtures/oracle/simple_rnn_activation_relu/input.npy");
+    let out = rnnc(&["run", s(&model), "--input", s(&wrong)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// A tampered file: `edit` gets each float initializer's name and values.
+fn tamper(model: &Path, out: &PathBuf, edit: impl Fn(&str, &[usize], &mut Vec<f32>) -> bool) {
+    use prost::Message;
+    use rnnc::back::onnx::proto::ModelProto;
+    let bytes = std::fs::read(model).unwrap();
+    let mut proto = ModelProto::decode(bytes.as_slice()).unwrap();
+    let graph = proto.graph.as_mut().unwrap();
+    let mut changed = false;
+    for init in &mut graph.initializer {
+        let dims: Vec<usize> = init.dims.iter().map(|&d| d as usize).collect();
+        let mut values: Vec<f32> = if init.raw_data.is_empty() {
+            init.float_data.clone()
+        } else {
+            init.raw_data
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect()
+        };
+        if init.data_type == 1 && edit(&init.name, &dims, &mut values) {
+            changed = true;
+            if init.raw_data.is_empty() {
+                init.float_data = values;
+            } else {
+                init.raw_data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            }
+        }
+    }
+    assert!(changed, "nothing to tamper with");
+    std::fs::write(out, proto.encode_to_vec()).unwrap();
+}
+
+#[test]
+fn verify_fails_when_a_weight_is_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    assert!(compile("fixtures/tutorial/bidirectional.rnn", &model, &[])
+        .status
+        .success());
+    let bad = dir.path().join("bad.onnx");
+    let done = std::cell::Cell::new(false);
+    tamper(&model, &bad, |_, dims, values| {
+        if done.get() || dims.len() < 2 {
+            return false;
+        }
+        values[0] += 0.01;
+        done.set(true);
+        true
+    });
+    let out = rnnc(&["verify", s(&bad)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("MISMATCH"));
+}

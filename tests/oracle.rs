@@ -1,0 +1,260 @@
+//! Keras is the oracle: for every fixture in `fixtures/oracle/` (written by
+//! real Keras 3 through `scripts/make_oracles.py`), compile the spec with
+//! Keras' weights, run the ONNX file in tract through `rnnc run`, and require
+//! Keras' own predictions; then `rnnc verify` must pass on the same file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ndarray::ArrayD;
+use ndarray_npy::NpzReader;
+
+/// Tolerance against Keras for most models: both compute in f32.
+const ATOL: f32 = 1e-5;
+/// Tolerance for deep models (three or more recurrent layers), where f32
+/// rounding differences compound through the stack.
+const DEEP_ATOL: f32 = 1e-4;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn rnnc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rnnc"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn read_npz(path: &Path) -> Vec<(String, ArrayD<f32>)> {
+    let mut npz = NpzReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut names = npz.names().unwrap();
+    names.sort_by_key(|n| {
+        n.trim_start_matches("output_")
+            .parse::<usize>()
+            .unwrap_or(usize::MAX)
+    });
+    names
+        .into_iter()
+        .map(|n| {
+            let a: ArrayD<f32> = npz.by_name(&n).unwrap();
+            (n, a)
+        })
+        .collect()
+}
+
+fn cases(prefixes: &[&str]) -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/oracle"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("model.rnn").exists())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            prefixes.iter().any(|prefix| name.starts_with(prefix))
+        })
+        .collect();
+    cases.sort();
+    cases
+}
+
+fn is_deep(spec: &str) -> bool {
+    ["SimpleRNN(", "LSTM(", "GRU("]
+        .iter()
+        .map(|cell| spec.matches(cell).count())
+        .sum::<usize>()
+        >= 3
+}
+
+/// Runs one oracle case end to end; returns a description of each failure.
+fn check_case(case: &Path) -> Vec<String> {
+    let name = case.file_name().unwrap().to_string_lossy().into_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.onnx");
+    let (spec, weights) = (case.join("model.rnn"), case.join("weights.npz"));
+    let arg = |p: &Path| p.to_str().unwrap().to_string();
+    let compiled = rnnc(&[
+        "compile",
+        &arg(&spec),
+        "--weights",
+        &arg(&weights),
+        "-o",
+        &arg(&model),
+    ]);
+    if !compiled.status.success() {
+        return vec![format!(
+            "{name}: compile failed: {}",
+            String::from_utf8_lossy(&compiled.stderr)
+        )];
+    }
+    let source = std::fs::read_to_string(&spec).unwrap();
+    let atol = if is_deep(&source) { DEEP_ATOL } else { ATOL };
+    let mut failures = Vec::new();
+    for (input, expected) in [
+        ("input.npy", "expected.npz"),
+        ("input_long.npy", "expected_long.npz"),
+    ] {
+        if !case.join(input).exists() {
+            continue;
+        }
+        let out = dir.path().join("out.npz");
+        let ran = rnnc(&[
+            "run",
+            &arg(&model),
+            "--input",
+            &arg(&case.join(input)),
+            "--output",
+            &arg(&out),
+        ]);
+        if !ran.status.success() {
+            failures.push(format!(
+                "{name}: run failed: {}",
+                String::from_utf8_lossy(&ran.stderr)
+            ));
+            continue;
+        }
+        let ours = read_npz(&out);
+        let keras = read_npz(&case.join(expected));
+        if ours.len() != keras.len() {
+            failures.push(format!(
+                "{name}: {} outputs, Keras has {}",
+                ours.len(),
+                keras.len()
+            ));
+            continue;
+        }
+        for ((our_name, a), (keras_name, e)) in ours.iter().zip(&keras) {
+            if a.shape() != e.shape() {
+                failures.push(format!(
+                    "{name}/{input}: {our_name} shape {:?}, Keras {keras_name} {:?}",
+                    a.shape(),
+                    e.shape()
+                ));
+                continue;
+            }
+            let err = a
+                .iter()
+                .zip(e)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0f32, f32::max);
+            if !(err <= atol) {
+                failures.push(format!(
+                    "{name}/{input}: {our_name} differs from Keras by {err:e}"
+                ));
+            }
+        }
+    }
+    let verified = rnnc(&["verify", &arg(&model), "--weights", &arg(&weights)]);
+    if !verified.status.success() {
+        failures.push(format!(
+            "{name}: verify exited {:?}:\n{}{}",
+            verified.status.code(),
+            String::from_utf8_lossy(&verified.stdout),
+            String::from_utf8_lossy(&verified.stderr)
+        ));
+    }
+    failures
+}
+
+fn check_all(prefixes: &[&str]) {
+    let cases = cases(prefixes);
+    assert!(!cases.is_empty(), "no oracle cases for {prefixes:?}");
+    let failures: Vec<String> = cases.iter().flat_map(|c| check_case(c)).collect();
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn tutorial_models_equal_keras() {
+    check_all(&["tutorial_"]);
+}
+
+#[test]
+fn simple_rnn_options_equal_keras() {
+    check_all(&["simple_rnn_", "rnn_"]);
+}
+
+#[test]
+fn lstm_options_equal_keras() {
+    check_all(&["lstm_"]);
+}
+
+#[test]
+fn gru_options_equal_keras() {
+    check_all(&["gru_"]);
+}
+
+#[test]
+fn bidirectional_equal_keras() {
+    check_all(&["bidir_"]);
+}
+
+#[test]
+fn embedding_and_combinations_equal_keras() {
+    check_all(&["embedding_", "stacked_", "text_", "tagger_", "encoder_"]);
+}
+
+#[test]
+fn every_oracle_case_is_covered() {
+    let all = cases(&[""]);
+    let covered = cases(&[
+        "tutorial_",
+        "simple_rnn_",
+        "rnn_",
+        "lstm_",
+        "gru_",
+        "bidir_",
+        "embedding_",
+        "stacked_",
+        "text_",
+        "tagger_",
+        "encoder_",
+    ]);
+    assert_eq!(all, covered);
+}
+
+#[test]
+fn every_weights_key_style_loads_the_same_model() {
+    let case = root().join("fixtures/oracle/tutorial_simple_rnn");
+    let dir = tempfile::tempdir().unwrap();
+    let input = case.join("input.npy");
+    let mut outputs = Vec::new();
+    for weights in [
+        "weights.npz",
+        "weights_fullpath.npz",
+        "weights_positional.npz",
+    ] {
+        let model = dir.path().join(format!("{weights}.onnx"));
+        let out = dir.path().join(format!("{weights}.out.npz"));
+        let w = case.join(weights);
+        let compiled = rnnc(&[
+            "compile",
+            case.join("model.rnn").to_str().unwrap(),
+            "--weights",
+            w.to_str().unwrap(),
+            "-o",
+            model.to_str().unwrap(),
+        ]);
+        assert!(
+            compiled.status.success(),
+            "{weights}: {}",
+            String::from_utf8_lossy(&compiled.stderr)
+        );
+        let ran = rnnc(&[
+            "run",
+            model.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ]);
+        assert!(ran.status.success());
+        outputs.push(read_npz(&out));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
+}
