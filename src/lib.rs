@@ -6,6 +6,7 @@
 //! ONNX file, and [`reference`] is an independent interpreter of Keras'
 //! equations that [`verify`] compares with the ONNX file run in tract.
 
+pub mod back;
 pub mod check;
 pub mod diag;
 pub mod ir;
