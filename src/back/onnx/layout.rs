@@ -125,3 +125,154 @@ pub(super) fn split_gru_recurrent(
         recurrent_kernel.slice(s![.., 2 * hidden..]).to_owned(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    //! Each entry of the hand-made Keras arrays encodes where it came from, so
+    //! a wrong gate order, a missed transpose or a misplaced bias half shows
+    //! up as a wrong number at a named position.
+
+    use ndarray::{Array1, Array2, ArrayD, IxDyn};
+
+    use super::*;
+
+    const H: usize = 2;
+    const I: usize = 3;
+
+    /// Kernel `[rows, gates*H]` with entry `100*gate + 10*unit + row + base`.
+    fn kernel(rows: usize, gates: usize, base: f32) -> Array2<f32> {
+        Array2::from_shape_fn((rows, gates * H), |(row, col)| {
+            let (gate, unit) = (col / H, col % H);
+            base + (100 * gate + 10 * unit + row) as f32
+        })
+    }
+
+    /// Bias `[gates*H]` with entry `100*gate + unit + base`.
+    fn bias(gates: usize, base: f32) -> Array1<f32> {
+        Array1::from_shape_fn(gates * H, |col| base + (100 * (col / H) + col % H) as f32)
+    }
+
+    fn cell<'a>(
+        k: &'a Array2<f32>,
+        r: &'a Array2<f32>,
+        b: Option<&'a ArrayD<f32>>,
+    ) -> CellWeights<'a> {
+        CellWeights {
+            kernel: k.view(),
+            recurrent_kernel: r.view(),
+            bias: b.map(|b| b.view()),
+        }
+    }
+
+    /// The expected W entry for ONNX block `onnx_gate` taken from Keras gate
+    /// `keras_gate`: `W[0, onnx_gate*H + unit, row]` = `kernel[row, keras_gate*H + unit]`.
+    fn assert_block(w: &Array3<f32>, onnx_gate: usize, keras_gate: usize, rows: usize, base: f32) {
+        for unit in 0..H {
+            for row in 0..rows {
+                assert_eq!(
+                    w[[0, onnx_gate * H + unit, row]],
+                    base + (100 * keras_gate + 10 * unit + row) as f32,
+                    "ONNX gate {onnx_gate}, unit {unit}, row {row}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn simple_rnn_transposes_and_puts_bias_in_the_input_half() {
+        let (k, r) = (kernel(I, 1, 0.0), kernel(H, 1, 1000.0));
+        let b = bias(1, 5000.0).into_dyn();
+        let onnx = native_weights(CellKind::SimpleRnn, &[cell(&k, &r, Some(&b))]);
+        assert_eq!(onnx.w.shape(), [1, H, I]);
+        assert_eq!(onnx.r.shape(), [1, H, H]);
+        assert_eq!(onnx.b.shape(), [1, 2 * H]);
+        assert_block(&onnx.w, 0, 0, I, 0.0);
+        assert_block(&onnx.r, 0, 0, H, 1000.0);
+        assert_eq!(onnx.b.row(0).to_vec(), [5000.0, 5001.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn lstm_reorders_ifco_to_iofc() {
+        let (k, r) = (kernel(I, 4, 0.0), kernel(H, 4, 1000.0));
+        let b = bias(4, 5000.0).into_dyn();
+        let onnx = native_weights(
+            CellKind::Lstm {
+                unit_forget_bias: true,
+            },
+            &[cell(&k, &r, Some(&b))],
+        );
+        assert_eq!(onnx.w.shape(), [1, 4 * H, I]);
+        // ONNX i, o, f, c = Keras blocks 0 (i), 3 (o), 1 (f), 2 (c).
+        for (onnx_gate, keras_gate) in [(0, 0), (1, 3), (2, 1), (3, 2)] {
+            assert_block(&onnx.w, onnx_gate, keras_gate, I, 0.0);
+            assert_block(&onnx.r, onnx_gate, keras_gate, H, 1000.0);
+        }
+        assert_eq!(
+            onnx.b.row(0).to_vec(),
+            [
+                5000.0, 5001.0, 5300.0, 5301.0, 5100.0, 5101.0, 5200.0, 5201.0, // Wb
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, // Rb
+            ]
+        );
+    }
+
+    #[test]
+    fn gru_reset_after_keeps_zrh_and_splits_bias_rows() {
+        let (k, r) = (kernel(I, 3, 0.0), kernel(H, 3, 1000.0));
+        let rows: Vec<f32> = bias(3, 5000.0)
+            .iter()
+            .chain(bias(3, 7000.0).iter())
+            .copied()
+            .collect();
+        let b = ArrayD::from_shape_vec(IxDyn(&[2, 3 * H]), rows).unwrap();
+        let onnx = native_weights(
+            CellKind::Gru { reset_after: true },
+            &[cell(&k, &r, Some(&b))],
+        );
+        for gate in 0..3 {
+            assert_block(&onnx.w, gate, gate, I, 0.0);
+            assert_block(&onnx.r, gate, gate, H, 1000.0);
+        }
+        assert_eq!(
+            onnx.b.row(0).to_vec(),
+            [
+                5000.0, 5001.0, 5100.0, 5101.0, 5200.0, 5201.0, // Wb = row 0
+                7000.0, 7001.0, 7100.0, 7101.0, 7200.0, 7201.0, // Rb = row 1
+            ]
+        );
+        let scan = scan_weights(CellKind::Gru { reset_after: true }, &cell(&k, &r, Some(&b)));
+        assert_eq!(scan.input_bias.to_vec()[..2], [5000.0, 5001.0]);
+        assert_eq!(scan.recurrent_bias.unwrap().to_vec()[..2], [7000.0, 7001.0]);
+        assert_eq!(scan.kernel, k);
+    }
+
+    #[test]
+    fn gru_reset_before_has_one_bias_in_the_input_half() {
+        let (k, r) = (kernel(I, 3, 0.0), kernel(H, 3, 1000.0));
+        let b = bias(3, 5000.0).into_dyn();
+        let cw = cell(&k, &r, Some(&b));
+        let onnx = native_weights(CellKind::Gru { reset_after: false }, &[cw]);
+        assert_eq!(
+            onnx.b.row(0).to_vec(),
+            [5000.0, 5001.0, 5100.0, 5101.0, 5200.0, 5201.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        );
+        let (zr, h) = split_gru_recurrent(r.view());
+        assert_eq!(zr.shape(), [H, 2 * H]);
+        assert_eq!(h[[1, 0]], 1000.0 + 200.0 + 1.0);
+    }
+
+    #[test]
+    fn bidirectional_stacks_forward_then_backward() {
+        let (kf, rf) = (kernel(I, 1, 0.0), kernel(H, 1, 1000.0));
+        let (kb, rb) = (kernel(I, 1, 20000.0), kernel(H, 1, 21000.0));
+        let onnx = native_weights(
+            CellKind::SimpleRnn,
+            &[cell(&kf, &rf, None), cell(&kb, &rb, None)],
+        );
+        assert_eq!(onnx.w.shape(), [2, H, I]);
+        assert_eq!(onnx.w[[0, 1, 2]], 12.0);
+        assert_eq!(onnx.w[[1, 1, 2]], 20012.0);
+        assert_eq!(onnx.r[[1, 0, 1]], 21001.0);
+        assert!(onnx.b.iter().all(|&v| v == 0.0));
+    }
+}

@@ -19,6 +19,8 @@ mod recurrent;
 mod scan;
 
 #[cfg(test)]
+mod format_tests;
+#[cfg(test)]
 mod test_support;
 #[cfg(test)]
 mod tests;
