@@ -283,6 +283,15 @@ pub(super) fn attr_ints(name: &str, values: &[i64]) -> AttributeProto {
     }
 }
 
+/// A STRINGS attribute.
+#[cfg(test)]
+pub(super) fn attr_strings(name: &str, values: &[&str]) -> AttributeProto {
+    AttributeProto {
+        strings: values.iter().map(|v| v.as_bytes().to_vec()).collect(),
+        ..attribute(name, AttributeType::Strings)
+    }
+}
+
 /// A TENSOR attribute.
 pub(super) fn attr_tensor(name: &str, tensor: TensorProto) -> AttributeProto {
     AttributeProto {

@@ -24,6 +24,8 @@ mod format_tests;
 mod test_support;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tract_proofs;
 
 use prost::Message;
 
