@@ -327,3 +327,23 @@ oracle!(text_classifier_bidir_lstm, false, || Model {
         ]
     )
 });
+
+/// A fixed batch (`batch_input_shape=(4, 5, 3)`): declared as a number, and
+/// the Scan body's states are typed with it.
+#[test]
+fn lstm_fixed_batch() {
+    let mut m = model(
+        &f(&[5, 3]),
+        None,
+        vec![
+            rec(rnn(LSTM, 6)),
+            LayerKind::Dense(dense(2, Activation::Linear)),
+        ],
+    );
+    if let Some(input) = m.input.as_mut() {
+        input.batch = Some(4);
+    }
+    let case = load_case("lstm_fixed_batch", m, false);
+    check_case(&case, Lowering::Auto, None);
+    check_case(&case, Lowering::Scan, None);
+}
