@@ -207,7 +207,10 @@ fn compile_command(
             };
             (loaded, source)
         }
-        None => (weights::initialize(&spec.info, seed), WeightSource::Seed(seed)),
+        None => (
+            weights::initialize(&spec.info, seed),
+            WeightSource::Seed(seed),
+        ),
     };
     let options = EmitOptions {
         opset,
@@ -220,9 +223,8 @@ fn compile_command(
     };
     let proto = backend::emit(&spec.model, &spec.info, &weights, &options)?;
     let bytes = backend::encode(&proto);
-    crate::atomic::write(&output, &bytes).map_err(|e| {
-        Failure::from(format!("cannot write `{}`: {e}", output.display()))
-    })?;
+    crate::atomic::write(&output, &bytes)
+        .map_err(|e| Failure::from(format!("cannot write `{}`: {e}", output.display())))?;
     println!(
         "wrote {} ({} layers, {} parameters, {} bytes)",
         output.display(),
@@ -256,12 +258,8 @@ fn run_command(model: &Path, input: &Path, output: Option<&Path>) -> Result<Outc
     let data = TensorData::read_npy(input)?;
     let tract = TractModel::load(model)?;
     let outputs = tract.run(vec![data])?;
-    let named: Vec<(String, TensorData)> = tract
-        .output_names()
-        .iter()
-        .cloned()
-        .zip(outputs)
-        .collect();
+    let named: Vec<(String, TensorData)> =
+        tract.output_names().iter().cloned().zip(outputs).collect();
     match output {
         Some(path) => {
             tensor::write_npz(path, &named)?;
@@ -282,6 +280,8 @@ fn run_command(model: &Path, input: &Path, output: Option<&Path>) -> Result<Outc
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }

@@ -7,7 +7,9 @@
 //! equations that [`verify`] compares with the ONNX file run in tract.
 
 pub mod atomic;
+pub mod back;
 pub mod check;
+pub mod cli;
 pub mod diag;
 pub mod front;
 pub mod ir;
@@ -17,4 +19,5 @@ pub mod runtime;
 pub mod spec;
 pub mod summary;
 pub mod tensor;
+pub mod verify;
 pub mod weights;

@@ -265,21 +265,24 @@ fn tamper(model: &Path, out: &PathBuf, edit: impl Fn(&str, &[usize], &mut Vec<f3
     let graph = proto.graph.as_mut().unwrap();
     let mut changed = false;
     for init in &mut graph.initializer {
+        if init.data_type != Some(1) {
+            continue;
+        }
         let dims: Vec<usize> = init.dims.iter().map(|&d| d as usize).collect();
-        let mut values: Vec<f32> = if init.raw_data.is_empty() {
-            init.float_data.clone()
-        } else {
-            init.raw_data
+        let name = init.name.clone().unwrap_or_default();
+        let mut values: Vec<f32> = match &init.raw_data {
+            Some(raw) => raw
                 .chunks_exact(4)
                 .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect()
+                .collect(),
+            None => init.float_data.clone(),
         };
-        if init.data_type == 1 && edit(&init.name, &dims, &mut values) {
+        if edit(&name, &dims, &mut values) {
             changed = true;
-            if init.raw_data.is_empty() {
-                init.float_data = values;
+            if init.raw_data.is_some() {
+                init.raw_data = Some(values.iter().flat_map(|v| v.to_le_bytes()).collect());
             } else {
-                init.raw_data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+                init.float_data = values;
             }
         }
     }

@@ -19,7 +19,9 @@ pub fn generate(model: &Model, shape: &[usize], seed: u64) -> TensorData {
         Some(LayerKind::Embedding(e)) => {
             let vocab = e.input_dim as i64;
             let ids = (0..len).map(|_| rng.random_range(0..vocab)).collect();
-            TensorData::I64(ArrayD::from_shape_vec(IxDyn(shape), ids).expect("length matches shape"))
+            TensorData::I64(
+                ArrayD::from_shape_vec(IxDyn(shape), ids).expect("length matches shape"),
+            )
         }
         _ => {
             let values = (0..len).map(|_| standard_normal(&mut rng)).collect();

@@ -126,9 +126,7 @@ pub struct Report {
 impl Report {
     /// Whether every output of every case agreed.
     pub fn passed(&self) -> bool {
-        self.cases
-            .iter()
-            .all(|c| c.outputs.iter().all(|o| o.ok))
+        self.cases.iter().all(|c| c.outputs.iter().all(|o| o.ok))
     }
 
     /// A table of the cases and the largest errors, then the verdict.
@@ -185,8 +183,8 @@ pub fn verify(path: &Path, options: &VerifyOptions) -> Result<Report, VerifyErro
         proto
             .metadata_props
             .iter()
-            .find(|p| p.key == key)
-            .map(|p| p.value.as_str())
+            .find(|p| p.key.as_deref() == Some(key))
+            .and_then(|p| p.value.as_deref())
     };
     let not_rnnc = |key| VerifyError::NotRnnc {
         path: path.to_path_buf(),
@@ -194,8 +192,7 @@ pub fn verify(path: &Path, options: &VerifyOptions) -> Result<Report, VerifyErro
     };
     let spec_text = lookup(metadata::SPEC).ok_or_else(|| not_rnnc(metadata::SPEC))?;
     let spec_name = lookup(metadata::SPEC_FILE).unwrap_or("recorded spec");
-    let spec =
-        Spec::from_source(spec_text.to_string(), spec_name).map_err(VerifyError::Spec)?;
+    let spec = Spec::from_source(spec_text.to_string(), spec_name).map_err(VerifyError::Spec)?;
     let source = metadata::weight_source(lookup).ok_or_else(|| not_rnnc(metadata::SEED))?;
     let weights = source_weights(&spec, &source, options.weights.as_deref())?;
     let tract = TractModel::load(path)?;
@@ -310,7 +307,12 @@ fn compare(
     reports
 }
 
-fn compare_one(name: &str, actual: &ArrayD<f32>, expected: &ArrayD<f32>, options: &VerifyOptions) -> OutputReport {
+fn compare_one(
+    name: &str,
+    actual: &ArrayD<f32>,
+    expected: &ArrayD<f32>,
+    options: &VerifyOptions,
+) -> OutputReport {
     if actual.shape() != expected.shape() {
         return OutputReport {
             name: name.to_string(),
@@ -364,7 +366,12 @@ mod tests {
     #[test]
     fn shape_mismatch_fails() {
         let opts = VerifyOptions::default();
-        let r = compare_one("y", &arr1(&[1.0f32]).into_dyn(), &arr1(&[1.0f32, 2.0]).into_dyn(), &opts);
+        let r = compare_one(
+            "y",
+            &arr1(&[1.0f32]).into_dyn(),
+            &arr1(&[1.0f32, 2.0]).into_dyn(),
+            &opts,
+        );
         assert!(!r.ok);
         assert!(r.problem.is_some());
     }

@@ -1,0 +1,70 @@
+//! Each [`Activation`] as ONNX nodes with Keras 3's exact formula.
+//!
+//! These are standalone nodes (Dense outputs, `Activation` layers, Scan cell
+//! bodies); the native recurrent operators' `activations` attribute is never
+//! used, because runtimes ignore it (see `docs/runtimes.md`).
+
+use super::builder::{attr_float, attr_int, GraphBuilder};
+use crate::ir::Activation;
+
+/// Keras 3 `hard_sigmoid`: `clip(x / 6 + 0.5, 0, 1)`, i.e. ONNX HardSigmoid
+/// with slope 1/6 (ONNX's default slope 0.2 is Keras 2's).
+const HARD_SIGMOID_ALPHA: f32 = 1.0 / 6.0;
+const HARD_SIGMOID_BETA: f32 = 0.5;
+
+/// Keras' `selu` constants (keras/src/activations/activations.py), which
+/// differ from ONNX's defaults in the last float bits and from tract's
+/// defaults (1.67326, 1.0507) in the sixth digit.
+const SELU_ALPHA: f32 = 1.673_263_2;
+const SELU_SCALE: f32 = 1.050_701;
+
+/// Keras' `elu` default alpha.
+const ELU_ALPHA: f32 = 1.0;
+
+/// Applies `activation` to `x`; returns the result's name (`x` itself for
+/// `linear`, which needs no node).
+pub(super) fn apply(b: &mut GraphBuilder, activation: Activation, x: &str) -> String {
+    match activation {
+        Activation::Linear => x.to_string(),
+        Activation::Tanh => b.op("Tanh", &[x], vec![]),
+        Activation::Sigmoid => b.op("Sigmoid", &[x], vec![]),
+        Activation::HardSigmoid => b.op(
+            "HardSigmoid",
+            &[x],
+            vec![
+                attr_float("alpha", HARD_SIGMOID_ALPHA),
+                attr_float("beta", HARD_SIGMOID_BETA),
+            ],
+        ),
+        Activation::Relu => b.op("Relu", &[x], vec![]),
+        Activation::Elu => b.op("Elu", &[x], vec![attr_float("alpha", ELU_ALPHA)]),
+        Activation::Selu => b.op(
+            "Selu",
+            &[x],
+            vec![
+                attr_float("alpha", SELU_ALPHA),
+                attr_float("gamma", SELU_SCALE),
+            ],
+        ),
+        Activation::Softsign => b.op("Softsign", &[x], vec![]),
+        Activation::Softplus => b.op("Softplus", &[x], vec![]),
+        Activation::Gelu => {
+            // 0.5 * x * (1 + erf(x / sqrt(2))), Keras' approximate=False.
+            let sqrt2 = b.scalar_f32(std::f32::consts::SQRT_2);
+            let scaled = b.op("Div", &[x, &sqrt2], vec![]);
+            let erf = b.op("Erf", &[&scaled], vec![]);
+            let one = b.scalar_f32(1.0);
+            let one_plus = b.op("Add", &[&erf, &one], vec![]);
+            let half = b.scalar_f32(0.5);
+            let half_x = b.op("Mul", &[x, &half], vec![]);
+            b.op("Mul", &[&half_x, &one_plus], vec![])
+        }
+        Activation::Silu => {
+            let sig = b.op("Sigmoid", &[x], vec![]);
+            b.op("Mul", &[x, &sig], vec![])
+        }
+        Activation::Exponential => b.op("Exp", &[x], vec![]),
+        // Opset 13+ Softmax normalizes one axis, as Keras does.
+        Activation::Softmax => b.op("Softmax", &[x], vec![attr_int("axis", -1)]),
+    }
+}

@@ -1,0 +1,374 @@
+//! The ONNX backend: a checked model and its weights become a `ModelProto`.
+//!
+//! [`emit`] walks the layers in order, each family in its own file
+//! ([`recurrent`] and [`scan`] for the two lowerings of recurrent cells,
+//! [`merge`] for Keras' output lists, [`dense`], [`embedding`],
+//! [`activation`]); [`layout`] is the only place that converts Keras weight
+//! layouts. What is emitted follows the recipe in `docs/runtimes.md`, which
+//! ran identically in tract, onnxruntime, OpenVINO and the ONNX reference
+//! evaluator; every shape comes from [`check::ModelInfo`].
+
+mod activation;
+mod builder;
+mod dense;
+mod embedding;
+mod layout;
+mod merge;
+pub mod proto;
+mod recurrent;
+mod scan;
+
+#[cfg(test)]
+mod format_tests;
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tract_proofs;
+
+use prost::Message;
+
+use builder::{attr_int, attr_tensor, f32_tensor, value_info, Dim, GraphBuilder};
+use proto::tensor_proto::DataType;
+
+use crate::check::{ModelInfo, Shape};
+use crate::ir::{self, Activation, CellKind, InputDtype, LayerId, LayerKind, Recurrent};
+use crate::weights::Weights;
+
+/// The opset rnnc writes unless told otherwise: 14 is the first with
+/// `Add`/`Mul` etc. in their current form that every runtime of
+/// `docs/runtimes.md` supports, and all of them ran the recipe at opset 14.
+pub const DEFAULT_OPSET: i64 = 14;
+
+/// Opsets rnnc can write, with the IR version each needs (from the ONNX
+/// versioning table, docs/Versioning.md): every operator rnnc uses has had
+/// its current form since opset 13 (Split/Squeeze with inputs, Softmax on one axis).
+const IR_VERSIONS: &[(i64, i64)] = &[
+    (13, 7),
+    (14, 7),
+    (15, 8),
+    (16, 8),
+    (17, 8),
+    (18, 8),
+    (19, 9),
+    (20, 9),
+    (21, 10),
+];
+
+/// Name of the graph input.
+pub const INPUT_NAME: &str = "input";
+
+/// Name of the `index`-th graph output (Keras' output order).
+pub fn output_name(index: usize) -> String {
+    format!("output_{index}")
+}
+
+/// How to emit recurrent layers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lowering {
+    /// Per layer: the native operator where Keras' activations are its
+    /// defaults, else an explicit cell in a Scan.
+    #[default]
+    Auto,
+    /// Native `RNN`/`LSTM`/`GRU` everywhere; an error where impossible.
+    Native,
+    /// An explicit cell in a `Scan` everywhere.
+    Scan,
+}
+
+/// Options of [`emit`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmitOptions {
+    /// The ai.onnx opset to import (13 to 21).
+    pub opset: i64,
+    /// Lowering of recurrent layers.
+    pub lowering: Lowering,
+    /// Extra `metadata_props` entries, in order (the CLI records the spec
+    /// text and the seed or the weights file's SHA-256).
+    pub metadata: Vec<(String, String)>,
+}
+
+impl Default for EmitOptions {
+    fn default() -> EmitOptions {
+        EmitOptions {
+            opset: DEFAULT_OPSET,
+            lowering: Lowering::Auto,
+            metadata: Vec::new(),
+        }
+    }
+}
+
+/// Why a model cannot be emitted.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BackError {
+    /// The requested opset is outside the table rnnc knows.
+    #[error("opset {opset} is not supported; rnnc writes opsets {min} to {max}")]
+    UnsupportedOpset { opset: i64, min: i64, max: i64 },
+    /// `Lowering::Native` on a layer whose activations the native operator
+    /// cannot express portably.
+    #[error(
+        "layer '{layer}' cannot be a native ONNX {op}: its activations are \
+         ({activation}, {recurrent_activation}), and runtimes hard-code (tanh, sigmoid); \
+         use the Scan lowering"
+    )]
+    NativeImpossible {
+        layer: String,
+        op: &'static str,
+        activation: &'static str,
+        recurrent_activation: &'static str,
+    },
+    /// `Bidirectional` around a layer with `go_backwards=True`.
+    #[error("layer '{layer}': Bidirectional around a go_backwards layer is not supported")]
+    BackwardsInBidirectional { layer: String },
+    /// The weights do not have the shapes the checked model expects.
+    #[error("the weights do not match the model's layers")]
+    WeightsMismatch,
+}
+
+/// One direction of a recurrent layer, as both lowerings produce it.
+pub(crate) struct CellOutputs {
+    /// The output sequence `[B, T, H]` in Keras' order for this direction
+    /// (processing order for go_backwards, time-aligned for a Bidirectional
+    /// backward half); only when the layer returns sequences.
+    pub sequence: Option<String>,
+    /// Final hidden state `[B, H]`.
+    pub h: String,
+    /// LSTM final cell state `[B, H]`, where needed.
+    pub c: Option<String>,
+}
+
+/// Writes the model as ONNX.
+pub fn emit(
+    model: &ir::Model,
+    info: &ModelInfo,
+    weights: &Weights,
+    options: &EmitOptions,
+) -> Result<proto::ModelProto, BackError> {
+    let ir_version = IR_VERSIONS
+        .iter()
+        .find(|(opset, _)| *opset == options.opset)
+        .map(|&(_, ir)| ir)
+        .ok_or(BackError::UnsupportedOpset {
+            opset: options.opset,
+            min: IR_VERSIONS[0].0,
+            max: IR_VERSIONS[IR_VERSIONS.len() - 1].0,
+        })?;
+    if !weights.matches(info) {
+        return Err(BackError::WeightsMismatch);
+    }
+    let mut b = GraphBuilder::new();
+    let input = b.reserve(INPUT_NAME);
+    let output_names: Vec<String> = (0..info.output_shapes().len())
+        .map(|i| b.reserve(&output_name(i)))
+        .collect();
+    let mut em = Emitter {
+        b,
+        info,
+        weights,
+        input: input.clone(),
+        batch: None,
+        reversed_time: None,
+    };
+    let mut current = vec![input.clone()];
+    for (index, layer) in model.layers.iter().enumerate() {
+        let id = LayerId(index as u32);
+        em.b.set_scope(&info.layer(id).name);
+        let x = current[0].clone();
+        current = match &layer.kind {
+            LayerKind::Recurrent(r) => {
+                let directions = em.cells(id, &x, r, false, options.lowering)?;
+                merge::layer_outputs(&mut em.b, r, directions, None)
+            }
+            LayerKind::Bidirectional(bi) => {
+                if bi.layer.go_backwards {
+                    return Err(BackError::BackwardsInBidirectional {
+                        layer: info.layer(id).name.clone(),
+                    });
+                }
+                let directions = em.cells(id, &x, &bi.layer, true, options.lowering)?;
+                merge::layer_outputs(&mut em.b, &bi.layer, directions, Some(bi.merge_mode))
+            }
+            LayerKind::Dense(d) => vec![dense::dense(&mut em, id, &x, d)],
+            LayerKind::TimeDistributed(inner) => match &inner.kind {
+                LayerKind::Dense(d) => vec![dense::dense(&mut em, id, &x, d)],
+                _ => unreachable!("the check pass only accepts TimeDistributed(Dense)"),
+            },
+            LayerKind::Embedding(_) => vec![embedding::embedding(&mut em, id, &x)],
+            LayerKind::Dropout { .. } => vec![x],
+            LayerKind::Activation(a) => vec![activation::apply(&mut em.b, *a, &x)],
+        };
+    }
+    em.b.set_scope("");
+    for (value, name) in current.iter().zip(&output_names) {
+        em.b.op_into("Identity", &[value], name);
+    }
+
+    let input_elem = match info.input_dtype {
+        InputDtype::Float32 => DataType::Float,
+        InputDtype::Int32 => DataType::Int32,
+        InputDtype::Int64 => DataType::Int64,
+    };
+    let inputs = vec![value_info(&input, input_elem, &dims(&info.input_shape))];
+    let outputs = output_names
+        .iter()
+        .zip(info.output_shapes())
+        .map(|(name, shape)| value_info(name, DataType::Float, &dims(shape)))
+        .collect();
+    let graph = em.b.into_graph(&info.name, inputs, outputs);
+    Ok(proto::ModelProto {
+        ir_version: Some(ir_version),
+        opset_import: vec![proto::OperatorSetIdProto {
+            domain: Some(String::new()),
+            version: Some(options.opset),
+        }],
+        producer_name: Some("rnnc".to_string()),
+        producer_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        graph: Some(graph),
+        metadata_props: options
+            .metadata
+            .iter()
+            .map(|(key, value)| proto::StringStringEntryProto {
+                key: Some(key.clone()),
+                value: Some(value.clone()),
+            })
+            .collect(),
+        ..Default::default()
+    })
+}
+
+/// The model's protobuf bytes. prost writes fields in schema order and
+/// repeated fields in list order, so equal models give equal bytes.
+pub fn encode(model: &proto::ModelProto) -> Vec<u8> {
+    model.encode_to_vec()
+}
+
+/// Declared dimensions of a checked shape: a free batch axis is `batch`, a
+/// free time axis `time`.
+fn dims(shape: &Shape) -> Vec<Dim> {
+    shape
+        .iter()
+        .enumerate()
+        .map(|(axis, d)| match (d, axis) {
+            (Some(n), _) => Dim::Fixed(*n),
+            (None, 0) => Dim::Symbol("batch"),
+            (None, 1) => Dim::Symbol("time"),
+            (None, _) => Dim::Symbol("unknown"),
+        })
+        .collect()
+}
+
+/// State shared by the per-layer emitters.
+pub(crate) struct Emitter<'a> {
+    b: GraphBuilder,
+    info: &'a ModelInfo,
+    weights: &'a Weights,
+    /// The graph input; its shape gives the batch size and sequence length
+    /// of every layer (Sequential layers keep both).
+    input: String,
+    /// `[1]` int64: the batch size, computed once.
+    batch: Option<String>,
+    /// `[T]` int64: `T-1, …, 0`, computed once.
+    reversed_time: Option<String>,
+}
+
+impl Emitter<'_> {
+    /// Emits a recurrent layer's cells in the chosen lowering.
+    fn cells(
+        &mut self,
+        id: LayerId,
+        x: &str,
+        r: &Recurrent,
+        bidirectional: bool,
+        lowering: Lowering,
+    ) -> Result<Vec<CellOutputs>, BackError> {
+        let native_ok = r.activation == Activation::Tanh
+            && (r.cell == CellKind::SimpleRnn || r.recurrent_activation == Activation::Sigmoid);
+        let native = match lowering {
+            Lowering::Auto => native_ok,
+            Lowering::Scan => false,
+            Lowering::Native if native_ok => true,
+            Lowering::Native => {
+                return Err(BackError::NativeImpossible {
+                    layer: self.info.layer(id).name.clone(),
+                    op: match r.cell {
+                        CellKind::SimpleRnn => "RNN",
+                        CellKind::Lstm { .. } => "LSTM",
+                        CellKind::Gru { .. } => "GRU",
+                    },
+                    activation: r.activation.keras_name(),
+                    recurrent_activation: r.recurrent_activation.keras_name(),
+                })
+            }
+        };
+        Ok(if native {
+            recurrent::native(self, id, x, r, bidirectional)
+        } else {
+            scan::scan(self, id, x, r, bidirectional)
+        })
+    }
+
+    /// The batch size as a `[1]` int64 tensor, from `Shape(input)` so that a
+    /// symbolic batch stays symbolic.
+    fn batch_size(&mut self) -> String {
+        if let Some(batch) = &self.batch {
+            return batch.clone();
+        }
+        let input = self.input.clone();
+        let shape = self.b.op("Shape", &[&input], vec![]);
+        let zero = self.b.vec_i64(&[0]);
+        let batch = self
+            .b
+            .op("Gather", &[&shape, &zero], vec![attr_int("axis", 0)]);
+        self.batch = Some(batch.clone());
+        batch
+    }
+
+    /// Float zeros of shape `[before…, batch, after…]`. The shape is a Concat
+    /// of pieces of known length, which tract needs to type the result.
+    fn zeros(&mut self, before: &[i64], after: &[i64]) -> String {
+        let batch = self.batch_size();
+        let mut pieces = Vec::new();
+        if !before.is_empty() {
+            pieces.push(self.b.vec_i64(before));
+        }
+        pieces.push(batch);
+        if !after.is_empty() {
+            pieces.push(self.b.vec_i64(after));
+        }
+        let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+        let shape = self.b.op("Concat", &refs, vec![attr_int("axis", 0)]);
+        let zero = f32_tensor(ndarray::arr1(&[0.0f32]).into_dyn().view());
+        self.b.op(
+            "ConstantOfShape",
+            &[&shape],
+            vec![attr_tensor("value", zero)],
+        )
+    }
+
+    /// `x` `[B, T, …]` reversed on its time axis by
+    /// `Gather(x, (T-1) - Range(0, T, 1), axis=1)`: portable with a symbolic
+    /// T, where a Slice with step -1 fails in tract.
+    fn reverse_time(&mut self, x: &str) -> String {
+        let indices = match &self.reversed_time {
+            Some(indices) => indices.clone(),
+            None => {
+                let input = self.input.clone();
+                let shape = self.b.op("Shape", &[&input], vec![]);
+                let one_index = self.b.scalar_i64(1);
+                let t = self
+                    .b
+                    .op("Gather", &[&shape, &one_index], vec![attr_int("axis", 0)]);
+                let zero = self.b.scalar_i64(0);
+                let one = self.b.scalar_i64(1);
+                let range = self.b.op("Range", &[&zero, &t, &one], vec![]);
+                let last = self.b.op("Sub", &[&t, &one], vec![]);
+                let indices = self.b.op("Sub", &[&last, &range], vec![]);
+                self.reversed_time = Some(indices.clone());
+                indices
+            }
+        };
+        self.b
+            .op("Gather", &[x, &indices], vec![attr_int("axis", 1)])
+    }
+}

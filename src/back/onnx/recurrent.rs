@@ -1,0 +1,118 @@
+//! Recurrent layers as the native ONNX `RNN`, `LSTM` and `GRU` operators.
+//!
+//! Only used where Keras' activations are the operators' defaults (tanh, and
+//! sigmoid gates), because runtimes hard-code those. The node follows the
+//! portable recipe of `docs/runtimes.md`: `layout=0` with Transposes at the
+//! edges, `hidden_size` always set, explicit zero initial states built from
+//! the input's shape (so the batch stays symbolic), no `sequence_lens`, never
+//! `direction="reverse"` (a backwards layer is a forward node on the input
+//! reversed in time), and an all-zero peephole `P` exactly when an LSTM's `Y`
+//! and `Y_c` are both needed.
+
+use ndarray::Array2;
+
+use super::builder::{attr_int, attr_ints, attr_string};
+use super::layout;
+use super::{CellOutputs, Emitter};
+use crate::check::Direction;
+use crate::ir::{CellKind, LayerId, Recurrent};
+
+/// Emits one native node for the layer (`bidirectional`: both directions in
+/// one node); returns each direction's outputs, forward first.
+pub(super) fn native(
+    em: &mut Emitter<'_>,
+    id: LayerId,
+    x: &str,
+    r: &Recurrent,
+    bidirectional: bool,
+) -> Vec<CellOutputs> {
+    let name = em.info.layer(id).name.clone();
+    let directions: &[Option<Direction>] = if bidirectional {
+        &[Some(Direction::Forward), Some(Direction::Backward)]
+    } else {
+        &[None]
+    };
+    let d = directions.len();
+    let hidden = r.units as usize;
+    let cells: Vec<_> = directions
+        .iter()
+        .map(|&dir| em.weights.cell(em.info, id, dir))
+        .collect();
+    let onnx = layout::native_weights(r.cell, &cells);
+    // W: onnx interface: [num_directions, gates*hidden_size, input_size]
+    let w =
+        em.b.initializer(&format!("{name}/W"), onnx.w.view().into_dyn());
+    // R: onnx interface: [num_directions, gates*hidden_size, hidden_size]
+    let rk =
+        em.b.initializer(&format!("{name}/R"), onnx.r.view().into_dyn());
+    // B: onnx interface: [num_directions, 2*gates*hidden_size] (Wb then Rb)
+    let bias =
+        em.b.initializer(&format!("{name}/B"), onnx.b.view().into_dyn());
+
+    let x = if r.go_backwards && !bidirectional {
+        em.reverse_time(x)
+    } else {
+        x.to_string()
+    };
+    // X: onnx interface (layout 0): [seq_length, batch_size, input_size]
+    let xt =
+        em.b.op("Transpose", &[&x], vec![attr_ints("perm", &[1, 0, 2])]);
+    // initial_h: [num_directions, batch_size, hidden_size]
+    let h0 = em.zeros(&[d as i64], &[hidden as i64]);
+
+    let is_lstm = matches!(r.cell, CellKind::Lstm { .. });
+    let want_y = r.return_sequences;
+    let want_c = is_lstm && r.return_state;
+    let mut inputs: Vec<String> = vec![xt, w, rk, bias, String::new(), h0];
+    if is_lstm {
+        // initial_c: [num_directions, batch_size, hidden_size]
+        inputs.push(em.zeros(&[d as i64], &[hidden as i64]));
+        if (want_y && want_c) || bidirectional {
+            // P: onnx interface: [num_directions, 3*hidden_size], all zero.
+            // It turns off tract's fused LSTM epilogue, which fails at run
+            // time ("Clashing resolution for expression") on Y with Y_c, and
+            // on any bidirectional LSTM over a fixed-length sequence.
+            let p = Array2::<f32>::zeros((d, 3 * hidden));
+            inputs.push(em.b.initializer(&format!("{name}/P"), p.view().into_dyn()));
+        }
+    }
+    let (op, mut attributes) = match r.cell {
+        CellKind::SimpleRnn => ("RNN", vec![]),
+        CellKind::Lstm { .. } => ("LSTM", vec![]),
+        CellKind::Gru { reset_after } => (
+            "GRU",
+            vec![attr_int("linear_before_reset", i64::from(reset_after))],
+        ),
+    };
+    attributes.push(attr_int("hidden_size", hidden as i64));
+    attributes.push(attr_string(
+        "direction",
+        if bidirectional {
+            "bidirectional"
+        } else {
+            "forward"
+        },
+    ));
+    let input_refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    let mut wanted = vec![want_y, true];
+    if is_lstm {
+        wanted.push(want_c);
+    }
+    let outs = em.b.node_with(op, &input_refs, &wanted, attributes);
+    // Y: [seq_length, num_directions, batch_size, hidden_size]
+    // Y_h, Y_c: [num_directions, batch_size, hidden_size]
+    let (y, y_h) = (&outs[0], &outs[1]);
+    let y_c = outs.get(2).filter(|c| !c.is_empty());
+    (0..d)
+        .map(|k| {
+            let index = em.b.scalar_i64(k as i64);
+            let sequence = want_y.then(|| {
+                let yk = em.b.op("Gather", &[y, &index], vec![attr_int("axis", 1)]);
+                em.b.op("Transpose", &[&yk], vec![attr_ints("perm", &[1, 0, 2])])
+            });
+            let h = em.b.op("Gather", &[y_h, &index], vec![attr_int("axis", 0)]);
+            let c = y_c.map(|c| em.b.op("Gather", &[c, &index], vec![attr_int("axis", 0)]));
+            CellOutputs { sequence, h, c }
+        })
+        .collect()
+}

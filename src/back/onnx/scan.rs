@@ -1,0 +1,268 @@
+//! Recurrent layers as an explicit Keras cell inside an ONNX `Scan`.
+//!
+//! This lowering computes Keras' equations with MatMul / Add / activation
+//! nodes, so it is exact for any activation, where the native operators'
+//! `activations` attribute is ignored by runtimes (see `docs/runtimes.md`).
+//! The recipe that ran identically in tract, onnxruntime and OpenVINO:
+//!
+//! - the input projection `X·W + b` for all steps is one MatMul outside the
+//!   Scan, on the batch-major input, scanned over axis 1 (no Transposes);
+//! - the recurrent kernel (and GRU's recurrent bias) are outer-scope
+//!   initializers that the body refers to;
+//! - zero initial states come from `Shape(X)`, keeping the batch symbolic;
+//! - the body's sum is `Add(MatMul(h, U), xw_t)` in that operand order
+//!   (OpenVINO computed the other order wrongly);
+//! - backwards: `scan_input_directions=[1]`, with `scan_output_directions=[0]`
+//!   for go_backwards (Keras returns processing order) and `[1]` for a
+//!   Bidirectional backward half (time-aligned).
+//!
+//! Weights stay in Keras layout and gate order (i, f, c, o; z, r, h).
+
+use super::builder::{attr_graph, attr_int, attr_ints, value_info, Dim, GraphBuilder};
+use super::proto::tensor_proto::DataType;
+use super::{activation, layout, CellOutputs, Emitter};
+use crate::check::Direction;
+use crate::ir::{CellKind, LayerId, Recurrent};
+
+/// Emits one Scan per direction; returns each direction's outputs, forward first.
+pub(super) fn scan(
+    em: &mut Emitter<'_>,
+    id: LayerId,
+    x: &str,
+    r: &Recurrent,
+    bidirectional: bool,
+) -> Vec<CellOutputs> {
+    let layer = em.info.layer(id);
+    let name = layer.name.clone();
+    // (weights, initializer base name, scan input direction, scan output direction)
+    let plan: Vec<(Option<Direction>, String, i64, i64)> = if bidirectional {
+        vec![
+            (
+                Some(Direction::Forward),
+                format!("{name}/{}", layer.inner_names[0]),
+                0,
+                0,
+            ),
+            (
+                Some(Direction::Backward),
+                format!("{name}/{}", layer.inner_names[1]),
+                1,
+                1,
+            ),
+        ]
+    } else {
+        vec![(None, name, i64::from(r.go_backwards), 0)]
+    };
+    plan.into_iter()
+        .map(|(direction, base, input_direction, output_direction)| {
+            let cw = em.weights.cell(em.info, id, direction);
+            let weights = layout::scan_weights(r.cell, &cw);
+            one_direction(em, x, r, &weights, &base, input_direction, output_direction)
+        })
+        .collect()
+}
+
+/// The outer-scope values a cell body refers to.
+struct Outer {
+    /// Recurrent kernel `[H, gates*H]` (GRU `reset_after=False`: its z, r
+    /// columns `[H, 2H]`).
+    u: String,
+    /// GRU `reset_after=False`: the candidate's columns `[H, H]`.
+    u_h: Option<String>,
+    /// GRU `reset_after=True`: recurrent bias `[3H]`.
+    recurrent_bias: Option<String>,
+    /// Split sizes `[H; gates]` for the gate blocks.
+    split: String,
+    /// Split sizes `[H, H]` (GRU `reset_after=False`).
+    split2: String,
+    /// Scalar 1.0 (GRU's `1 - z`).
+    one: String,
+}
+
+fn one_direction(
+    em: &mut Emitter<'_>,
+    x: &str,
+    r: &Recurrent,
+    w: &layout::ScanWeights,
+    base: &str,
+    input_direction: i64,
+    output_direction: i64,
+) -> CellOutputs {
+    let hidden = r.units as i64;
+    let gates = r.cell.gates() as i64;
+    // kernel: [input_dim, gates*units], Keras layout and gate order.
+    let kernel =
+        em.b.initializer(&format!("{base}/kernel"), w.kernel.view().into_dyn());
+    // xw: [B, T, gates*units], every step's input projection at once.
+    let mut xw = em.b.op("MatMul", &[x, &kernel], vec![]);
+    if r.use_bias {
+        // bias: [gates*units] (GRU reset_after: the input row).
+        let bias =
+            em.b.initializer(&format!("{base}/bias"), w.input_bias.view().into_dyn());
+        xw = em.b.op("Add", &[&xw, &bias], vec![]);
+    }
+    let reset_before = r.cell == CellKind::Gru { reset_after: false };
+    let (u, u_h) = if reset_before {
+        let (zr, h) = layout::split_gru_recurrent(w.recurrent_kernel.view());
+        // recurrent_kernel_zr: [units, 2*units]; recurrent_kernel_h: [units, units]
+        (
+            em.b.initializer(&format!("{base}/recurrent_kernel_zr"), zr.view().into_dyn()),
+            Some(em.b.initializer(&format!("{base}/recurrent_kernel_h"), h.view().into_dyn())),
+        )
+    } else {
+        // recurrent_kernel: [units, gates*units]
+        let u = w.recurrent_kernel.view().into_dyn();
+        (
+            em.b.initializer(&format!("{base}/recurrent_kernel"), u),
+            None,
+        )
+    };
+    let recurrent_bias = match (&w.recurrent_bias, r.use_bias) {
+        // recurrent_bias: [3*units], GRU reset_after's second bias row.
+        (Some(b), true) => {
+            Some(em.b.initializer(&format!("{base}/recurrent_bias"), b.view().into_dyn()))
+        }
+        _ => None,
+    };
+    let outer = Outer {
+        u,
+        u_h,
+        recurrent_bias,
+        split: em.b.vec_i64(&vec![hidden; gates as usize]),
+        split2: em.b.vec_i64(&[hidden, hidden]),
+        one: em.b.scalar_f32(1.0),
+    };
+    let is_lstm = matches!(r.cell, CellKind::Lstm { .. });
+    let h0 = em.zeros(&[], &[hidden]);
+    let c0 = is_lstm.then(|| em.zeros(&[], &[hidden]));
+
+    let batch = match em.info.input_shape[0] {
+        Some(n) => Dim::Fixed(n),
+        None => Dim::Symbol("batch"),
+    };
+    let state_dims = [batch.clone(), Dim::Fixed(hidden as u64)];
+    let mut body = em.b.body();
+    let h_prev = body.value_name("h_prev");
+    let c_prev = is_lstm.then(|| body.value_name("c_prev"));
+    let xw_t = body.value_name("xw_t");
+    let (h_new, c_new) = cell(&mut body, r, &outer, &h_prev, c_prev.as_deref(), &xw_t);
+    let y = body.op("Identity", &[&h_new], vec![]);
+
+    let mut body_inputs = vec![value_info(&h_prev, DataType::Float, &state_dims)];
+    let mut body_outputs = vec![value_info(&h_new, DataType::Float, &state_dims)];
+    if let (Some(c_prev), Some(c_new)) = (&c_prev, &c_new) {
+        body_inputs.push(value_info(c_prev, DataType::Float, &state_dims));
+        body_outputs.push(value_info(c_new, DataType::Float, &state_dims));
+    }
+    body_inputs.push(value_info(
+        &xw_t,
+        DataType::Float,
+        &[batch, Dim::Fixed((gates * hidden) as u64)],
+    ));
+    body_outputs.push(value_info(&y, DataType::Float, &state_dims));
+    let graph =
+        em.b.finish_body(body, &format!("{base}/cell"), body_inputs, body_outputs);
+
+    let mut inputs = vec![h0.as_str()];
+    inputs.extend(c0.as_deref());
+    inputs.push(&xw);
+    let wanted = vec![true; if is_lstm { 3 } else { 2 }];
+    let attributes = vec![
+        attr_graph("body", graph),
+        attr_int("num_scan_inputs", 1),
+        attr_ints("scan_input_axes", &[1]),
+        attr_ints("scan_output_axes", &[1]),
+        attr_ints("scan_input_directions", &[input_direction]),
+        attr_ints("scan_output_directions", &[output_direction]),
+    ];
+    // Outputs: final h, (final c), then the per-step h [B, T, H].
+    let mut outs = em.b.node_with("Scan", &inputs, &wanted, attributes);
+    let sequence = outs.pop().expect("scan output");
+    CellOutputs {
+        sequence: r.return_sequences.then_some(sequence),
+        h: outs[0].clone(),
+        c: is_lstm.then(|| outs[1].clone()),
+    }
+}
+
+/// Keras' cell equations; returns the new `h` (and `c`).
+fn cell(
+    b: &mut GraphBuilder,
+    r: &Recurrent,
+    o: &Outer,
+    h_prev: &str,
+    c_prev: Option<&str>,
+    xw_t: &str,
+) -> (String, Option<String>) {
+    let act = |b: &mut GraphBuilder, x: &str| activation::apply(b, r.activation, x);
+    let gate = |b: &mut GraphBuilder, x: &str| activation::apply(b, r.recurrent_activation, x);
+    let split = |b: &mut GraphBuilder, x: &str, sizes: &str, n: usize| {
+        b.node_with(
+            "Split",
+            &[x, sizes],
+            &vec![true; n],
+            vec![attr_int("axis", 1)],
+        )
+    };
+    match r.cell {
+        CellKind::SimpleRnn => {
+            // h = act(x·W + b + h·U)
+            let hu = b.op("MatMul", &[h_prev, &o.u], vec![]);
+            let sum = b.op("Add", &[&hu, xw_t], vec![]);
+            (act(b, &sum), None)
+        }
+        CellKind::Lstm { .. } => {
+            // z = x·W + b + h·U, blocks i, f, c, o.
+            let hu = b.op("MatMul", &[h_prev, &o.u], vec![]);
+            let z = b.op("Add", &[&hu, xw_t], vec![]);
+            let blocks = split(b, &z, &o.split, 4);
+            let i = gate(b, &blocks[0]);
+            let f = gate(b, &blocks[1]);
+            let g = act(b, &blocks[2]);
+            let og = gate(b, &blocks[3]);
+            let c_prev = c_prev.expect("LSTM has a cell state");
+            let fc = b.op("Mul", &[&f, c_prev], vec![]);
+            let ig = b.op("Mul", &[&i, &g], vec![]);
+            let c = b.op("Add", &[&fc, &ig], vec![]);
+            let ac = act(b, &c);
+            let h = b.op("Mul", &[&og, &ac], vec![]);
+            (h, Some(c))
+        }
+        CellKind::Gru { reset_after } => {
+            let x_blocks = split(b, xw_t, &o.split, 3);
+            let (z, hh) = if reset_after {
+                // rec = h·U + b_rec, blocks z, r, h; hh = act(xh + r * rec_h)
+                let mut rec = b.op("MatMul", &[h_prev, &o.u], vec![]);
+                if let Some(rb) = &o.recurrent_bias {
+                    rec = b.op("Add", &[&rec, rb], vec![]);
+                }
+                let r_blocks = split(b, &rec, &o.split, 3);
+                let z_in = b.op("Add", &[&r_blocks[0], &x_blocks[0]], vec![]);
+                let z = gate(b, &z_in);
+                let r_in = b.op("Add", &[&r_blocks[1], &x_blocks[1]], vec![]);
+                let rg = gate(b, &r_in);
+                let rh = b.op("Mul", &[&rg, &r_blocks[2]], vec![]);
+                let hh_in = b.op("Add", &[&x_blocks[2], &rh], vec![]);
+                (z, act(b, &hh_in))
+            } else {
+                // z, r from h·U_zr; hh = act((r * h)·U_h + xh)
+                let u_h = o.u_h.as_deref().expect("reset_before splits U");
+                let rec = b.op("MatMul", &[h_prev, &o.u], vec![]);
+                let r_blocks = split(b, &rec, &o.split2, 2);
+                let z_in = b.op("Add", &[&r_blocks[0], &x_blocks[0]], vec![]);
+                let z = gate(b, &z_in);
+                let r_in = b.op("Add", &[&r_blocks[1], &x_blocks[1]], vec![]);
+                let rg = gate(b, &r_in);
+                let rh = b.op("Mul", &[&rg, h_prev], vec![]);
+                let rhu = b.op("MatMul", &[&rh, u_h], vec![]);
+                let hh_in = b.op("Add", &[&rhu, &x_blocks[2]], vec![]);
+                (z, act(b, &hh_in))
+            };
+            // h = z * h_prev + (1 - z) * hh
+            let zh = b.op("Mul", &[&z, h_prev], vec![]);
+            let one_minus = b.op("Sub", &[&o.one, &z], vec![]);
+            let rest = b.op("Mul", &[&one_minus, &hh], vec![]);
+            (b.op("Add", &[&zh, &rest], vec![]), None)
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! "Proof" tests: small hand-built ONNX models showing the tract behaviours
+//! that the backend works around (`docs/runtimes.md`). Each asserts tract's
+//! current (wrong) behaviour; if a tract upgrade fixes one, its test fails
+//! and the workaround can be revisited.
+
+use ndarray::{Array, Array2, Array3, ArrayD, IxDyn};
+
+use super::builder::{attr_int, attr_string, value_info, Dim, GraphBuilder};
+use super::encode;
+use super::proto::{self, tensor_proto::DataType};
+use super::test_support::{run_tract, Input};
+
+/// A model on float input `x` of shape `x_dims`; `build` adds the nodes and
+/// returns the graph outputs.
+fn model_bytes(
+    x_dims: &[u64],
+    build: impl FnOnce(&mut GraphBuilder, &str) -> Vec<String>,
+) -> Vec<u8> {
+    let mut b = GraphBuilder::new();
+    let x = b.reserve("x");
+    let outputs = build(&mut b, &x);
+    let dims: Vec<Dim> = x_dims.iter().map(|&d| Dim::Fixed(d)).collect();
+    let outputs = outputs
+        .iter()
+        .map(|o| proto::ValueInfoProto {
+            name: Some(o.clone()),
+            ..Default::default()
+        })
+        .collect();
+    let graph = b.into_graph(
+        "proof",
+        vec![value_info(&x, DataType::Float, &dims)],
+        outputs,
+    );
+    wrap(graph)
+}
+
+/// An opset-14 model around `graph`, encoded.
+fn wrap(graph: proto::GraphProto) -> Vec<u8> {
+    encode(&proto::ModelProto {
+        ir_version: Some(7),
+        opset_import: vec![proto::OperatorSetIdProto {
+            domain: Some(String::new()),
+            version: Some(14),
+        }],
+        graph: Some(graph),
+        ..Default::default()
+    })
+}
+
+fn init(b: &mut GraphBuilder, name: &str, a: ArrayD<f32>) -> String {
+    b.initializer(name, a.view())
+}
+
+/// One RNN node on x `[T=3, B=1, I=1]` with W = 1, R = 0 and no bias, so
+/// each step is `act(x_t)` and `Y_h` shows where the recurrence ended.
+fn single_rnn(extra: Vec<proto::AttributeProto>) -> Vec<u8> {
+    model_bytes(&[3, 1, 1], |b, x| {
+        let w = init(b, "W", Array3::ones((1, 1, 1)).into_dyn());
+        let r = init(b, "R", Array3::zeros((1, 1, 1)).into_dyn());
+        let bias = init(b, "B", Array2::zeros((1, 2)).into_dyn());
+        let h0 = init(b, "initial_h", Array3::zeros((1, 1, 1)).into_dyn());
+        let mut attributes = vec![attr_int("hidden_size", 1)];
+        attributes.extend(extra);
+        b.node_with(
+            "RNN",
+            &[x, &w, &r, &bias, "", &h0],
+            &[true, true],
+            attributes,
+        )
+    })
+}
+
+fn rnn_input() -> Input {
+    Input::F32(
+        Array::from(vec![0.1f32, 0.2, -0.3])
+            .into_shape_with_order(IxDyn(&[3, 1, 1]))
+            .unwrap(),
+    )
+}
+
+/// tract never reads `direction`: a "reverse" RNN runs forward, so its final
+/// state is the one after the *last* step instead of the first. rnnc emits
+/// a forward node on the time-reversed input instead.
+#[test]
+fn tract_runs_direction_reverse_forward() {
+    let bytes = single_rnn(vec![attr_string("direction", "reverse")]);
+    let out = run_tract(&bytes, &rnn_input()).unwrap();
+    let y_h = out[1].iter().copied().next().unwrap();
+    // ONNX semantics: the reverse pass ends at t = 0, Y_h = tanh(0.1).
+    let reverse = 0.1f32.tanh();
+    let forward = (-0.3f32).tanh();
+    assert!((y_h - forward).abs() < 1e-6, "tract Y_h {y_h}");
+    assert!((y_h - reverse).abs() > 0.1);
+}
+
+/// tract hard-codes tanh: `activations=["Relu"]` is ignored, so a negative
+/// input stays negative. rnnc lowers non-default activations to a Scan.
+#[test]
+fn tract_ignores_rnn_activations() {
+    let bytes = single_rnn(vec![super::builder::attr_strings("activations", &["Relu"])]);
+    let out = run_tract(&bytes, &rnn_input()).unwrap();
+    let y: Vec<f32> = out[0].iter().copied().collect();
+    // ONNX semantics with Relu: [0.1, 0.2, 0.0]; tract: tanh.
+    assert!((y[2] - (-0.3f32).tanh()).abs() < 1e-6, "tract Y {y:?}");
+}
+
+/// A bidirectional LSTM over a fixed-length sequence with a symbolic batch
+/// and no peephole input fails at run time in tract, even when only `Y_h`
+/// is asked for; the same node with an all-zero `P` runs. (RUNTIMES.md only
+/// lists the Y + Y_c case; this one was found by the oracle tests.)
+#[test]
+fn tract_bidirectional_lstm_needs_zero_peepholes() {
+    let build = |with_p: bool| {
+        let mut b = GraphBuilder::new();
+        let x = b.reserve("x");
+        let (t, i, h) = (5usize, 2usize, 3usize);
+        let w = init(
+            &mut b,
+            "W",
+            Array3::from_elem((2, 4 * h, i), 0.1).into_dyn(),
+        );
+        let r = init(
+            &mut b,
+            "R",
+            Array3::from_elem((2, 4 * h, h), 0.1).into_dyn(),
+        );
+        let bias = init(&mut b, "B", Array2::zeros((2, 8 * h)).into_dyn());
+        // Zero states of shape [2, batch, H] from Shape(x), as rnnc builds them.
+        let shape = b.op("Shape", &[&x], vec![]);
+        let one = b.vec_i64(&[1]);
+        let batch = b.op("Gather", &[&shape, &one], vec![attr_int("axis", 0)]);
+        let two = b.vec_i64(&[2]);
+        let hidden = b.vec_i64(&[h as i64]);
+        let state_shape = b.op(
+            "Concat",
+            &[&two, &batch, &hidden],
+            vec![attr_int("axis", 0)],
+        );
+        let zero = super::builder::f32_tensor(ndarray::arr1(&[0.0f32]).into_dyn().view());
+        let h0 = b.op(
+            "ConstantOfShape",
+            &[&state_shape],
+            vec![super::builder::attr_tensor("value", zero.clone())],
+        );
+        let c0 = b.op(
+            "ConstantOfShape",
+            &[&state_shape],
+            vec![super::builder::attr_tensor("value", zero)],
+        );
+        let mut inputs = vec![x.clone(), w, r, bias, String::new(), h0, c0];
+        if with_p {
+            inputs.push(init(&mut b, "P", Array2::zeros((2, 3 * h)).into_dyn()));
+        }
+        let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let outs = b.node_with(
+            "LSTM",
+            &refs,
+            &[false, true],
+            vec![
+                attr_int("hidden_size", h as i64),
+                attr_string("direction", "bidirectional"),
+            ],
+        );
+        let dims = [
+            Dim::Fixed(t as u64),
+            Dim::Symbol("batch"),
+            Dim::Fixed(i as u64),
+        ];
+        let graph = b.into_graph(
+            "proof",
+            vec![value_info(&x, DataType::Float, &dims)],
+            vec![proto::ValueInfoProto {
+                name: Some(outs[1].clone()),
+                ..Default::default()
+            }],
+        );
+        wrap(graph)
+    };
+    let input = Input::F32(ArrayD::from_elem(IxDyn(&[5, 3, 2]), 0.5));
+    let error = run_tract(&build(false), &input).unwrap_err();
+    assert!(
+        format!("{error:?}").contains("Clashing resolution"),
+        "{error:?}"
+    );
+    let out = run_tract(&build(true), &input).expect("runs with P");
+    assert_eq!(out[0].shape(), [2, 3, 3]);
+}
