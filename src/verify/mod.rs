@@ -328,7 +328,7 @@ fn compare_one(
     let mut ok = true;
     for (&a, &e) in actual.iter().zip(expected) {
         let diff = (a - e).abs();
-        if !(diff <= options.atol + options.rtol * e.abs()) {
+        if diff.is_nan() || diff > options.atol + options.rtol * e.abs() {
             ok = false;
         }
         max_abs = max_abs.max(if diff.is_nan() { f32::INFINITY } else { diff });
