@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{swap_blocks, tamper, transpose_blocks};
+use common::tamper;
 
 fn rnnc(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_rnnc"))
@@ -139,6 +139,38 @@ fn transposed_recurrent_matrices_fail_verification() {
                 code, 1,
                 "{layer} {lowering}: a transposed recurrent matrix went unnoticed"
             );
+        }
+    }
+}
+
+/// Swaps gate blocks `a` and `b` (each `rows` long) along `axis` of a
+/// row-major array of shape `dims`.
+fn swap_blocks(values: &mut [f32], dims: &[usize], axis: usize, rows: usize, a: usize, b: usize) {
+    let outer: usize = dims[..axis].iter().product();
+    let inner: usize = dims[axis + 1..].iter().product();
+    for o in 0..outer {
+        for r in 0..rows {
+            for i in 0..inner {
+                let at = |block: usize| (o * dims[axis] + block * rows + r) * inner + i;
+                values.swap(at(a), at(b));
+            }
+        }
+    }
+}
+
+/// Transposes each `h × h` block along the last two axes of a row-major
+/// `[.., g*h, h]` array (an ONNX recurrence matrix R): what a missed
+/// transpose in the weight mapping would produce.
+fn transpose_blocks(values: &mut [f32], dims: &[usize]) {
+    let h = dims[dims.len() - 1];
+    let rows = dims[dims.len() - 2];
+    let outer: usize = dims[..dims.len() - 2].iter().product::<usize>() * rows / h;
+    for block in 0..outer {
+        let base = block * h * h;
+        for r in 0..h {
+            for c in r + 1..h {
+                values.swap(base + r * h + c, base + c * h + r);
+            }
         }
     }
 }
