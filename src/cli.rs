@@ -8,9 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use prost::Message;
 
+use crate::back::onnx::proto::ModelProto;
 use crate::back::onnx::{self as backend, EmitOptions, Lowering, DEFAULT_OPSET};
-use crate::metadata::{self, WeightSource};
+use crate::metadata::{self, Recorded, WeightSource};
+use crate::reference;
 use crate::runtime::TractModel;
 use crate::spec::Spec;
 use crate::summary;
@@ -256,6 +259,7 @@ fn verify_command(model: &Path, options: &VerifyOptions) -> Result<Outcome, Fail
 
 fn run_command(model: &Path, input: &Path, output: Option<&Path>) -> Result<Outcome, Failure> {
     let data = TensorData::read_npy(input)?;
+    check_recorded_vocabulary(model, &data)?;
     let tract = TractModel::load(model)?;
     let outputs = tract.run(vec![data])?;
     let named: Vec<(String, TensorData)> =
@@ -277,6 +281,33 @@ fn run_command(model: &Path, input: &Path, output: Option<&Path>) -> Result<Outc
         }
     }
     Ok(Outcome::Success)
+}
+
+/// For a file rnnc compiled from an Embedding model, refuses token ids
+/// outside the vocabulary before tract sees them: ONNX `Gather` reads a
+/// negative id from the end of the table, and an id past the end is an
+/// out-of-bounds read. Other files are left to the runtime.
+fn check_recorded_vocabulary(model: &Path, data: &TensorData) -> Result<(), Failure> {
+    let ids = match data {
+        TensorData::I32(a) => a.mapv(i64::from),
+        TensorData::I64(a) => a.clone(),
+        TensorData::F32(_) => return Ok(()),
+    };
+    let Some(recorded) = std::fs::read(model)
+        .ok()
+        .and_then(|bytes| ModelProto::decode(bytes.as_slice()).ok())
+        .and_then(|proto| Recorded::from_model(&proto))
+    else {
+        return Ok(());
+    };
+    let spec = Spec::from_source(recorded.spec, &recorded.spec_file).map_err(|e| {
+        Failure::from(format!(
+            "the spec recorded in `{}` is invalid:\n{e}",
+            model.display()
+        ))
+    })?;
+    reference::check_token_ids(&spec.model, &spec.info, ids.view())?;
+    Ok(())
 }
 
 fn file_name(path: &Path) -> String {

@@ -1,6 +1,8 @@
 //! What rnnc records in a model's `metadata_props`, so that `rnnc verify` can
 //! rebuild the source model from the ONNX file alone.
 
+use crate::back::onnx::proto::ModelProto;
+
 /// The spec text the model was compiled from.
 pub const SPEC: &str = "rnnc.spec";
 /// The spec file's name, for people reading the metadata.
@@ -11,6 +13,36 @@ pub const SEED: &str = "rnnc.seed";
 pub const WEIGHTS_SHA256: &str = "rnnc.weights_sha256";
 /// The weights file's name, for people reading the metadata.
 pub const WEIGHTS_FILE: &str = "rnnc.weights_file";
+
+/// What an rnnc-compiled file records about its source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    /// The spec text.
+    pub spec: String,
+    /// The spec file's name.
+    pub spec_file: String,
+    /// Where the weights came from, when recorded.
+    pub weights: Option<WeightSource>,
+}
+
+impl Recorded {
+    /// Reads the record from a decoded model; `None` when the model has no
+    /// rnnc spec (it was not written by rnnc).
+    pub fn from_model(model: &ModelProto) -> Option<Recorded> {
+        let lookup = |key: &str| {
+            model
+                .metadata_props
+                .iter()
+                .find(|p| p.key.as_deref() == Some(key))
+                .and_then(|p| p.value.as_deref())
+        };
+        Some(Recorded {
+            spec: lookup(SPEC)?.to_string(),
+            spec_file: lookup(SPEC_FILE).unwrap_or("recorded spec").to_string(),
+            weights: weight_source(lookup),
+        })
+    }
+}
 
 /// Where the source weights of a model came from.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -281,3 +281,51 @@ fn verify_fails_when_a_weight_is_off() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("MISMATCH"));
 }
+
+#[test]
+fn run_accepts_int32_and_int64_ids_and_refuses_ids_out_of_range() {
+    use ndarray::ArrayD;
+    use ndarray_npy::{ReadNpyExt, WriteNpyExt};
+    let dir = tempfile::tempdir().unwrap();
+    let case = root().join("fixtures/oracle/embedding_lstm_dense");
+    let model = dir.path().join("m.onnx");
+    assert!(compile(
+        s(&case.join("model.rnn")),
+        &model,
+        &["--weights", s(&case.join("weights.npz"))]
+    )
+    .status
+    .success());
+    let ids32 =
+        ArrayD::<i32>::read_npy(std::fs::File::open(case.join("input.npy")).unwrap()).unwrap();
+    let write = |name: &str, ids: &ArrayD<i64>| {
+        let path = dir.path().join(name);
+        ids.write_npy(std::fs::File::create(&path).unwrap())
+            .unwrap();
+        path
+    };
+    let ids64 = write("ids64.npy", &ids32.mapv(i64::from));
+    let from32 = rnnc(&["run", s(&model), "--input", s(&case.join("input.npy"))]);
+    let from64 = rnnc(&["run", s(&model), "--input", s(&ids64)]);
+    assert!(from32.status.success(), "{}", text(&from32.stderr));
+    assert_eq!(text(&from32.stdout), text(&from64.stdout));
+    for (bad_id, name) in [(50, "past_end.npy"), (-1, "negative.npy")] {
+        let mut ids = ids32.mapv(i64::from);
+        ids[[1, 2]] = bad_id;
+        let path = write(name, &ids);
+        let out = rnnc(&["run", s(&model), "--input", s(&path)]);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            text(&out.stderr),
+            format!("error: token id {bad_id} at position [1, 2] is out of range for Embedding `embedding` (ids must be in 0..50)\n")
+        );
+    }
+    let floats = rnnc(&[
+        "run",
+        s(&model),
+        "--input",
+        s(&root().join("fixtures/oracle/tutorial_simple_rnn/input.npy")),
+    ]);
+    assert_eq!(floats.status.code(), Some(2));
+    assert!(text(&floats.stderr).contains("has type int32, but a float32 array was given"));
+}

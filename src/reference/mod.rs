@@ -108,6 +108,23 @@ pub fn run(
     Ok(outputs)
 }
 
+/// Checks token ids against the vocabulary of the model's leading Embedding
+/// (nothing to check for a model of float features): what any runtime needs
+/// before a lookup, since ONNX `Gather` reads negative ids from the end and
+/// runtimes differ on ids past the end.
+pub fn check_token_ids(
+    model: &Model,
+    info: &ModelInfo,
+    ids: ndarray::ArrayViewD<i64>,
+) -> Result<(), ReferenceError> {
+    match model.layers.first().map(|l| &l.kind) {
+        Some(LayerKind::Embedding(e)) => {
+            embedding::check_ids(ids, e.input_dim as usize, &info.layers[0].name)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// What flows into a layer: features, or the model's token ids for the
 /// first (Embedding) layer.
 enum Value<'a> {

@@ -15,7 +15,7 @@ use ndarray::ArrayD;
 use prost::Message;
 
 use crate::back::onnx::proto::ModelProto;
-use crate::metadata::{self, WeightSource};
+use crate::metadata::{self, Recorded, WeightSource};
 use crate::reference::{self, ReferenceError, ReferenceInput};
 use crate::runtime::{RuntimeError, TractModel};
 use crate::spec::{Spec, SpecError};
@@ -179,21 +179,15 @@ pub fn verify(path: &Path, options: &VerifyOptions) -> Result<Report, VerifyErro
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    let lookup = |key: &str| {
-        proto
-            .metadata_props
-            .iter()
-            .find(|p| p.key.as_deref() == Some(key))
-            .and_then(|p| p.value.as_deref())
-    };
-    let not_rnnc = |key| VerifyError::NotRnnc {
+    let recorded = Recorded::from_model(&proto).ok_or_else(|| VerifyError::NotRnnc {
         path: path.to_path_buf(),
-        key,
-    };
-    let spec_text = lookup(metadata::SPEC).ok_or_else(|| not_rnnc(metadata::SPEC))?;
-    let spec_name = lookup(metadata::SPEC_FILE).unwrap_or("recorded spec");
-    let spec = Spec::from_source(spec_text.to_string(), spec_name).map_err(VerifyError::Spec)?;
-    let source = metadata::weight_source(lookup).ok_or_else(|| not_rnnc(metadata::SEED))?;
+        key: metadata::SPEC,
+    })?;
+    let spec = Spec::from_source(recorded.spec, &recorded.spec_file).map_err(VerifyError::Spec)?;
+    let source = recorded.weights.ok_or_else(|| VerifyError::NotRnnc {
+        path: path.to_path_buf(),
+        key: metadata::SEED,
+    })?;
     let weights = source_weights(&spec, &source, options.weights.as_deref())?;
     let tract = TractModel::load(path)?;
     let mut cases = Vec::new();
