@@ -321,7 +321,8 @@ fn compare_one(
     let mut max_rel = 0f32;
     let mut ok = true;
     for (&a, &e) in actual.iter().zip(expected) {
-        let diff = (a - e).abs();
+        // Equal infinities agree, as in numpy's allclose.
+        let diff = if a == e { 0.0 } else { (a - e).abs() };
         if diff.is_nan() || diff > options.atol + options.rtol * e.abs() {
             ok = false;
         }
@@ -355,6 +356,10 @@ mod tests {
         assert!(!compare_one("y", &far, &e, &opts).ok);
         let nan = arr1(&[f32::NAN, 0.0]).into_dyn();
         assert!(!compare_one("y", &nan, &e, &opts).ok);
+        let inf = arr1(&[f32::INFINITY, f32::NEG_INFINITY]).into_dyn();
+        assert!(compare_one("y", &inf, &inf, &opts).ok);
+        let flipped = arr1(&[f32::NEG_INFINITY, f32::INFINITY]).into_dyn();
+        assert!(!compare_one("y", &flipped, &inf, &opts).ok);
     }
 
     #[test]
