@@ -323,7 +323,7 @@ fn compare_one(
     for (&a, &e) in actual.iter().zip(expected) {
         // Equal infinities agree, as in numpy's allclose.
         let diff = if a == e { 0.0 } else { (a - e).abs() };
-        if diff.is_nan() || diff > options.atol + options.rtol * e.abs() {
+        if !diff.is_finite() || diff > options.atol + options.rtol * e.abs() {
             ok = false;
         }
         max_abs = max_abs.max(if diff.is_nan() { f32::INFINITY } else { diff });
