@@ -91,6 +91,25 @@ pub enum Command {
         /// Write the outputs to this `.npz` (entries named after the graph outputs).
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Instead of tract, run rnnc's reference interpreter on the model
+        /// recorded in an rnnc-compiled file (its spec and source weights).
+        #[arg(long)]
+        reference: bool,
+        /// With --reference: the weights file the model was compiled from, if any.
+        #[arg(long, requires = "reference")]
+        weights: Option<PathBuf>,
+    },
+    /// Write the weights rnnc would initialize for a spec, in Keras layout.
+    Weights {
+        /// The spec file.
+        spec: PathBuf,
+        /// Seed of the Keras-style initialization.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// The `.npz` to write (keys like `simple_rnn/kernel`, loadable with
+        /// `--weights` and, in `get_weights()` order, with Keras' `set_weights`).
+        #[arg(short, long)]
+        output: PathBuf,
     },
 }
 
@@ -158,7 +177,17 @@ pub fn run(cli: Cli) -> ExitCode {
             model,
             input,
             output,
-        } => run_command(&model, &input, output.as_deref()),
+            reference,
+            weights,
+        } => {
+            let engine = if reference {
+                Engine::Reference { weights }
+            } else {
+                Engine::Tract
+            };
+            run_command(&model, &input, output.as_deref(), &engine)
+        }
+        Command::Weights { spec, seed, output } => weights_command(&spec, seed, &output),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -257,13 +286,44 @@ fn verify_command(model: &Path, options: &VerifyOptions) -> Result<Outcome, Fail
     })
 }
 
-fn run_command(model: &Path, input: &Path, output: Option<&Path>) -> Result<Outcome, Failure> {
+/// What `rnnc run` runs the model in.
+enum Engine {
+    Tract,
+    /// The reference interpreter on the recorded source model.
+    Reference {
+        weights: Option<PathBuf>,
+    },
+}
+
+fn run_command(
+    model: &Path,
+    input: &Path,
+    output: Option<&Path>,
+    engine: &Engine,
+) -> Result<Outcome, Failure> {
     let data = TensorData::read_npy(input)?;
-    check_recorded_vocabulary(model, &data)?;
-    let tract = TractModel::load(model)?;
-    let outputs = tract.run(vec![data])?;
-    let named: Vec<(String, TensorData)> =
-        tract.output_names().iter().cloned().zip(outputs).collect();
+    let named: Vec<(String, TensorData)> = match engine {
+        Engine::Tract => {
+            check_recorded_vocabulary(model, &data)?;
+            let tract = TractModel::load(model)?;
+            let outputs = tract.run(vec![data])?;
+            tract.output_names().iter().cloned().zip(outputs).collect()
+        }
+        Engine::Reference { weights } => {
+            let source = verify::rebuild_source(model, weights.as_deref())?;
+            let outputs = reference::run(
+                &source.spec.model,
+                &source.spec.info,
+                &source.weights,
+                &verify::reference_input(&data),
+            )?;
+            outputs
+                .into_iter()
+                .enumerate()
+                .map(|(i, y)| (backend::output_name(i), TensorData::F32(y)))
+                .collect()
+        }
+    };
     match output {
         Some(path) => {
             tensor::write_npz(path, &named)?;
@@ -280,6 +340,19 @@ fn run_command(model: &Path, input: &Path, output: Option<&Path>) -> Result<Outc
             }
         }
     }
+    Ok(Outcome::Success)
+}
+
+fn weights_command(spec: &Path, seed: u64, output: &Path) -> Result<Outcome, Failure> {
+    let spec = load_spec(spec)?;
+    let weights = weights::initialize(&spec.info, seed);
+    weights::save_npz(output, &spec.info, &weights)?;
+    println!(
+        "wrote {} ({} arrays, {} parameters)",
+        output.display(),
+        spec.info.weights().count(),
+        spec.info.total_params
+    );
     Ok(Outcome::Success)
 }
 

@@ -329,3 +329,82 @@ fn run_accepts_int32_and_int64_ids_and_refuses_ids_out_of_range() {
     assert_eq!(floats.status.code(), Some(2));
     assert!(text(&floats.stderr).contains("has type int32, but a float32 array was given"));
 }
+
+#[test]
+fn weights_command_round_trips_through_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "fixtures/oracle/text_classifier_bidir_lstm/model.rnn";
+    let w = dir.path().join("w.npz");
+    let out = rnnc(&["weights", spec, "--seed", "4", "-o", s(&w)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("wrote {} (9 arrays, 1053 parameters)\n", s(&w))
+    );
+    // The same weights, initialized or loaded, give the same numbers.
+    let (seeded, loaded) = (dir.path().join("a.onnx"), dir.path().join("b.onnx"));
+    assert!(compile(spec, &seeded, &["--seed", "4"]).status.success());
+    assert!(compile(spec, &loaded, &["--weights", s(&w), "--verify"])
+        .status
+        .success());
+    let input = root().join("fixtures/oracle/text_classifier_bidir_lstm/input.npy");
+    let a = rnnc(&["run", s(&seeded), "--input", s(&input)]);
+    let b = rnnc(&["run", s(&loaded), "--input", s(&input)]);
+    assert!(a.status.success());
+    assert_eq!(text(&a.stdout), text(&b.stdout));
+}
+
+#[test]
+fn run_reference_gives_the_reference_interpreters_outputs() {
+    use ndarray::ArrayD;
+    use ndarray_npy::NpzReader;
+    let dir = tempfile::tempdir().unwrap();
+    let case = root().join("fixtures/oracle/bidir_gru_merge_none_seq");
+    let model = dir.path().join("m.onnx");
+    let weights = case.join("weights.npz");
+    assert!(compile(
+        s(&case.join("model.rnn")),
+        &model,
+        &["--weights", s(&weights)]
+    )
+    .status
+    .success());
+    let reference = dir.path().join("ref.npz");
+    let out = rnnc(&[
+        "run",
+        s(&model),
+        "--input",
+        s(&case.join("input.npy")),
+        "--reference",
+        "--weights",
+        s(&weights),
+        "--output",
+        s(&reference),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let read = |p: &Path, name: &str| -> ArrayD<f32> {
+        NpzReader::new(std::fs::File::open(p).unwrap())
+            .unwrap()
+            .by_name(name)
+            .unwrap()
+    };
+    for output in ["output_0", "output_1"] {
+        let ours = read(&reference, output);
+        let keras = read(&case.join("expected.npz"), output);
+        let err = ours
+            .iter()
+            .zip(&keras)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(err < 1e-5, "{output}: {err}");
+    }
+    let needs_weights = rnnc(&[
+        "run",
+        s(&model),
+        "--input",
+        s(&case.join("input.npy")),
+        "--reference",
+    ]);
+    assert_eq!(needs_weights.status.code(), Some(2));
+    assert!(text(&needs_weights.stderr).contains("--weights"));
+}

@@ -7,22 +7,20 @@
 //! sequence length, several lengths.
 
 mod inputs;
+mod source;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use ndarray::ArrayD;
-use prost::Message;
 
-use crate::back::onnx::proto::ModelProto;
-use crate::metadata::{self, Recorded, WeightSource};
-use crate::reference::{self, ReferenceError, ReferenceInput};
+use crate::reference::{self, ReferenceError};
 use crate::runtime::{RuntimeError, TractModel};
 use crate::spec::{Spec, SpecError};
-use crate::tensor::TensorData;
-use crate::weights::{self, Weights, WeightsError};
+use crate::weights::WeightsError;
 
 pub use inputs::generate as generate_input;
+pub use source::{rebuild_source, reference_input, SourceModel};
 
 /// Default absolute tolerance: tract and the reference both compute in f32
 /// but sum in different orders; 1e-5 is the oracle tolerance issue #2 sets
@@ -171,24 +169,7 @@ impl Report {
 
 /// Verifies the rnnc-compiled ONNX file at `path`.
 pub fn verify(path: &Path, options: &VerifyOptions) -> Result<Report, VerifyError> {
-    let bytes = std::fs::read(path).map_err(|e| VerifyError::Read {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    let proto = ModelProto::decode(bytes.as_slice()).map_err(|e| VerifyError::NotOnnx {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    let recorded = Recorded::from_model(&proto).ok_or_else(|| VerifyError::NotRnnc {
-        path: path.to_path_buf(),
-        key: metadata::SPEC,
-    })?;
-    let spec = Spec::from_source(recorded.spec, &recorded.spec_file).map_err(VerifyError::Spec)?;
-    let source = recorded.weights.ok_or_else(|| VerifyError::NotRnnc {
-        path: path.to_path_buf(),
-        key: metadata::SEED,
-    })?;
-    let weights = source_weights(&spec, &source, options.weights.as_deref())?;
+    let SourceModel { spec, weights } = rebuild_source(path, options.weights.as_deref())?;
     let tract = TractModel::load(path)?;
     let mut cases = Vec::new();
     for (index, shape) in input_shapes(&spec, options.batch)?.into_iter().enumerate() {
@@ -206,29 +187,6 @@ pub fn verify(path: &Path, options: &VerifyOptions) -> Result<Report, VerifyErro
         atol: options.atol,
         rtol: options.rtol,
     })
-}
-
-/// The source weights, rebuilt as they were at compile time.
-fn source_weights(
-    spec: &Spec,
-    source: &WeightSource,
-    given: Option<&Path>,
-) -> Result<Weights, VerifyError> {
-    match source {
-        WeightSource::Seed(seed) => Ok(weights::initialize(&spec.info, *seed)),
-        WeightSource::File { sha256, name } => {
-            let path = given.ok_or_else(|| VerifyError::WeightsRequired { name: name.clone() })?;
-            let found = weights::sha256_file(path)?;
-            if &found != sha256 {
-                return Err(VerifyError::WeightsMismatch {
-                    path: path.to_path_buf(),
-                    expected: sha256.clone(),
-                    found,
-                });
-            }
-            Ok(weights::load_npz(path, &spec.info)?)
-        }
-    }
 }
 
 /// The input shapes to try: every batch size × every length where free.
@@ -261,15 +219,6 @@ fn input_shapes(spec: &Spec, batch: Option<usize>) -> Result<Vec<Vec<usize>>, Ve
             .collect();
     }
     Ok(shapes)
-}
-
-/// The reference interpreter's view of an input.
-fn reference_input(input: &TensorData) -> ReferenceInput {
-    match input {
-        TensorData::F32(a) => ReferenceInput::Float(a.clone()),
-        TensorData::I32(a) => ReferenceInput::Ids(a.mapv(i64::from)),
-        TensorData::I64(a) => ReferenceInput::Ids(a.clone()),
-    }
 }
 
 /// Compares tract's outputs with the reference's, output by output.
