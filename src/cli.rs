@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use prost::Message;
 
 use crate::back::onnx::proto::ModelProto;
-use crate::back::onnx::{self as backend, EmitOptions, Lowering, DEFAULT_OPSET};
+use crate::back::onnx::{self as backend, external, EmitOptions, Lowering, DEFAULT_OPSET};
 use crate::metadata::{self, Recorded, WeightSource};
 use crate::reference;
 use crate::runtime::TractModel;
@@ -60,6 +60,14 @@ pub enum Command {
         /// the native op where it computes Keras' cell exactly.
         #[arg(long, value_enum, default_value_t = LoweringArg::Auto)]
         lowering: LoweringArg,
+        /// Store the weights in `<OUTPUT>.data` beside the model (ONNX
+        /// external data). Automatic when they exceed the threshold.
+        #[arg(long)]
+        external_data: bool,
+        /// Initializer bytes above which external data is used automatically
+        /// (default: just under protobuf's 2 GiB limit).
+        #[arg(long, default_value_t = external::DEFAULT_THRESHOLD)]
+        external_data_threshold: u64,
     },
     /// Check an rnnc-compiled ONNX file in tract against the reference interpreter.
     Verify {
@@ -155,7 +163,24 @@ pub fn run(cli: Cli) -> ExitCode {
             verify,
             opset,
             lowering,
-        } => compile_command(&spec, output, seed, weights, verify, opset, lowering),
+            external_data,
+            external_data_threshold,
+        } => compile_command(
+            &spec,
+            &CompileOptions {
+                output,
+                seed,
+                weights,
+                verify,
+                opset,
+                lowering,
+                external_data: if external_data {
+                    0
+                } else {
+                    external_data_threshold
+                },
+            },
+        ),
         Command::Verify {
             model,
             weights,
@@ -219,18 +244,25 @@ fn summary_command(spec: &Path) -> Result<Outcome, Failure> {
     Ok(Outcome::Success)
 }
 
-fn compile_command(
-    spec_path: &Path,
+/// `rnnc compile`'s options.
+struct CompileOptions {
     output: Option<PathBuf>,
     seed: u64,
-    weights_path: Option<PathBuf>,
-    verify_after: bool,
+    weights: Option<PathBuf>,
+    verify: bool,
     opset: i64,
     lowering: LoweringArg,
-) -> Result<Outcome, Failure> {
+    /// Initializer bytes above which weights go to external data.
+    external_data: u64,
+}
+
+fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome, Failure> {
     let spec = load_spec(spec_path)?;
-    let output = output.unwrap_or_else(|| spec_path.with_extension("onnx"));
-    let (weights, source) = match &weights_path {
+    let output = options
+        .output
+        .clone()
+        .unwrap_or_else(|| spec_path.with_extension("onnx"));
+    let (weights, source) = match &options.weights {
         Some(path) => {
             let loaded = weights::load_npz(path, &spec.info)?;
             let source = WeightSource::File {
@@ -240,35 +272,50 @@ fn compile_command(
             (loaded, source)
         }
         None => (
-            weights::initialize(&spec.info, seed),
-            WeightSource::Seed(seed),
+            weights::initialize(&spec.info, options.seed),
+            WeightSource::Seed(options.seed),
         ),
     };
-    let options = EmitOptions {
-        opset,
-        lowering: match lowering {
+    let emit_options = EmitOptions {
+        opset: options.opset,
+        lowering: match options.lowering {
             LoweringArg::Auto => Lowering::Auto,
             LoweringArg::Native => Lowering::Native,
             LoweringArg::Scan => Lowering::Scan,
         },
         metadata: metadata::entries(&spec.source, &file_name(spec_path), &source),
     };
-    let proto = backend::emit(&spec.model, &spec.info, &weights, &options)?;
+    let mut proto = backend::emit(&spec.model, &spec.info, &weights, &emit_options)?;
+    drop(weights);
+    let external = external::initializer_bytes(&proto) > options.external_data;
+    let write_error = |path: &Path, e: std::io::Error| {
+        Failure::from(format!("cannot write `{}`: {e}", path.display()))
+    };
+    let mut data_note = String::new();
+    if external {
+        let data_path = PathBuf::from(format!("{}.data", output.display()));
+        let blob = external::externalize(&mut proto, &file_name(&data_path));
+        crate::atomic::write(&data_path, &blob).map_err(|e| write_error(&data_path, e))?;
+        data_note = format!(
+            ", weights in {} ({} bytes)",
+            data_path.display(),
+            blob.len()
+        );
+    }
     let bytes = backend::encode(&proto);
-    crate::atomic::write(&output, &bytes)
-        .map_err(|e| Failure::from(format!("cannot write `{}`: {e}", output.display())))?;
+    crate::atomic::write(&output, &bytes).map_err(|e| write_error(&output, e))?;
     println!(
-        "wrote {} ({} layers, {} parameters, {} bytes)",
+        "wrote {} ({} layers, {} parameters, {} bytes{data_note})",
         output.display(),
         spec.info.layers.len(),
         spec.info.total_params,
         bytes.len()
     );
-    if verify_after {
+    if options.verify {
         return verify_command(
             &output,
             &VerifyOptions {
-                weights: weights_path,
+                weights: options.weights.clone(),
                 ..VerifyOptions::default()
             },
         );

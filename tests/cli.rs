@@ -408,3 +408,54 @@ fn run_reference_gives_the_reference_interpreters_outputs() {
     assert_eq!(needs_weights.status.code(), Some(2));
     assert!(text(&needs_weights.stderr).contains("--weights"));
 }
+
+#[test]
+fn external_data_on_request_and_above_the_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = root().join("fixtures/oracle/text_classifier_bidir_lstm");
+    let weights = case.join("weights.npz");
+    let input = case.join("input.npy");
+    let inline = dir.path().join("inline.onnx");
+    assert!(compile(
+        s(&case.join("model.rnn")),
+        &inline,
+        &["--weights", s(&weights)]
+    )
+    .status
+    .success());
+    assert!(!dir.path().join("inline.onnx.data").exists());
+    let expected = text(&rnnc(&["run", s(&inline), "--input", s(&input)]).stdout);
+    for (name, flags) in [
+        ("forced.onnx", vec!["--external-data"]),
+        // 1053 parameters are 4212 bytes: over a 4000-byte threshold.
+        ("threshold.onnx", vec!["--external-data-threshold", "4000"]),
+    ] {
+        let model = dir.path().join(name);
+        let mut args = vec!["--weights", s(&weights)];
+        args.extend(flags);
+        let out = compile(s(&case.join("model.rnn")), &model, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let data = dir.path().join(format!("{name}.data"));
+        assert!(data.exists(), "{name}");
+        assert!(
+            std::fs::metadata(&model).unwrap().len() < std::fs::metadata(&inline).unwrap().len()
+        );
+        let ran = rnnc(&["run", s(&model), "--input", s(&input)]);
+        assert_eq!(text(&ran.stdout), expected, "{name}");
+        let verified = rnnc(&["verify", s(&model), "--weights", s(&weights)]);
+        assert!(verified.status.success(), "{}", text(&verified.stdout));
+    }
+    let below = dir.path().join("below.onnx");
+    let out = compile(
+        s(&case.join("model.rnn")),
+        &below,
+        &[
+            "--weights",
+            s(&weights),
+            "--external-data-threshold",
+            "5000",
+        ],
+    );
+    assert!(out.status.success());
+    assert!(!dir.path().join("below.onnx.data").exists());
+}

@@ -12,6 +12,7 @@ mod activation;
 mod builder;
 mod dense;
 mod embedding;
+pub mod external;
 mod layout;
 mod merge;
 pub mod proto;
