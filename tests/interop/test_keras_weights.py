@@ -33,6 +33,6 @@ def test_rnnc_weights_set_into_keras(case, tmp_path):
 
     for stem, x, _ in inputs_of(case):
         keras_out = model.predict(x, verbose=0)
-        keras_out = [np.asarray(o) for o in (keras_out if isinstance(keras_out, list) else [keras_out])]
+        keras_out = [np.asarray(o) for o in (keras_out if isinstance(keras_out, (list, tuple)) else [keras_out])]
         assert_outputs_close(f"{case}/{stem} tract vs Keras", run_tract(model_path, x, tmp_path), keras_out, tolerance(case))
         assert_outputs_close(f"{case}/{stem} onnxruntime vs Keras", run_onnxruntime(model_path, x), keras_out, tolerance(case))
