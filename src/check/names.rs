@@ -64,7 +64,7 @@ pub fn assign(model: &Model) -> Result<Vec<LayerNames>, Vec<CheckError>> {
                 name: layer
                     .name
                     .clone()
-                    .unwrap_or_else(|| auto(snake_prefix(class_name(kind)))),
+                    .unwrap_or_else(|| auto(snake_prefix(kind.class_name()))),
                 inner: Vec::new(),
             },
         };
@@ -84,19 +84,6 @@ pub fn assign(model: &Model) -> Result<Vec<LayerNames>, Vec<CheckError>> {
         Ok(out)
     } else {
         Err(errors)
-    }
-}
-
-/// Keras' class name of a layer kind, as summaries print it.
-pub fn class_name(kind: &LayerKind) -> &'static str {
-    match kind {
-        LayerKind::Recurrent(r) => r.cell.class_name(),
-        LayerKind::Bidirectional(_) => "Bidirectional",
-        LayerKind::Dense(_) => "Dense",
-        LayerKind::TimeDistributed(_) => "TimeDistributed",
-        LayerKind::Embedding(_) => "Embedding",
-        LayerKind::Dropout { .. } => "Dropout",
-        LayerKind::Activation(_) => "Activation",
     }
 }
 

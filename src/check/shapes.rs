@@ -1,6 +1,6 @@
 //! Shape inference, parameter counts and weight lists, layer by layer.
 
-use super::names::{class_name, LayerNames, DEFAULT_MODEL_NAME};
+use super::names::{LayerNames, DEFAULT_MODEL_NAME};
 use super::{
     CheckError, Direction, LayerInfo, ModelInfo, Shape, WeightInit, WeightRole, WeightSpec,
     MAX_PARAMS,
@@ -69,7 +69,7 @@ pub(super) fn infer(model: &Model, names: Vec<LayerNames>) -> Result<ModelInfo, 
         let input_shape = std::mem::replace(&mut current, output_shapes[0].clone());
         layers.push(LayerInfo {
             name: names.name,
-            class_name: class_name(&layer.kind),
+            class_name: layer.kind.class_name(),
             inner_names: names.inner,
             input_shape,
             output_shapes,
@@ -142,7 +142,7 @@ type Inferred = (Vec<Shape>, Vec<WeightSpec>, u128);
 
 impl LayerContext<'_> {
     fn infer_layer(&self, is_first: bool) -> Result<Inferred, Vec<CheckError>> {
-        let class = class_name(&self.layer.kind);
+        let class = self.layer.kind.class_name();
         match &self.layer.kind {
             LayerKind::Recurrent(r) => {
                 let features = self.sequence_features(class)?;

@@ -10,17 +10,8 @@ use crate::ir::{
 
 fn rnn(cell: CellKind, units: u64, return_sequences: bool) -> Recurrent {
     Recurrent {
-        cell,
-        units,
-        activation: Activation::Tanh,
-        recurrent_activation: Activation::Sigmoid,
-        use_bias: true,
         return_sequences,
-        return_state: false,
-        go_backwards: false,
-        kernel_initializer: Initializer::GlorotUniform,
-        recurrent_initializer: Initializer::Orthogonal,
-        bias_initializer: Initializer::Zeros,
+        ..Recurrent::with_keras_defaults(cell, units)
     }
 }
 

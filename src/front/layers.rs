@@ -425,7 +425,7 @@ fn bidirectional(cx: &mut Cx, args: &Args) -> Option<(LayerKind, Option<InputDec
     let LayerKind::Recurrent(layer) = inner.kind else {
         cx.error(FrontError::BadWrapped {
             wrapper: "Bidirectional",
-            inner: layer_class(&inner.kind).into(),
+            inner: inner.kind.class_name().into(),
             span: inner.span,
             hint: "wrap a SimpleRNN, LSTM or GRU layer",
         });
@@ -446,7 +446,7 @@ fn time_distributed(cx: &mut Cx, args: &Args) -> Option<LayerKind> {
     if !matches!(inner.kind, LayerKind::Dense(_)) {
         cx.error(FrontError::BadWrapped {
             wrapper: "TimeDistributed",
-            inner: layer_class(&inner.kind).into(),
+            inner: inner.kind.class_name().into(),
             span: inner.span,
             hint: "rnnc supports TimeDistributed(Dense(...)) only",
         });
@@ -500,18 +500,5 @@ fn embedding(cx: &mut Cx, args: &Args) -> Embedding {
             "embeddings_initializer",
             Initializer::RandomUniform,
         ),
-    }
-}
-
-/// Keras' class name of a lowered layer, for messages.
-fn layer_class(kind: &LayerKind) -> &'static str {
-    match kind {
-        LayerKind::Recurrent(r) => r.cell.class_name(),
-        LayerKind::Bidirectional(_) => "Bidirectional",
-        LayerKind::Dense(_) => "Dense",
-        LayerKind::TimeDistributed(_) => "TimeDistributed",
-        LayerKind::Embedding(_) => "Embedding",
-        LayerKind::Dropout { .. } => "Dropout",
-        LayerKind::Activation(_) => "Activation",
     }
 }

@@ -90,6 +90,21 @@ pub enum LayerKind {
     Activation(Activation),
 }
 
+impl LayerKind {
+    /// Keras' class name, as summaries and messages print it.
+    pub fn class_name(&self) -> &'static str {
+        match self {
+            LayerKind::Recurrent(r) => r.cell.class_name(),
+            LayerKind::Bidirectional(_) => "Bidirectional",
+            LayerKind::Dense(_) => "Dense",
+            LayerKind::TimeDistributed(_) => "TimeDistributed",
+            LayerKind::Embedding(_) => "Embedding",
+            LayerKind::Dropout { .. } => "Dropout",
+            LayerKind::Activation(_) => "Activation",
+        }
+    }
+}
+
 /// The recurrent cell types and their cell-specific options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CellKind {
@@ -151,6 +166,25 @@ pub struct Recurrent {
     pub kernel_initializer: Initializer,
     pub recurrent_initializer: Initializer,
     pub bias_initializer: Initializer,
+}
+
+impl Recurrent {
+    /// A layer of `units` with every other argument at Keras' default.
+    pub fn with_keras_defaults(cell: CellKind, units: u64) -> Recurrent {
+        Recurrent {
+            cell,
+            units,
+            activation: Activation::Tanh,
+            recurrent_activation: Activation::Sigmoid,
+            use_bias: true,
+            return_sequences: false,
+            return_state: false,
+            go_backwards: false,
+            kernel_initializer: Initializer::GlorotUniform,
+            recurrent_initializer: Initializer::Orthogonal,
+            bias_initializer: Initializer::Zeros,
+        }
+    }
 }
 
 /// How a Bidirectional layer merges its two directions.

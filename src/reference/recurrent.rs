@@ -221,22 +221,13 @@ fn gru_step(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::Initializer;
     use ndarray::{array, Array3};
 
     fn layer(cell: CellKind, units: u64) -> Recurrent {
         Recurrent {
-            cell,
-            units,
-            activation: Activation::Tanh,
-            recurrent_activation: Activation::Sigmoid,
-            use_bias: true,
             return_sequences: true,
             return_state: true,
-            go_backwards: false,
-            kernel_initializer: Initializer::GlorotUniform,
-            recurrent_initializer: Initializer::Orthogonal,
-            bias_initializer: Initializer::Zeros,
+            ..Recurrent::with_keras_defaults(cell, units)
         }
     }
 

@@ -22,19 +22,7 @@ use crate::ir::{
 pub struct Rnn(pub Recurrent);
 
 fn recurrent(cell: CellKind, units: u64) -> Rnn {
-    Rnn(Recurrent {
-        cell,
-        units,
-        activation: Activation::Tanh,
-        recurrent_activation: Activation::Sigmoid,
-        use_bias: true,
-        return_sequences: false,
-        return_state: false,
-        go_backwards: false,
-        kernel_initializer: Initializer::GlorotUniform,
-        recurrent_initializer: Initializer::Orthogonal,
-        bias_initializer: Initializer::Zeros,
-    })
+    Rnn(Recurrent::with_keras_defaults(cell, units))
 }
 
 /// `SimpleRNN(units)`.

@@ -23,19 +23,7 @@ pub const TOLERANCE: f32 = 1e-5;
 
 /// A recurrent layer with Keras' defaults.
 pub fn rnn(cell: CellKind, units: u64) -> Recurrent {
-    Recurrent {
-        cell,
-        units,
-        activation: Activation::Tanh,
-        recurrent_activation: Activation::Sigmoid,
-        use_bias: true,
-        return_sequences: false,
-        return_state: false,
-        go_backwards: false,
-        kernel_initializer: Initializer::GlorotUniform,
-        recurrent_initializer: Initializer::Orthogonal,
-        bias_initializer: Initializer::Zeros,
-    }
+    Recurrent::with_keras_defaults(cell, units)
 }
 
 /// Keras' default LSTM.
