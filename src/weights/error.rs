@@ -18,6 +18,24 @@ pub enum WeightsError {
     #[error("weights file `{}` is not an npz file: {cause}", path.display())]
     NotNpz { path: PathBuf, cause: String },
 
+    /// The file is none of the formats [`crate::weights::load`] reads.
+    #[error("`{}` is not a weights file rnnc reads: expected .npz, .weights.h5 or .keras", path.display())]
+    NotWeightsFile { path: PathBuf },
+
+    /// The file is not a readable Keras 3 HDF5 weights file (corrupt,
+    /// truncated, or another HDF5 layout).
+    #[error("weights file `{}` is not a readable Keras 3 .weights.h5 file: {cause}{}", path.display(), hint_suffix(hint))]
+    NotKerasHdf5 {
+        path: PathBuf,
+        cause: String,
+        /// How to get a file rnnc reads, when the file is a known other layout.
+        hint: Option<String>,
+    },
+
+    /// The file is not a `.keras` archive holding `model.weights.h5`.
+    #[error("`{}` is not a usable .keras archive: {cause}", path.display())]
+    NotKerasArchive { path: PathBuf, cause: String },
+
     /// The archive does not hold the arrays the model needs.
     #[error("weights file `{}` does not match the model:\n{}", path.display(), ProblemList(problems))]
     Mismatch {
@@ -49,6 +67,26 @@ pub enum WeightProblem {
         key: String,
         /// The closest expected key, when one is a plausible typo.
         hint: Option<String>,
+    },
+
+    /// The model needs a layer of which the file has no arrays at all.
+    #[error("missing layer `{key}` (layer `{layer}`, expected arrays {expected})")]
+    MissingLayer {
+        /// Where the file should hold the layer (in the file's key style).
+        key: String,
+        layer: String,
+        /// The expected shapes, in `get_weights()` order.
+        expected: String,
+    },
+
+    /// The file holds arrays of a layer the model does not have.
+    #[error("unexpected layer `{key}` (saved as `{saved_name}`, arrays {found})")]
+    UnexpectedLayer {
+        key: String,
+        /// The layer's name in the model that was saved.
+        saved_name: String,
+        /// The shapes found, in the file's order.
+        found: String,
     },
 
     /// An array has the wrong shape.

@@ -1,16 +1,21 @@
 //! Source weights in Keras layout, one array per [`WeightSpec`](crate::check::WeightSpec).
 //!
 //! Weights come from Keras-style initialization ([`init`]) or from a weights
-//! file ([`npz`]); either way they are held exactly as Keras holds them
+//! file read by [`load`]: an [`npz`] archive, or the files Keras 3 itself
+//! writes ([`keras_file`]: `model.weights.h5`, `model.keras`); either way they are held exactly as Keras holds them
 //! (kernel `[input_dim, gates*units]`, …). The ONNX backend converts them to
 //! ONNX layout in one place; the reference interpreter uses them as they are.
 
 mod error;
 pub mod init;
+pub mod keras_file;
+mod load;
 pub mod npz;
 
 pub use error::{WeightProblem, WeightsError};
 pub use init::initialize;
+pub use keras_file::{load_h5, load_keras};
+pub use load::load;
 pub use npz::{load_npz, save_npz, sha256_file};
 
 use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, Ix1, Ix2};

@@ -202,7 +202,7 @@ fn read_float<R: std::io::Read + std::io::Seek>(
 }
 
 /// A likely explanation for a shape mismatch.
-fn shape_hint(expected: &[usize], found: &[usize]) -> Option<String> {
+pub(super) fn shape_hint(expected: &[usize], found: &[usize]) -> Option<String> {
     match (expected, found) {
         ([r, c], [fr, fc]) if r == fc && c == fr && r != c => Some(
             "this is the transpose of the expected shape; Keras kernels are (input_dim, gates*units)"
@@ -220,7 +220,7 @@ fn shape_hint(expected: &[usize], found: &[usize]) -> Option<String> {
     }
 }
 
-fn shape_text(shape: &[usize]) -> String {
+pub(super) fn shape_text(shape: &[usize]) -> String {
     let dims: Vec<Option<u64>> = shape.iter().map(|&d| Some(d as u64)).collect();
     format_shape(&dims)
 }

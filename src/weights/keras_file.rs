@@ -1,0 +1,387 @@
+//! Keras 3 weight files: `model.weights.h5` and the `.keras` archive.
+//!
+//! `model.save_weights("model.weights.h5")` writes one HDF5 group per layer
+//! under `layers/`, named not after the layer but after its class, numbered
+//! per class in model order: `layers/lstm`, `layers/lstm_1`, `layers/dense`.
+//! The layer's own name (`enc`, `simple_rnn_3`) is only the `name` attribute
+//! of the group's `vars` subgroup. The arrays are datasets named `0`, `1`, …
+//! in `get_weights()` order, at a place that depends on the class:
+//!
+//! ```text
+//! layers/simple_rnn/cell/vars/{0,1,2}                     SimpleRNN, LSTM, GRU
+//! layers/bidirectional/forward_layer/cell/vars/{0,1,2}    Bidirectional, forward half
+//! layers/bidirectional/backward_layer/cell/vars/{0,1,2}   … and backward half
+//! layers/time_distributed/layer/vars/{0,1}                TimeDistributed(Dense)
+//! layers/dense/vars/{0,1}, layers/embedding/vars/0        Dense, Embedding
+//! ```
+//!
+//! Weightless layers (Dropout, Activation) get empty groups. Keras'
+//! `load_weights` matches layers by these class-and-position keys and ignores
+//! names, and so does [`load_h5`]: a file saved from a model whose layers were
+//! automatically named `simple_rnn_1` loads into rnnc's `simple_rnn`.
+//!
+//! `model.save("model.keras")` writes a zip holding the same `model.weights.h5`
+//! beside `config.json` and `metadata.json`; [`load_keras`] reads that member
+//! in memory.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use hdf5_reader::group::Group;
+use hdf5_reader::{Dataset, Datatype, Hdf5File};
+use ndarray::ArrayD;
+
+use super::npz::{shape_hint, shape_text};
+use super::{WeightProblem, Weights, WeightsError};
+use crate::check::{Direction, LayerInfo, ModelInfo, WeightRole};
+
+/// The member of a `.keras` archive that holds the weights.
+pub(super) const KERAS_WEIGHTS_MEMBER: &str = "model.weights.h5";
+
+/// Reads a Keras 3 `.weights.h5` file for `info`, reporting every mismatch at once.
+pub fn load_h5(path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError> {
+    guarded(path, || {
+        let file = Hdf5File::open(path).map_err(|e| not_hdf5(path, e.to_string()))?;
+        read_weights(&file, path, info)
+    })
+}
+
+/// Reads the weights of a `.keras` archive (`model.save(...)`) for `info`.
+pub fn load_keras(path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError> {
+    let file = File::open(path).map_err(|e| WeightsError::Unreadable {
+        path: path.to_path_buf(),
+        cause: e.to_string(),
+    })?;
+    let not_archive = |cause: String| WeightsError::NotKerasArchive {
+        path: path.to_path_buf(),
+        cause,
+    };
+    let mut zip = zip::ZipArchive::new(BufReader::new(file))
+        .map_err(|e| not_archive(format!("not a zip archive ({e})")))?;
+    if zip.index_for_name(KERAS_WEIGHTS_MEMBER).is_none() {
+        let members: Vec<&str> = zip.file_names().collect();
+        return Err(not_archive(format!(
+            "it has no `{KERAS_WEIGHTS_MEMBER}` member (it holds {})",
+            if members.is_empty() {
+                "nothing".to_string()
+            } else {
+                members.join(", ")
+            }
+        )));
+    }
+    let mut bytes = Vec::new();
+    zip.by_name(KERAS_WEIGHTS_MEMBER)
+        .and_then(|mut member| Ok(member.read_to_end(&mut bytes)?))
+        .map_err(|e| not_archive(format!("cannot read `{KERAS_WEIGHTS_MEMBER}`: {e}")))?;
+    guarded(path, || {
+        let file = Hdf5File::from_vec(bytes).map_err(|e| {
+            not_hdf5(
+                path,
+                format!("its `{KERAS_WEIGHTS_MEMBER}` is not a valid HDF5 file: {e}"),
+            )
+        })?;
+        read_weights(&file, path, info)
+    })
+}
+
+/// Runs an HDF5 read, turning a panic of the reader on corrupt input into an error.
+fn guarded(
+    path: &Path,
+    read: impl FnOnce() -> Result<Weights, WeightsError>,
+) -> Result<Weights, WeightsError> {
+    catch_unwind(AssertUnwindSafe(read)).unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("no detail");
+        Err(not_hdf5(
+            path,
+            format!("the HDF5 reader failed on corrupt data ({detail})"),
+        ))
+    })
+}
+
+fn not_hdf5(path: &Path, cause: String) -> WeightsError {
+    WeightsError::NotKerasHdf5 {
+        path: path.to_path_buf(),
+        cause,
+        hint: None,
+    }
+}
+
+/// One dataset of the file: its shape and the dataset itself, read lazily.
+struct Found {
+    shape: Vec<usize>,
+    dataset: Dataset,
+}
+
+/// One layer group of the file (`layers/<key>`).
+struct FileLayer {
+    /// The layer's name in the saved model (`vars` `name` attribute).
+    saved_name: String,
+    /// Every dataset under the group, by path relative to the file root.
+    arrays: BTreeMap<String, Found>,
+}
+
+/// Maps the file's `layers/` groups onto `info`'s layers.
+fn read_weights(file: &Hdf5File, path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError> {
+    let not_keras = |cause: String, hint: Option<String>| WeightsError::NotKerasHdf5 {
+        path: path.to_path_buf(),
+        cause,
+        hint,
+    };
+    let corrupt = |e: hdf5_reader::error::Error| not_keras(e.to_string(), None);
+    let root = file.root_group().map_err(corrupt)?;
+    let layers_group = match root.group("layers") {
+        Ok(group) => group,
+        Err(_) if is_legacy(&root) => {
+            return Err(not_keras(
+                "it is in the legacy Keras 2 HDF5 format (`model_weights`, `layer_names`)".into(),
+                Some(LEGACY_HINT.into()),
+            ))
+        }
+        Err(_) => {
+            return Err(not_keras(
+                "it has no `layers` group, so Keras' save_weights() did not write it".into(),
+                None,
+            ))
+        }
+    };
+    let mut file_layers = BTreeMap::new();
+    for group in layers_group.groups().map_err(corrupt)? {
+        let key = format!("layers/{}", group.name());
+        let mut arrays = BTreeMap::new();
+        collect_datasets(&group, &key, &mut arrays).map_err(corrupt)?;
+        let saved_name = saved_name(&group).unwrap_or_else(|| group.name().to_string());
+        file_layers.insert(key, FileLayer { saved_name, arrays });
+    }
+
+    let mut problems = Vec::new();
+    let mut layers = Vec::with_capacity(info.layers.len());
+    let mut used_keys = Vec::new();
+    for (layer, key) in info.layers.iter().zip(group_keys(info)) {
+        let mut arrays = Vec::with_capacity(layer.weights.len());
+        match file_layers.get_mut(&key) {
+            None if layer.weights.is_empty() => {}
+            None => problems.push(WeightProblem::MissingLayer {
+                key: key.clone(),
+                layer: layer.name.clone(),
+                expected: shape_list(layer.weights.iter().map(|w| w.shape.as_slice())),
+            }),
+            Some(found) => {
+                for (spec, array_path) in layer.weights.iter().zip(array_paths(&key, layer)) {
+                    let Some(array) = found.arrays.remove(&array_path) else {
+                        problems.push(WeightProblem::Missing {
+                            key: array_path,
+                            layer: layer.name.clone(),
+                            expected: shape_text(&spec.shape),
+                        });
+                        continue;
+                    };
+                    if array.shape != spec.shape {
+                        problems.push(WeightProblem::Shape {
+                            hint: shape_hint(&spec.shape, &array.shape),
+                            key: array_path,
+                            layer: layer.name.clone(),
+                            expected: shape_text(&spec.shape),
+                            found: shape_text(&array.shape),
+                        });
+                        continue;
+                    }
+                    match read_float(&array.dataset, &array_path) {
+                        Ok(values) => arrays.push(values),
+                        Err(problem) => problems.push(problem),
+                    }
+                }
+                // What is left in an expected layer is an array the model lacks.
+                let has_bias = layer.weights.iter().any(|w| w.role == WeightRole::Bias);
+                for (array_path, array) in &found.arrays {
+                    problems.push(WeightProblem::Unexpected {
+                        key: array_path.clone(),
+                        hint: (!has_bias).then(|| {
+                            format!(
+                                "shape {}: a bias? the model's `{}` has use_bias=False",
+                                shape_text(&array.shape),
+                                layer.name
+                            )
+                        }),
+                    });
+                }
+            }
+        }
+        used_keys.push(key);
+        layers.push(arrays);
+    }
+    for (key, layer) in &file_layers {
+        if !used_keys.contains(key) && !layer.arrays.is_empty() {
+            problems.push(WeightProblem::UnexpectedLayer {
+                key: key.clone(),
+                saved_name: layer.saved_name.clone(),
+                found: shape_list(layer.arrays.values().map(|a| a.shape.as_slice())),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(Weights::from_layers(layers))
+    } else {
+        Err(WeightsError::Mismatch {
+            path: path.to_path_buf(),
+            problems,
+        })
+    }
+}
+
+const LEGACY_HINT: &str = "load the model in Keras 3 and save it with \
+    model.save_weights(\"model.weights.h5\") or model.save(\"model.keras\")";
+
+/// Whether the root looks like Keras 2's HDF5 format (`model.save("x.h5")` or
+/// Keras 2 `save_weights("x.h5")`).
+fn is_legacy(root: &Group) -> bool {
+    root.group("model_weights").is_ok() || root.attribute("layer_names").is_ok()
+}
+
+/// Every dataset under `group`, keyed by its path from the file root.
+fn collect_datasets(
+    group: &Group,
+    prefix: &str,
+    out: &mut BTreeMap<String, Found>,
+) -> Result<(), hdf5_reader::error::Error> {
+    let (groups, datasets) = group.members()?;
+    for dataset in datasets {
+        let shape = dataset.shape().iter().map(|&d| d as usize).collect();
+        out.insert(
+            format!("{prefix}/{}", dataset.name()),
+            Found { shape, dataset },
+        );
+    }
+    for child in groups {
+        collect_datasets(&child, &format!("{prefix}/{}", child.name()), out)?;
+    }
+    Ok(())
+}
+
+/// The layer name Keras recorded for a layer group, if readable.
+fn saved_name(group: &Group) -> Option<String> {
+    group
+        .group("vars")
+        .ok()?
+        .attribute("name")
+        .ok()?
+        .read_string()
+        .ok()
+}
+
+/// The `layers/<key>` group of each layer of `info`, as Keras 3 names them:
+/// the snake_case class name, suffixed `_1`, `_2`, … for later layers of the
+/// same class (Keras' `saving_lib._save_container_state`).
+fn group_keys(info: &ModelInfo) -> Vec<String> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    info.layers
+        .iter()
+        .map(|layer| {
+            let base = to_snake_case(layer.class_name);
+            let count = seen.entry(base.clone()).or_insert(0);
+            let key = match *count {
+                0 => format!("layers/{base}"),
+                n => format!("layers/{base}_{n}"),
+            };
+            *count += 1;
+            key
+        })
+        .collect()
+}
+
+/// Keras' `naming.to_snake_case`: `SimpleRNN` → `simple_rnn`,
+/// `TimeDistributed` → `time_distributed`, `LSTM` → `lstm`.
+fn to_snake_case(class: &str) -> String {
+    let chars: Vec<char> = class
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            // `(.)([A-Z][a-z]+)` then `([a-z])([A-Z])` in Keras' regexes.
+            if next_lower || prev.is_lowercase() {
+                out.push('_');
+            }
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// The dataset path of each weight of `layer` in the file, in `get_weights()` order.
+fn array_paths(key: &str, layer: &LayerInfo) -> Vec<String> {
+    // Arrays are numbered from 0 in each `vars` group: per direction.
+    let mut next = [0usize; 3];
+    layer
+        .weights
+        .iter()
+        .map(|spec| {
+            let i = &mut next[match spec.direction {
+                None => 0,
+                Some(Direction::Forward) => 1,
+                Some(Direction::Backward) => 2,
+            }];
+            let vars = match (layer.class_name, spec.direction) {
+                (_, Some(Direction::Forward)) => "forward_layer/cell/vars",
+                (_, Some(Direction::Backward)) => "backward_layer/cell/vars",
+                ("SimpleRNN" | "LSTM" | "GRU", None) => "cell/vars",
+                ("TimeDistributed", None) => "layer/vars",
+                _ => "vars",
+            };
+            let path = format!("{key}/{vars}/{i}");
+            *i += 1;
+            path
+        })
+        .collect()
+}
+
+/// Shapes as `(3, 24), (6, 24), (24,)`.
+fn shape_list<'a>(shapes: impl Iterator<Item = &'a [usize]>) -> String {
+    shapes.map(shape_text).collect::<Vec<_>>().join(", ")
+}
+
+/// Reads one dataset as f32, converting f64.
+fn read_float(dataset: &Dataset, key: &str) -> Result<ArrayD<f32>, WeightProblem> {
+    let corrupt = |e: hdf5_reader::error::Error| WeightProblem::Corrupt {
+        key: key.to_string(),
+        cause: e.to_string(),
+    };
+    match dataset.dtype() {
+        Datatype::FloatingPoint { size: 4, .. } => dataset.read_array::<f32>().map_err(corrupt),
+        Datatype::FloatingPoint { size: 8, .. } => dataset
+            .read_array::<f64>()
+            .map(|a| a.mapv(|v| v as f32))
+            .map_err(corrupt),
+        other => Err(WeightProblem::Dtype {
+            key: key.to_string(),
+            found: dtype_text(other),
+        }),
+    }
+}
+
+fn dtype_text(dtype: &Datatype) -> String {
+    match dtype {
+        Datatype::FloatingPoint { size, .. } => format!("float{}", u32::from(*size) * 8),
+        Datatype::FixedPoint { size, signed, .. } => {
+            format!(
+                "{}int{}",
+                if *signed { "" } else { "u" },
+                u32::from(*size) * 8
+            )
+        }
+        Datatype::String { .. } => "string".to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests;
