@@ -264,7 +264,7 @@ fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome
         .unwrap_or_else(|| spec_path.with_extension("onnx"));
     let (weights, source) = match &options.weights {
         Some(path) => {
-            let loaded = weights::load_npz(path, &spec.info)?;
+            let loaded = weights::load(path, &spec.info)?;
             let source = WeightSource::File {
                 sha256: weights::sha256_file(path)?,
                 name: file_name(path),

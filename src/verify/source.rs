@@ -65,7 +65,7 @@ fn source_weights(
                     found,
                 });
             }
-            Ok(weights::load_npz(path, &spec.info)?)
+            Ok(weights::load(path, &spec.info)?)
         }
     }
 }
