@@ -92,6 +92,14 @@ pub enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Describe any ONNX file: inputs, outputs, nodes, initializers, metadata.
+    Inspect {
+        /// The ONNX file (from rnnc or any other exporter).
+        model: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `--lowering` values.
@@ -159,6 +167,7 @@ pub fn run(cli: Cli) -> ExitCode {
             input,
             output,
         } => run_command(&model, &input, output.as_deref()),
+        Command::Inspect { model, json } => inspect_command(&model, json),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -308,6 +317,17 @@ fn check_recorded_vocabulary(model: &Path, data: &TensorData) -> Result<(), Fail
     })?;
     reference::check_token_ids(&spec.model, &spec.info, ids.view())?;
     Ok(())
+}
+
+fn inspect_command(model: &Path, json: bool) -> Result<Outcome, Failure> {
+    let description = crate::inspect::load(model)?;
+    let render = if json {
+        crate::inspect::json::render
+    } else {
+        crate::inspect::text::render
+    };
+    print!("{}", render(&description));
+    Ok(Outcome::Success)
 }
 
 fn file_name(path: &Path) -> String {
