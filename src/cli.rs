@@ -1,4 +1,4 @@
-//! The command line: argument definitions and the four commands.
+//! The command line: argument definitions and the commands.
 //!
 //! Each command returns an [`Outcome`]; errors are printed as `error: …` on
 //! stderr. Exit codes: 0 success, 1 verification mismatch, 2 bad input or
@@ -119,6 +119,14 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Describe any ONNX file: inputs, outputs, nodes, initializers, metadata.
+    Inspect {
+        /// The ONNX file (from rnnc or any other exporter).
+        model: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `--lowering` values.
@@ -213,6 +221,7 @@ pub fn run(cli: Cli) -> ExitCode {
             run_command(&model, &input, output.as_deref(), &engine)
         }
         Command::Weights { spec, seed, output } => weights_command(&spec, seed, &output),
+        Command::Inspect { model, json } => inspect_command(&model, json),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -428,6 +437,17 @@ fn check_recorded_vocabulary(model: &Path, data: &TensorData) -> Result<(), Fail
     })?;
     reference::check_token_ids(&spec.model, &spec.info, ids.view())?;
     Ok(())
+}
+
+fn inspect_command(model: &Path, json: bool) -> Result<Outcome, Failure> {
+    let description = crate::inspect::load(model)?;
+    let render = if json {
+        crate::inspect::json::render
+    } else {
+        crate::inspect::text::render
+    };
+    print!("{}", render(&description));
+    Ok(Outcome::Success)
 }
 
 fn file_name(path: &Path) -> String {

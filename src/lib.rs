@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod front;
+pub mod inspect;
 pub mod ir;
 pub mod metadata;
 pub mod reference;
