@@ -459,3 +459,61 @@ fn external_data_on_request_and_above_the_threshold() {
     assert!(out.status.success());
     assert!(!dir.path().join("below.onnx.data").exists());
 }
+
+#[test]
+fn keras_weight_files_compile_like_their_npz() {
+    let dir = tempfile::tempdir().unwrap();
+    for case in [
+        "tutorial_deep_bidirectional",
+        "text_classifier_bidir_lstm",
+        "gru_reset_before_seq",
+    ] {
+        let oracle = root().join("fixtures/oracle").join(case);
+        let files = root().join("fixtures/keras_files").join(case);
+        let input = oracle.join("input.npy");
+        let mut printed = Vec::new();
+        for weights in [
+            oracle.join("weights.npz"),
+            files.join("model.weights.h5"),
+            files.join("model.keras"),
+        ] {
+            let model = dir.path().join(format!("{case}.onnx"));
+            let out = compile(
+                s(&oracle.join("model.rnn")),
+                &model,
+                &["--weights", s(&weights), "--verify"],
+            );
+            assert!(
+                out.status.success(),
+                "{}: {}{}",
+                weights.display(),
+                text(&out.stdout),
+                text(&out.stderr)
+            );
+            printed.push(text(
+                &rnnc(&["run", s(&model), "--input", s(&input)]).stdout,
+            ));
+        }
+        assert_eq!(printed[0], printed[1], "{case}: .weights.h5");
+        assert_eq!(printed[0], printed[2], "{case}: .keras");
+    }
+}
+
+#[test]
+fn a_keras_file_of_another_model_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    let out = compile(
+        "fixtures/oracle/tutorial_deep_bidirectional/model.rnn",
+        &model,
+        &[
+            "--weights",
+            "fixtures/keras_files/gru_reset_before_seq/model.keras",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains("bidirectional"), "{stderr}");
+    assert!(!model.exists());
+}
