@@ -6,6 +6,7 @@
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto/onnx.proto");
+    println!("cargo:rerun-if-changed=proto/build.rs");
     let fds = protox::compile(["proto/onnx.proto"], ["proto"])?;
     prost_build::Config::new().compile_fds(fds)?;
     Ok(())
