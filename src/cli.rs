@@ -137,6 +137,31 @@ pub enum LoweringArg {
     Scan,
 }
 
+/// Prints to stdout. A reader that stops early (`rnnc inspect m.onnx | head`)
+/// closes the pipe; that ends rnnc quietly instead of panicking as `print!`
+/// would.
+fn say(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {e}");
+        std::process::exit(2);
+    }
+}
+
+/// `println!` through [`say`].
+macro_rules! sayln {
+    ($($arg:tt)*) => {
+        say(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 /// How a command ended, mapped to the exit code.
 enum Outcome {
     Success,
@@ -249,7 +274,7 @@ fn load_spec(path: &Path) -> Result<Spec, Failure> {
 
 fn summary_command(spec: &Path) -> Result<Outcome, Failure> {
     let spec = load_spec(spec)?;
-    print!("{}", summary::render(&spec.info));
+    say(&summary::render(&spec.info));
     Ok(Outcome::Success)
 }
 
@@ -313,7 +338,7 @@ fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome
     }
     let bytes = backend::encode(&proto);
     crate::atomic::write(&output, &bytes).map_err(|e| write_error(&output, e))?;
-    println!(
+    sayln!(
         "wrote {} ({} layers, {} parameters, {} bytes{data_note})",
         output.display(),
         spec.info.layers.len(),
@@ -334,7 +359,7 @@ fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome
 
 fn verify_command(model: &Path, options: &VerifyOptions) -> Result<Outcome, Failure> {
     let report = verify::verify(model, options)?;
-    print!("{}", report.render());
+    say(&report.render());
     Ok(if report.passed() {
         Outcome::Success
     } else {
@@ -383,11 +408,11 @@ fn run_command(
     match output {
         Some(path) => {
             tensor::write_npz(path, &named)?;
-            println!("wrote {} ({} outputs)", path.display(), named.len());
+            sayln!("wrote {} ({} outputs)", path.display(), named.len());
         }
         None => {
             for (name, data) in &named {
-                println!(
+                sayln!(
                     "{name} {} {:?} {}",
                     data.elem().name(),
                     data.shape(),
@@ -403,7 +428,7 @@ fn weights_command(spec: &Path, seed: u64, output: &Path) -> Result<Outcome, Fai
     let spec = load_spec(spec)?;
     let weights = weights::initialize(&spec.info, seed);
     weights::save_npz(output, &spec.info, &weights)?;
-    println!(
+    sayln!(
         "wrote {} ({} arrays, {} parameters)",
         output.display(),
         spec.info.weights().count(),
@@ -446,7 +471,7 @@ fn inspect_command(model: &Path, json: bool) -> Result<Outcome, Failure> {
     } else {
         crate::inspect::text::render
     };
-    print!("{}", render(&description));
+    say(&render(&description));
     Ok(Outcome::Success)
 }
 

@@ -517,3 +517,20 @@ fn a_keras_file_of_another_model_is_a_clear_error() {
     assert!(stderr.contains("bidirectional"), "{stderr}");
     assert!(!model.exists());
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rnnc"))
+        .args(["summary", "fixtures/tutorial/deep_bidirectional.rnn"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before rnnc writes: its write fails with EPIPE.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
