@@ -4,7 +4,10 @@
 //! own Python syntax) into the typed [`ir`], [`check`] computes shapes,
 //! parameter counts and names exactly as Keras does, [`back::onnx`] writes the
 //! ONNX file, and [`reference`](mod@reference) is an independent interpreter of Keras'
-//! equations that [`verify`] compares with the ONNX file run in tract.
+//! equations that [`verify`] compares with the ONNX file run in tract
+//! ([`runtime`]). [`weights`] initializes weights as Keras does or reads them
+//! from Keras' files; [`inspect`] describes any ONNX file; [`cli`] holds the
+//! commands.
 
 pub mod atomic;
 pub mod back;

@@ -5,8 +5,9 @@
 //! [`merge`] for Keras' output lists, [`dense`], [`embedding`],
 //! [`activation`]); [`layout`] is the only place that converts Keras weight
 //! layouts. What is emitted follows the recipe in `docs/runtimes.md`, which
-//! ran identically in tract, onnxruntime, OpenVINO and the ONNX reference
-//! evaluator; every shape comes from [`check::ModelInfo`].
+//! runs identically in tract, onnxruntime and OpenVINO (the ONNX reference
+//! evaluator runs the native ops but not a Scan over axis 1); every shape
+//! comes from [`check::ModelInfo`].
 
 mod activation;
 mod builder;
