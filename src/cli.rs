@@ -77,16 +77,16 @@ pub enum Command {
         #[arg(long)]
         weights: Option<PathBuf>,
         /// Only this batch size (default: 1, 2 and 5, or the fixed batch).
-        #[arg(long)]
+        #[arg(long, value_parser = positive_size)]
         batch: Option<usize>,
         /// Seed of the random inputs.
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Absolute tolerance.
-        #[arg(long, default_value_t = DEFAULT_ATOL)]
+        #[arg(long, default_value_t = DEFAULT_ATOL, value_parser = tolerance)]
         atol: f32,
         /// Relative tolerance.
-        #[arg(long, default_value_t = DEFAULT_RTOL)]
+        #[arg(long, default_value_t = DEFAULT_RTOL, value_parser = tolerance)]
         rtol: f32,
     },
     /// Run any ONNX file in tract on an `.npy` input.
@@ -127,6 +127,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A batch size of at least 1: an empty batch would compare nothing.
+fn positive_size(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (an empty batch compares nothing)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A finite, non-negative tolerance.
+fn tolerance(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+        Ok(t) => Err(format!("must be a finite number >= 0, got {t}")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// `--lowering` values.

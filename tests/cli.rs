@@ -534,3 +534,21 @@ fn a_closed_stdout_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
 }
+
+#[test]
+fn verify_refuses_options_that_would_compare_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    assert!(compile("fixtures/tutorial/simple_rnn.rnn", &model, &[])
+        .status
+        .success());
+    for args in [["--batch", "0"], ["--atol", "-1"], ["--rtol", "nan"]] {
+        let out = rnnc(&["verify", s(&model), args[0], args[1]]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).starts_with("error: invalid value"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
