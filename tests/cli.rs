@@ -542,9 +542,9 @@ fn verify_refuses_options_that_would_compare_nothing() {
     assert!(compile("fixtures/tutorial/simple_rnn.rnn", &model, &[])
         .status
         .success());
-    for args in [["--batch", "0"], ["--atol", "-1"], ["--rtol", "nan"]] {
-        let out = rnnc(&["verify", s(&model), args[0], args[1]]);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    for arg in ["--batch=0", "--atol=-1", "--rtol=nan"] {
+        let out = rnnc(&["verify", s(&model), arg]);
+        assert_eq!(out.status.code(), Some(2), "{arg}");
         assert!(
             text(&out.stderr).starts_with("error: invalid value"),
             "{}",
