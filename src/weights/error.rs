@@ -18,7 +18,7 @@ pub enum WeightsError {
     #[error("weights file `{}` is not an npz file: {cause}", path.display())]
     NotNpz { path: PathBuf, cause: String },
 
-    /// The file is none of the formats [`crate::weights::load`] reads.
+    /// The file is none of the formats [`load`](fn@crate::weights::load) reads.
     #[error("`{}` is not a weights file rnnc reads: expected .npz, .weights.h5 or .keras", path.display())]
     NotWeightsFile { path: PathBuf },
 

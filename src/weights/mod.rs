@@ -1,7 +1,7 @@
 //! Source weights in Keras layout, one array per [`WeightSpec`](crate::check::WeightSpec).
 //!
 //! Weights come from Keras-style initialization ([`init`]) or from a weights
-//! file read by [`load`]: an [`npz`] archive, or the files Keras 3 itself
+//! file read by [`load`](fn@load): an [`npz`] archive, or the files Keras 3 itself
 //! writes ([`keras_file`]: `model.weights.h5`, `model.keras`); either way they are held exactly as Keras holds them
 //! (kernel `[input_dim, gates*units]`, …). The ONNX backend converts them to
 //! ONNX layout in one place; the reference interpreter uses them as they are.
