@@ -7,7 +7,7 @@
 //! layouts. What is emitted follows the recipe in `docs/runtimes.md`, which
 //! runs identically in tract, onnxruntime and OpenVINO (the ONNX reference
 //! evaluator runs the native ops but not a Scan over axis 1); every shape
-//! comes from [`ModelInfo`](crate::check::ModelInfo).
+//! comes from [`crate::check::ModelInfo`].
 
 mod activation;
 mod builder;
