@@ -20,8 +20,19 @@ Extra folders, all holding the tutorial_simple_rnn weights:
       `simple_rnn`: a user who built the model twice in one notebook;
   tutorial_simple_rnn_float64/  model.weights.h5 with the arrays stored as
       float64 (what a float64 model on the TensorFlow backend writes);
-  tutorial_simple_rnn_legacy/   model.h5 from model.save("model.h5"), the legacy
-      Keras 2 HDF5 format that rnnc refuses with a hint.
+  tutorial_simple_rnn_legacy/   variants of the legacy files below: weights.h5
+      with float64 arrays (weights_float64.h5) and with `layer_names` split into
+      numbered chunks (weights_chunked.h5, `weight_names` too), as Keras does past 64 KiB.
+
+For each case in LEGACY_CASES it also writes the legacy Keras 2 HDF5 files
+that tutorial-era (TF 2.x tf.keras) users have:
+  model.h5     model.save("model.h5"): Keras 3's own legacy writer, weights
+               under `model_weights`, names as variable-length strings;
+  weights.h5   what Keras 2's model.save_weights("weights.h5") wrote, rebuilt
+               with h5py after Keras 2's save_weights_to_hdf5_group (Keras 3
+               refuses to write it): weights at the root, names as fixed-length
+               byte strings (h5py 2, which TF 2.0-2.3 pinned), weight names in
+               TF 2 style (`simple_rnn/simple_rnn_cell/kernel:0`).
 
 With --show, prints the HDF5 layout of one file of each kind of layer.
 """
@@ -55,6 +66,18 @@ CASES = [
     "stacked_lstm_gru_simple_rnn",
 ]
 RENAMED = "tutorial_simple_rnn"
+# Cases with legacy Keras 2 files; lstm_dropout_dense has weightless layers
+# between weighted ones, which Keras 2's loader skips when matching by position.
+LEGACY_CASES = [
+    "tutorial_simple_rnn",
+    "tutorial_deep_bidirectional",
+    "lstm_return_state_seq",
+    "gru_reset_before_seq",
+    "text_classifier_bidir_lstm",
+    "tagger_lstm_time_distributed",
+    "stacked_lstm_gru_simple_rnn",
+    "lstm_dropout_dense",
+]
 
 
 def build_spec(name, index):
@@ -83,6 +106,46 @@ def write(model, values, out):
     os.makedirs(out)
     model.save_weights(os.path.join(out, "model.weights.h5"))
     model.save(os.path.join(out, "model.keras"))
+
+
+def keras2_weight_name(path):
+    """Keras 3's `sequential/lstm/lstm_cell/kernel` as TF 2's variable name
+    `lstm/lstm_cell/kernel:0`."""
+    return path.split("/", 1)[1] + ":0"
+
+
+def save_attribute(group, name, values, chunks):
+    """Keras 2's save_attributes_to_hdf5_group with fixed-length byte strings;
+    with chunks > 1, split into `name0`, `name1`, … as Keras does past 64 KiB."""
+    data = np.asarray(values) if values else np.asarray([])
+    if chunks > 1:
+        for i, chunk in enumerate(np.array_split(data, chunks)):
+            group.attrs[f"{name}{i}"] = chunk
+    else:
+        group.attrs[name] = data
+
+
+def write_keras2_weights(model, path, dtype=None, chunks=1):
+    """Keras 2's model.save_weights(path) for an .h5 path (legacy format)."""
+    with h5py.File(path, "w") as f:
+        save_attribute(f, "layer_names", [l.name.encode("utf8") for l in model.layers], chunks)
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["keras_version"] = b"2.11.0"
+        for layer in sorted(model.layers, key=lambda l: l.name):
+            g = f.create_group(layer.name)
+            weights = layer.trainable_weights + layer.non_trainable_weights
+            names = [keras2_weight_name(w.path).encode("utf8") for w in weights]
+            save_attribute(g, "weight_names", names, chunks)
+            for name, w in zip(names, weights):
+                value = keras.ops.convert_to_numpy(w)
+                g.create_dataset(name, data=value.astype(dtype or value.dtype))
+
+
+def write_legacy(model, values, out):
+    model.set_weights(values)
+    os.makedirs(out, exist_ok=True)
+    model.save(os.path.join(out, "model.h5"))
+    write_keras2_weights(model, os.path.join(out, "weights.h5"))
 
 
 def show(path):
@@ -137,17 +200,26 @@ def main():
             f[n] = data
     print(f"{RENAMED}_float64: {len(names)} arrays as float64")
 
+    for name in LEGACY_CASES:
+        model = make_oracles.build_model(build_spec(name, index))
+        write_legacy(model, load_oracle_weights(model, name), os.path.join(OUT_DIR, name))
+        print(f"{name}: legacy model.h5 and weights.h5")
+
     model = make_oracles.build_model(spec)
     model.set_weights(values)
     out = os.path.join(OUT_DIR, RENAMED + "_legacy")
     os.makedirs(out)
-    model.save(os.path.join(out, "model.h5"))
-    print(f"{RENAMED}_legacy: legacy HDF5")
+    write_keras2_weights(model, os.path.join(out, "weights_float64.h5"), dtype=np.float64)
+    write_keras2_weights(model, os.path.join(out, "weights_chunked.h5"), chunks=2)
+    print(f"{RENAMED}_legacy: float64 and chunked legacy weights")
 
     if "--show" in sys.argv:
         for name in ["tutorial_deep_bidirectional", "text_classifier_bidir_lstm",
                      "tagger_lstm_time_distributed", RENAMED + "_renamed"]:
             show(os.path.join(OUT_DIR, name, "model.weights.h5"))
+        for name in ["tutorial_deep_bidirectional", "lstm_dropout_dense"]:
+            show(os.path.join(OUT_DIR, name, "model.h5"))
+            show(os.path.join(OUT_DIR, name, "weights.h5"))
 
 
 if __name__ == "__main__":

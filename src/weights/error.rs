@@ -19,18 +19,14 @@ pub enum WeightsError {
     NotNpz { path: PathBuf, cause: String },
 
     /// The file is none of the formats [`load`](fn@crate::weights::load) reads.
-    #[error("`{}` is not a weights file rnnc reads: expected .npz, .weights.h5 or .keras", path.display())]
+    #[error("`{}` is not a weights file rnnc reads: expected .npz, .weights.h5, .h5 or .keras", path.display())]
     NotWeightsFile { path: PathBuf },
 
-    /// The file is not a readable Keras 3 HDF5 weights file (corrupt,
-    /// truncated, or another HDF5 layout).
-    #[error("weights file `{}` is not a readable Keras 3 .weights.h5 file: {cause}{}", path.display(), hint_suffix(hint))]
-    NotKerasHdf5 {
-        path: PathBuf,
-        cause: String,
-        /// How to get a file rnnc reads, when the file is a known other layout.
-        hint: Option<String>,
-    },
+    /// The file is not a readable Keras HDF5 weights file, Keras 3's
+    /// `.weights.h5` or Keras 2's legacy `.h5` (corrupt, truncated, or another
+    /// HDF5 layout).
+    #[error("weights file `{}` is not a readable Keras HDF5 weights file: {cause}", path.display())]
+    NotKerasHdf5 { path: PathBuf, cause: String },
 
     /// The file is not a `.keras` archive holding `model.weights.h5`.
     #[error("`{}` is not a usable .keras archive: {cause}", path.display())]

@@ -23,6 +23,11 @@
 //! `model.save("model.keras")` writes a zip holding the same `model.weights.h5`
 //! beside `config.json` and `metadata.json`; [`load_keras`] reads that member
 //! in memory.
+//!
+//! An HDF5 file without `layers/` but with Keras 2's `layer_names` is the
+//! legacy format (`model.save("x.h5")`, Keras 2's `save_weights("x.h5")`),
+//! read by the `legacy` submodule, which matches layers by position as Keras'
+//! legacy loader does.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -41,7 +46,8 @@ use crate::check::{Direction, LayerInfo, ModelInfo, WeightRole};
 /// The member of a `.keras` archive that holds the weights.
 pub(super) const KERAS_WEIGHTS_MEMBER: &str = "model.weights.h5";
 
-/// Reads a Keras 3 `.weights.h5` file for `info`, reporting every mismatch at once.
+/// Reads a Keras 3 `.weights.h5` file or a legacy Keras 2 `.h5` file for
+/// `info`, reporting every mismatch at once.
 pub fn load_h5(path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError> {
     guarded(path, || {
         let file = Hdf5File::open(path).map_err(|e| not_hdf5(path, e.to_string()))?;
@@ -109,7 +115,6 @@ fn not_hdf5(path: &Path, cause: String) -> WeightsError {
     WeightsError::NotKerasHdf5 {
         path: path.to_path_buf(),
         cause,
-        hint: None,
     }
 }
 
@@ -129,25 +134,17 @@ struct FileLayer {
 
 /// Maps the file's `layers/` groups onto `info`'s layers.
 fn read_weights(file: &Hdf5File, path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError> {
-    let not_keras = |cause: String, hint: Option<String>| WeightsError::NotKerasHdf5 {
-        path: path.to_path_buf(),
-        cause,
-        hint,
-    };
-    let corrupt = |e: hdf5_reader::error::Error| not_keras(e.to_string(), None);
+    let corrupt = |e: hdf5_reader::error::Error| not_hdf5(path, e.to_string());
     let root = file.root_group().map_err(corrupt)?;
     let layers_group = match root.group("layers") {
         Ok(group) => group,
-        Err(_) if is_legacy(&root) => {
-            return Err(not_keras(
-                "it is in the legacy Keras 2 HDF5 format (`model_weights`, `layer_names`)".into(),
-                Some(LEGACY_HINT.into()),
-            ))
-        }
+        Err(_) if legacy::is_legacy(&root) => return legacy::read_legacy(&root, path, info),
         Err(_) => {
-            return Err(not_keras(
-                "it has no `layers` group, so Keras' save_weights() did not write it".into(),
-                None,
+            return Err(not_hdf5(
+                path,
+                "it has neither a `layers` group (Keras 3) nor `layer_names` (Keras 2), \
+                 so Keras did not write it"
+                    .into(),
             ))
         }
     };
@@ -198,18 +195,8 @@ fn read_weights(file: &Hdf5File, path: &Path, info: &ModelInfo) -> Result<Weight
                     }
                 }
                 // What is left in an expected layer is an array the model lacks.
-                let has_bias = layer.weights.iter().any(|w| w.role == WeightRole::Bias);
                 for (array_path, array) in &found.arrays {
-                    problems.push(WeightProblem::Unexpected {
-                        key: array_path.clone(),
-                        hint: (!has_bias).then(|| {
-                            format!(
-                                "shape {}: a bias? the model's `{}` has use_bias=False",
-                                shape_text(&array.shape),
-                                layer.name
-                            )
-                        }),
-                    });
+                    problems.push(unexpected_array(array_path, &array.shape, layer));
                 }
             }
         }
@@ -235,13 +222,20 @@ fn read_weights(file: &Hdf5File, path: &Path, info: &ModelInfo) -> Result<Weight
     }
 }
 
-const LEGACY_HINT: &str = "load the model in Keras 3 and save it with \
-    model.save_weights(\"model.weights.h5\") or model.save(\"model.keras\")";
-
-/// Whether the root looks like Keras 2's HDF5 format (`model.save("x.h5")` or
-/// Keras 2 `save_weights("x.h5")`).
-fn is_legacy(root: &Group) -> bool {
-    root.group("model_weights").is_ok() || root.attribute("layer_names").is_ok()
+/// An array of the file beyond those `layer` has, with a hint when the model
+/// has no bias and the file does.
+fn unexpected_array(key: &str, shape: &[usize], layer: &LayerInfo) -> WeightProblem {
+    let has_bias = layer.weights.iter().any(|w| w.role == WeightRole::Bias);
+    WeightProblem::Unexpected {
+        key: key.to_string(),
+        hint: (!has_bias).then(|| {
+            format!(
+                "shape {}: a bias? the model's `{}` has use_bias=False",
+                shape_text(shape),
+                layer.name
+            )
+        }),
+    }
 }
 
 /// Every dataset under `group`, keyed by its path from the file root.
@@ -382,6 +376,8 @@ fn dtype_text(dtype: &Datatype) -> String {
         other => format!("{other:?}"),
     }
 }
+
+mod legacy;
 
 #[cfg(test)]
 mod tests;

@@ -25,7 +25,8 @@ const EMPTY_ZIP_MAGIC: &[u8] = b"PK\x05\x06";
 const KERAS_MEMBERS: [&str; 3] = [KERAS_WEIGHTS_MEMBER, "config.json", "metadata.json"];
 
 /// Reads a weights file for `info`: an `.npz` of Keras-layout arrays, a Keras 3
-/// `.weights.h5` (`model.save_weights`) or a `.keras` archive (`model.save`).
+/// `.weights.h5` (`model.save_weights`), a `.keras` archive (`model.save`), or
+/// a legacy Keras 2 `.h5` (`model.save` or `model.save_weights`).
 pub fn load(path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError> {
     let unreadable = |e: std::io::Error| WeightsError::Unreadable {
         path: path.to_path_buf(),
@@ -57,7 +58,6 @@ pub fn load(path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError> {
             Some("h5" | "hdf5") => Err(WeightsError::NotKerasHdf5 {
                 path: path.to_path_buf(),
                 cause: "it does not start with the HDF5 signature".into(),
-                hint: None,
             }),
             Some("keras") => load_keras(path, info),
             _ => Err(WeightsError::NotWeightsFile {

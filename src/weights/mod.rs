@@ -1,9 +1,10 @@
 //! Source weights in Keras layout, one array per [`WeightSpec`](crate::check::WeightSpec).
 //!
 //! Weights come from Keras-style initialization ([`init`]) or from a weights
-//! file read by [`load`](fn@load): an [`npz`] archive, or the files Keras 3 itself
-//! writes ([`keras_file`]: `model.weights.h5`, `model.keras`); either way they are held exactly as Keras holds them
-//! (kernel `[input_dim, gates*units]`, …). The ONNX backend converts them to
+//! file read by [`load`](fn@load): an [`npz`] archive, or the files Keras itself
+//! writes ([`keras_file`]: Keras 3's `model.weights.h5` and `model.keras`,
+//! Keras 2's legacy `.h5`); either way they are held exactly as Keras holds
+//! them (kernel `[input_dim, gates*units]`, …). The ONNX backend converts them to
 //! ONNX layout in one place; the reference interpreter uses them as they are.
 
 mod error;
