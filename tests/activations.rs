@@ -2,6 +2,9 @@
 //! in Dense, compiles to a file that `rnnc verify` accepts: in tract, the
 //! ONNX file equals the reference interpreter's Keras equations.
 
+#[path = "common/graph.rs"]
+mod graph;
+
 use std::process::Command;
 
 const ACTIVATIONS: &[&str] = &[
@@ -36,8 +39,11 @@ fn compile_and_verify(dir: &std::path::Path, name: &str, spec: &str) -> Result<(
         ])
         .output()
         .unwrap();
-    if out.status.success() {
+    let unused = graph::unused_initializers(&model);
+    if out.status.success() && unused.is_empty() {
         Ok(())
+    } else if out.status.success() {
+        Err(format!("{spec}unused initializers: {unused:?}"))
     } else {
         Err(format!(
             "{spec}exit {:?}\n{}{}",

@@ -3,6 +3,9 @@
 //! Keras' weights, run the ONNX file in tract through `rnnc run`, and require
 //! Keras' own predictions; then `rnnc verify` must pass on the same file.
 
+#[path = "common/graph.rs"]
+mod graph;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -86,6 +89,10 @@ fn check_case(case: &Path) -> Vec<String> {
             "{name}: compile failed: {}",
             String::from_utf8_lossy(&compiled.stderr)
         )];
+    }
+    let unused = graph::unused_initializers(&model);
+    if !unused.is_empty() {
+        return vec![format!("{name}: unused initializers {unused:?}")];
     }
     let source = std::fs::read_to_string(&spec).unwrap();
     let atol = if is_deep(&source) { DEEP_ATOL } else { ATOL };

@@ -71,12 +71,12 @@ struct Outer {
     u_h: Option<String>,
     /// GRU `reset_after=True`: recurrent bias `[3H]`.
     recurrent_bias: Option<String>,
-    /// Split sizes `[H; gates]` for the gate blocks.
-    split: String,
+    /// Split sizes `[H; gates]` for the gate blocks (LSTM, GRU).
+    split: Option<String>,
     /// Split sizes `[H, H]` (GRU `reset_after=False`).
-    split2: String,
+    split2: Option<String>,
     /// Scalar 1.0 (GRU's `1 - z`).
-    one: String,
+    one: Option<String>,
 }
 
 fn one_direction(
@@ -128,9 +128,9 @@ fn one_direction(
         u,
         u_h,
         recurrent_bias,
-        split: em.b.vec_i64(&vec![hidden; gates as usize]),
-        split2: em.b.vec_i64(&[hidden, hidden]),
-        one: em.b.scalar_f32(1.0),
+        split: (gates > 1).then(|| em.b.vec_i64(&vec![hidden; gates as usize])),
+        split2: reset_before.then(|| em.b.vec_i64(&[hidden, hidden])),
+        one: matches!(r.cell, CellKind::Gru { .. }).then(|| em.b.scalar_f32(1.0)),
     };
     let is_lstm = matches!(r.cell, CellKind::Lstm { .. });
     let h0 = em.zeros(&[], &[hidden]);
@@ -215,7 +215,8 @@ fn cell(
             // z = x·W + b + h·U, blocks i, f, c, o.
             let hu = b.op("MatMul", &[h_prev, &o.u], vec![]);
             let z = b.op("Add", &[&hu, xw_t], vec![]);
-            let blocks = split(b, &z, &o.split, 4);
+            let sizes = o.split.as_deref().expect("LSTM splits its gates");
+            let blocks = split(b, &z, sizes, 4);
             let i = gate(b, &blocks[0]);
             let f = gate(b, &blocks[1]);
             let g = act(b, &blocks[2]);
@@ -229,14 +230,15 @@ fn cell(
             (h, Some(c))
         }
         CellKind::Gru { reset_after } => {
-            let x_blocks = split(b, xw_t, &o.split, 3);
+            let sizes = o.split.as_deref().expect("GRU splits its gates");
+            let x_blocks = split(b, xw_t, sizes, 3);
             let (z, hh) = if reset_after {
                 // rec = h·U + b_rec, blocks z, r, h; hh = act(xh + r * rec_h)
                 let mut rec = b.op("MatMul", &[h_prev, &o.u], vec![]);
                 if let Some(rb) = &o.recurrent_bias {
                     rec = b.op("Add", &[&rec, rb], vec![]);
                 }
-                let r_blocks = split(b, &rec, &o.split, 3);
+                let r_blocks = split(b, &rec, sizes, 3);
                 let z_in = b.op("Add", &[&r_blocks[0], &x_blocks[0]], vec![]);
                 let z = gate(b, &z_in);
                 let r_in = b.op("Add", &[&r_blocks[1], &x_blocks[1]], vec![]);
@@ -248,7 +250,8 @@ fn cell(
                 // z, r from h·U_zr; hh = act((r * h)·U_h + xh)
                 let u_h = o.u_h.as_deref().expect("reset_before splits U");
                 let rec = b.op("MatMul", &[h_prev, &o.u], vec![]);
-                let r_blocks = split(b, &rec, &o.split2, 2);
+                let sizes2 = o.split2.as_deref().expect("reset_before splits U's z, r");
+                let r_blocks = split(b, &rec, sizes2, 2);
                 let z_in = b.op("Add", &[&r_blocks[0], &x_blocks[0]], vec![]);
                 let z = gate(b, &z_in);
                 let r_in = b.op("Add", &[&r_blocks[1], &x_blocks[1]], vec![]);
@@ -260,7 +263,8 @@ fn cell(
             };
             // h = z * h_prev + (1 - z) * hh
             let zh = b.op("Mul", &[&z, h_prev], vec![]);
-            let one_minus = b.op("Sub", &[&o.one, &z], vec![]);
+            let one = o.one.as_deref().expect("GRU has the constant 1");
+            let one_minus = b.op("Sub", &[one, &z], vec![]);
             let rest = b.op("Mul", &[&one_minus, &hh], vec![]);
             (b.op("Add", &[&zh, &rest], vec![]), None)
         }
