@@ -212,14 +212,7 @@ fn read_weights(file: &Hdf5File, path: &Path, info: &ModelInfo) -> Result<Weight
             });
         }
     }
-    if problems.is_empty() {
-        Ok(Weights::from_layers(layers))
-    } else {
-        Err(WeightsError::Mismatch {
-            path: path.to_path_buf(),
-            problems,
-        })
-    }
+    super::collected(path, layers, problems)
 }
 
 /// An array of the file beyond those `layer` has, with a hint when the model

@@ -148,3 +148,20 @@ fn view2(a: &ArrayD<f32>) -> ArrayView2<'_, f32> {
         .into_dimensionality::<Ix2>()
         .expect("checked: weight is 2-D")
 }
+
+/// The weights read from `path`, or every problem found while reading them:
+/// how each weights-file reader ends.
+fn collected(
+    path: &std::path::Path,
+    layers: Vec<Vec<ArrayD<f32>>>,
+    problems: Vec<WeightProblem>,
+) -> Result<Weights, WeightsError> {
+    if problems.is_empty() {
+        Ok(Weights::from_layers(layers))
+    } else {
+        Err(WeightsError::Mismatch {
+            path: path.to_path_buf(),
+            problems,
+        })
+    }
+}

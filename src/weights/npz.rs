@@ -122,11 +122,7 @@ pub fn load_npz(path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError> 
             Err(problem) => problems.push(problem),
         }
     }
-    if problems.is_empty() {
-        Ok(Weights::from_layers(layers))
-    } else {
-        Err(mismatch(problems))
-    }
+    super::collected(path, layers, problems)
 }
 
 /// The one key style every recognised name of the file uses. Names that match

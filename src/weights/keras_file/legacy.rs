@@ -139,14 +139,7 @@ pub(super) fn read_legacy(
         });
     }
 
-    if problems.is_empty() {
-        Ok(Weights::from_layers(layers))
-    } else {
-        Err(WeightsError::Mismatch {
-            path: path.to_path_buf(),
-            problems,
-        })
-    }
+    crate::weights::collected(path, layers, problems)
 }
 
 /// A layer group's arrays, or `None` if its `weight_names` is empty or absent
