@@ -23,5 +23,7 @@ pub mod runtime;
 pub mod spec;
 pub mod summary;
 pub mod tensor;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod verify;
 pub mod weights;

@@ -50,14 +50,31 @@ pub struct TractModel {
 }
 
 impl TractModel {
-    /// Loads and optimizes the ONNX file at `path`.
+    /// Loads and optimizes the ONNX file at `path` (external data is read
+    /// relative to its directory).
     pub fn load(path: &Path) -> Result<TractModel, RuntimeError> {
+        Self::prepare(path, || tract_onnx::onnx().model_for_path(path))
+    }
+
+    /// Loads and optimizes an ONNX model held in memory (no external data).
+    pub fn from_bytes(bytes: &[u8]) -> Result<TractModel, RuntimeError> {
+        Self::prepare(Path::new("<in-memory model>"), || {
+            tract_onnx::onnx().model_for_read(&mut &bytes[..])
+        })
+    }
+
+    /// Reads the model with `read`, then types and optimizes it; `path`
+    /// names it in errors.
+    fn prepare(
+        path: &Path,
+        read: impl FnOnce() -> TractResult<InferenceModel>,
+    ) -> Result<TractModel, RuntimeError> {
         let load_error = |message: String| RuntimeError::Load {
             path: path.to_path_buf(),
             message,
         };
         let loaded = quietly(|| -> TractResult<_> {
-            let model = tract_onnx::onnx().model_for_path(path)?;
+            let model = read()?;
             let inputs = model
                 .input_outlets()?
                 .iter()

@@ -229,6 +229,4 @@ fn check_input_shape(shape: &[usize], info: &ModelInfo) -> Result<(), ReferenceE
 }
 
 #[cfg(test)]
-pub(crate) mod testing;
-#[cfg(test)]
 mod tests;

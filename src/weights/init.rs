@@ -348,7 +348,7 @@ mod tests {
     #[test]
     fn initialize_follows_the_weight_list() {
         use crate::ir::{Activation, LayerId};
-        use crate::reference::testing::{dense, gru, info, lstm, model};
+        use crate::testing::{dense, gru, info, lstm, model};
         let info = info(&model(
             &[Some(5), Some(3)],
             vec![

@@ -5,33 +5,12 @@
 use onnx_protobuf::{tensor_shape_proto::dimension::Value as DimValue, type_proto, Message};
 
 use super::proto::ModelProto;
-use super::test_support::*;
+use super::test_support::{run_tract, TOLERANCE};
 use super::{emit, encode, BackError, EmitOptions, Lowering};
-use crate::ir::{Activation, CellKind, InputDtype, LayerKind, MergeMode, Model, Recurrent};
+use crate::testing::{max_abs_diff, oracle, Oracle};
 
-fn embedding_model() -> Model {
-    model(
-        &[Some(6)],
-        Some(InputDtype::Int32),
-        vec![
-            embedding(50, 8),
-            LayerKind::Recurrent(rnn(LSTM, 5)),
-            LayerKind::Dense(dense(1, Activation::Sigmoid)),
-        ],
-    )
-}
-
-fn hard_sigmoid_lstm() -> Model {
-    let r = Recurrent {
-        recurrent_activation: Activation::HardSigmoid,
-        return_sequences: true,
-        ..rnn(LSTM, 6)
-    };
-    model(&[Some(5), Some(3)], None, vec![LayerKind::Recurrent(r)])
-}
-
-fn emit_case(case: &Case, options: &EmitOptions) -> ModelProto {
-    emit(&case.model, &case.info, &case.weights, options).expect("emit")
+fn emit_case(case: &Oracle, options: &EmitOptions) -> ModelProto {
+    emit(&case.spec.model, &case.spec.info, &case.weights, options).expect("emit")
 }
 
 fn with_metadata() -> EmitOptions {
@@ -52,11 +31,8 @@ fn sample_metadata() -> Vec<(String, String)> {
 /// that shares no code with ours.
 #[test]
 fn independent_decoder_reads_the_same_graph() {
-    for (name, build) in [
-        ("embedding_lstm_dense", embedding_model as fn() -> Model),
-        ("lstm_recurrent_hard_sigmoid", hard_sigmoid_lstm),
-    ] {
-        let case = load_case(name, build(), false);
+    for name in ["embedding_lstm_dense", "lstm_recurrent_hard_sigmoid"] {
+        let case = oracle(name);
         let ours = emit_case(&case, &with_metadata());
         let theirs = onnx_protobuf::ModelProto::parse_from_bytes(&encode(&ours)).expect("decodes");
         let graph = ours.graph.as_ref().unwrap();
@@ -140,7 +116,7 @@ fn independent_decoder_reads_the_same_graph() {
 
 #[test]
 fn emitting_twice_gives_identical_bytes() {
-    let case = load_case("tutorial_deep_bidirectional", deep_bidirectional(), false);
+    let case = oracle("tutorial_deep_bidirectional");
     for lowering in [Lowering::Auto, Lowering::Scan] {
         let options = EmitOptions {
             lowering,
@@ -152,29 +128,9 @@ fn emitting_twice_gives_identical_bytes() {
     }
 }
 
-fn deep_bidirectional() -> Model {
-    let r = Recurrent {
-        return_sequences: true,
-        ..rnn(CellKind::SimpleRnn, 8)
-    };
-    model(
-        &[Some(10), Some(5)],
-        None,
-        vec![bidi(r, MergeMode::Concat); 4],
-    )
-}
-
 #[test]
 fn free_batch_and_time_are_symbolic() {
-    let r = Recurrent {
-        return_sequences: true,
-        ..rnn(GRU, 4)
-    };
-    let case = load_case(
-        "gru_time_none",
-        model(&[None, Some(5)], None, vec![LayerKind::Recurrent(r)]),
-        false,
-    );
+    let case = oracle("gru_time_none");
     let proto = emit_case(&case, &EmitOptions::default());
     let bytes = encode(&proto);
     let theirs = onnx_protobuf::ModelProto::parse_from_bytes(&bytes).unwrap();
@@ -199,12 +155,12 @@ fn free_batch_and_time_are_symbolic() {
 
 #[test]
 fn native_lowering_refuses_non_default_activations() {
-    let case = load_case("lstm_recurrent_hard_sigmoid", hard_sigmoid_lstm(), false);
+    let case = oracle("lstm_recurrent_hard_sigmoid");
     let options = EmitOptions {
         lowering: Lowering::Native,
         ..EmitOptions::default()
     };
-    let err = emit(&case.model, &case.info, &case.weights, &options).unwrap_err();
+    let err = emit(&case.spec.model, &case.spec.info, &case.weights, &options).unwrap_err();
     assert_eq!(
         err.to_string(),
         "layer 'lstm' cannot be a native ONNX LSTM: its activations are (tanh, hard_sigmoid), \
@@ -214,13 +170,13 @@ fn native_lowering_refuses_non_default_activations() {
 
 #[test]
 fn unsupported_opsets_are_errors_and_supported_ones_run() {
-    let case = load_case("embedding_lstm_dense", embedding_model(), false);
+    let case = oracle("embedding_lstm_dense");
     let options = EmitOptions {
         opset: 12,
         ..EmitOptions::default()
     };
     assert_eq!(
-        emit(&case.model, &case.info, &case.weights, &options).unwrap_err(),
+        emit(&case.spec.model, &case.spec.info, &case.weights, &options).unwrap_err(),
         BackError::UnsupportedOpset {
             opset: 12,
             min: 13,
@@ -233,7 +189,8 @@ fn unsupported_opsets_are_errors_and_supported_ones_run() {
             ..EmitOptions::default()
         };
         let proto = emit_case(&case, &options);
-        let got = run_tract(&encode(&proto), &case.input).expect("runs");
-        assert!(max_abs_diff(&got[0], &case.expected[0]).unwrap() <= TOLERANCE);
+        let run = &case.runs[0];
+        let got = run_tract(&encode(&proto), run.input.clone()).expect("runs");
+        assert!(max_abs_diff(&got[0], &run.expected[0]).unwrap() <= TOLERANCE);
     }
 }

@@ -8,7 +8,8 @@ use ndarray::{Array, Array2, Array3, ArrayD, IxDyn};
 use super::builder::{attr_int, attr_string, value_info, Dim, GraphBuilder};
 use super::encode;
 use super::proto::{self, tensor_proto::DataType};
-use super::test_support::{run_tract, Input};
+use super::test_support::run_tract;
+use crate::tensor::TensorData;
 
 /// A model on float input `x` of shape `x_dims`; `build` adds the nodes and
 /// returns the graph outputs.
@@ -71,8 +72,8 @@ fn single_rnn(extra: Vec<proto::AttributeProto>) -> Vec<u8> {
     })
 }
 
-fn rnn_input() -> Input {
-    Input::F32(
+fn rnn_input() -> TensorData {
+    TensorData::F32(
         Array::from(vec![0.1f32, 0.2, -0.3])
             .into_shape_with_order(IxDyn(&[3, 1, 1]))
             .unwrap(),
@@ -85,7 +86,7 @@ fn rnn_input() -> Input {
 #[test]
 fn tract_runs_direction_reverse_forward() {
     let bytes = single_rnn(vec![attr_string("direction", "reverse")]);
-    let out = run_tract(&bytes, &rnn_input()).unwrap();
+    let out = run_tract(&bytes, rnn_input()).unwrap();
     let y_h = out[1].iter().copied().next().unwrap();
     // ONNX semantics: the reverse pass ends at t = 0, Y_h = tanh(0.1).
     let reverse = 0.1f32.tanh();
@@ -99,7 +100,7 @@ fn tract_runs_direction_reverse_forward() {
 #[test]
 fn tract_ignores_rnn_activations() {
     let bytes = single_rnn(vec![super::builder::attr_strings("activations", &["Relu"])]);
-    let out = run_tract(&bytes, &rnn_input()).unwrap();
+    let out = run_tract(&bytes, rnn_input()).unwrap();
     let y: Vec<f32> = out[0].iter().copied().collect();
     // ONNX semantics with Relu: [0.1, 0.2, 0.0]; tract: tanh.
     assert!((y[2] - (-0.3f32).tanh()).abs() < 1e-6, "tract Y {y:?}");
@@ -177,12 +178,12 @@ fn tract_bidirectional_lstm_needs_zero_peepholes() {
         );
         wrap(graph)
     };
-    let input = Input::F32(ArrayD::from_elem(IxDyn(&[5, 3, 2]), 0.5));
-    let error = run_tract(&build(false), &input).unwrap_err();
+    let input = TensorData::F32(ArrayD::from_elem(IxDyn(&[5, 3, 2]), 0.5));
+    let error = run_tract(&build(false), input.clone()).unwrap_err();
     assert!(
         format!("{error:?}").contains("Clashing resolution"),
         "{error:?}"
     );
-    let out = run_tract(&build(true), &input).expect("runs with P");
+    let out = run_tract(&build(true), input).expect("runs with P");
     assert_eq!(out[0].shape(), [2, 3, 3]);
 }

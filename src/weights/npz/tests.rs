@@ -7,7 +7,7 @@ use ndarray::{ArrayD, IxDyn};
 use ndarray_npy::NpzWriter;
 
 use super::*;
-use crate::reference::testing::{fixture, gru, info, model, simple_rnn};
+use crate::testing::{fixture, gru, info, model, simple_rnn};
 use crate::weights::initialize;
 
 fn tutorial() -> ModelInfo {
