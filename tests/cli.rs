@@ -1,24 +1,16 @@
 //! The commands as a user runs them: compile → verify → run, reproducibility,
 //! atomic output, and clear errors with exit code 2 on bad input.
 
-mod common;
-
-use common::tamper;
+#[path = "common/run.rs"]
+mod run;
+#[path = "common/tamper.rs"]
+mod tamper;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn rnnc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rnnc"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
+use run::{rnnc, root};
+use tamper::tamper;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

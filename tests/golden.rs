@@ -5,12 +5,11 @@
 //! The goldens are written by one command, never by hand:
 //! `UPDATE_GOLDEN=1 cargo test --test golden`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "common/run.rs"]
+mod run;
+use run::{rnnc, root};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::{Path, PathBuf};
 
 fn specs(dir: &str) -> Vec<PathBuf> {
     let mut specs: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
@@ -44,14 +43,6 @@ fn golden(path: &Path, actual: &str) -> Result<(), String> {
             path.display()
         ))
     }
-}
-
-fn rnnc(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rnnc"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
 }
 
 #[test]

@@ -4,23 +4,14 @@
 //! text output (`fixtures/inspect/simple_rnn.inspect`), rewritten by
 //! `UPDATE_GOLDEN=1 cargo test --test inspect`.
 
+#[path = "common/run.rs"]
+mod run;
+use run::{rnnc, root};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use prost::Message;
 use rnnc::back::onnx::proto::{GraphProto, ModelProto};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn rnnc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rnnc"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
 
 /// Runs `rnnc inspect` (with `extra` flags), asserts success, returns stdout.
 fn inspect(model: &Path, extra: &[&str]) -> String {

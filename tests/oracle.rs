@@ -3,11 +3,14 @@
 //! Keras' weights, run the ONNX file in tract through `rnnc run`, and require
 //! Keras' own predictions; then `rnnc verify` must pass on the same file.
 
+#[path = "common/run.rs"]
+mod run;
+use run::{rnnc, root};
+
 #[path = "common/graph.rs"]
 mod graph;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use ndarray::ArrayD;
 use ndarray_npy::NpzReader;
@@ -17,18 +20,6 @@ const ATOL: f32 = 1e-5;
 /// Tolerance for deep models (three or more recurrent layers), where f32
 /// rounding differences compound through the stack.
 const DEEP_ATOL: f32 = 1e-4;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn rnnc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rnnc"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
 
 fn read_npz(path: &Path) -> Vec<(String, ArrayD<f32>)> {
     let mut npz = NpzReader::new(std::fs::File::open(path).unwrap()).unwrap();

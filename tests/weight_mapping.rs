@@ -3,20 +3,16 @@
 //! matrix is transposed — the two classic converter bugs — must fail
 //! `rnnc verify` (exit 1), while the untouched file passes.
 
-mod common;
+#[path = "common/run.rs"]
+mod run;
+use run::rnnc;
+
+#[path = "common/tamper.rs"]
+mod tamper;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::tamper;
-
-fn rnnc(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rnnc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
+use tamper::tamper;
 
 /// What to break in a weight.
 #[derive(Clone, Copy, Debug)]

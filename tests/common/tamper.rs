@@ -1,4 +1,5 @@
-//! Helpers shared by the CLI-level tests.
+//! Rewriting the float initializers of an ONNX file, to show that verification
+//! catches a wrong weight.
 
 use std::path::Path;
 
