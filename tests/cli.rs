@@ -202,25 +202,6 @@ fn verify_refuses_files_rnnc_did_not_write() {
 }
 
 #[test]
-fn weight_file_errors_name_the_layer_and_shapes() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("m.onnx");
-    // The tutorial_bidirectional weights do not fit the deep RNN.
-    let out = compile(
-        "fixtures/oracle/tutorial_deep_rnn/model.rnn",
-        &model,
-        &[
-            "--weights",
-            "fixtures/oracle/tutorial_bidirectional/weights.npz",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    assert!(stderr.contains("simple_rnn"), "{stderr}");
-    assert!(!model.exists());
-}
-
-#[test]
 fn failed_compile_leaves_no_file() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m.onnx");
@@ -492,25 +473,6 @@ fn keras_weight_files_compile_like_their_npz() {
 }
 
 #[test]
-fn a_keras_file_of_another_model_is_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("m.onnx");
-    let out = compile(
-        "fixtures/oracle/tutorial_deep_bidirectional/model.rnn",
-        &model,
-        &[
-            "--weights",
-            "fixtures/keras_files/gru_reset_before_seq/model.keras",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(stderr.contains("bidirectional"), "{stderr}");
-    assert!(!model.exists());
-}
-
-#[test]
 fn a_closed_stdout_ends_quietly() {
     use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_rnnc"))
@@ -542,5 +504,31 @@ fn verify_refuses_options_that_would_compare_nothing() {
             "{}",
             text(&out.stderr)
         );
+    }
+}
+
+#[test]
+fn weights_of_another_model_are_a_clear_error_naming_the_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    for (spec, weights, layer) in [
+        // The tutorial_bidirectional weights do not fit the deep RNN.
+        (
+            "fixtures/oracle/tutorial_deep_rnn/model.rnn",
+            "fixtures/oracle/tutorial_bidirectional/weights.npz",
+            "simple_rnn",
+        ),
+        (
+            "fixtures/oracle/tutorial_deep_bidirectional/model.rnn",
+            "fixtures/keras_files/gru_reset_before_seq/model.keras",
+            "bidirectional",
+        ),
+    ] {
+        let out = compile(spec, &model, &["--weights", weights]);
+        assert_eq!(out.status.code(), Some(2), "{weights}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(stderr.contains(layer), "{stderr}");
+        assert!(!model.exists());
     }
 }
