@@ -20,6 +20,14 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Compiles the oracle case folder `case` with its Keras weights to `out`,
+/// asserting success.
+fn compile_case(case: &Path, out: &Path) {
+    let weights = case.join("weights.npz");
+    let result = compile(s(&case.join("model.rnn")), out, &["--weights", s(&weights)]);
+    assert!(result.status.success(), "{}", text(&result.stderr));
+}
+
 fn compile(spec: &str, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["compile", spec, "-o", s(out)];
     args.extend_from_slice(extra);
@@ -139,13 +147,7 @@ fn run_prints_outputs_without_output_file() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m.onnx");
     let case = root().join("fixtures/oracle/tutorial_return_sequences");
-    assert!(compile(
-        s(&case.join("model.rnn")),
-        &model,
-        &["--weights", s(&case.join("weights.npz"))]
-    )
-    .status
-    .success());
+    compile_case(&case, &model);
     let out = rnnc(&["run", s(&model), "--input", s(&case.join("input.npy"))]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
@@ -160,13 +162,7 @@ fn verify_needs_the_weights_file_it_was_compiled_from() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m.onnx");
     let case = root().join("fixtures/oracle/tutorial_simple_rnn");
-    assert!(compile(
-        s(&case.join("model.rnn")),
-        &model,
-        &["--weights", s(&case.join("weights.npz"))]
-    )
-    .status
-    .success());
+    compile_case(&case, &model);
     let missing = rnnc(&["verify", s(&model)]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(
@@ -262,13 +258,7 @@ fn run_accepts_int32_and_int64_ids_and_refuses_ids_out_of_range() {
     let dir = tempfile::tempdir().unwrap();
     let case = root().join("fixtures/oracle/embedding_lstm_dense");
     let model = dir.path().join("m.onnx");
-    assert!(compile(
-        s(&case.join("model.rnn")),
-        &model,
-        &["--weights", s(&case.join("weights.npz"))]
-    )
-    .status
-    .success());
+    compile_case(&case, &model);
     let ids32 =
         ArrayD::<i32>::read_npy(std::fs::File::open(case.join("input.npy")).unwrap()).unwrap();
     let write = |name: &str, ids: &ArrayD<i64>| {
@@ -335,13 +325,7 @@ fn run_reference_gives_the_reference_interpreters_outputs() {
     let case = root().join("fixtures/oracle/bidir_gru_merge_none_seq");
     let model = dir.path().join("m.onnx");
     let weights = case.join("weights.npz");
-    assert!(compile(
-        s(&case.join("model.rnn")),
-        &model,
-        &["--weights", s(&weights)]
-    )
-    .status
-    .success());
+    compile_case(&case, &model);
     let reference = dir.path().join("ref.npz");
     let out = rnnc(&[
         "run",
@@ -389,13 +373,7 @@ fn external_data_on_request_and_above_the_threshold() {
     let weights = case.join("weights.npz");
     let input = case.join("input.npy");
     let inline = dir.path().join("inline.onnx");
-    assert!(compile(
-        s(&case.join("model.rnn")),
-        &inline,
-        &["--weights", s(&weights)]
-    )
-    .status
-    .success());
+    compile_case(&case, &inline);
     assert!(!dir.path().join("inline.onnx.data").exists());
     let expected = text(&rnnc(&["run", s(&inline), "--input", s(&input)]).stdout);
     for (name, flags) in [

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::check::ModelInfo;
 use crate::spec::Spec;
+use crate::testing::fixture as oracle;
 use crate::weights::{load, load_npz, WeightsError};
 
 /// The oracle cases scripts/make_keras_files.py wrote Keras files for.
@@ -23,10 +24,6 @@ const CASES: [&str; 8] = [
 
 pub(super) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
-
-pub(super) fn oracle(case: &str, file: &str) -> PathBuf {
-    root().join("oracle").join(case).join(file)
 }
 
 pub(super) fn keras_file(case: &str, file: &str) -> PathBuf {

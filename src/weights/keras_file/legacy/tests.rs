@@ -3,7 +3,8 @@
 //! oracle case's weights.npz, matched by position as Keras' legacy loader
 //! does; a file that does not fit gets every problem listed.
 
-use super::super::tests::{case_info, error_text, keras_file, oracle, spec_info};
+use super::super::tests::{case_info, error_text, keras_file, spec_info};
+use crate::testing::fixture as oracle;
 use crate::weights::{load, load_npz, WeightsError};
 
 /// The oracle cases with legacy files; lstm_dropout_dense has weightless
