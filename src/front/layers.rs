@@ -1,7 +1,7 @@
 //! The layers rnnc knows: their argument schemas (in Keras' constructor order)
 //! and the lowering of one layer call to an [`ir::Layer`](crate::ir::Layer).
 
-use super::ast::{Expr, ExprKind};
+use super::ast::{Arg, Expr, ExprKind};
 use super::error::{did_you_mean, FrontError};
 use super::input::layer_input;
 use super::values::{Args, Cx, Schema};
@@ -40,6 +40,7 @@ pub const LAYER_NAMES: &[(&str, LayerType)] = &[
 /// Keyword arguments every layer takes.
 const LAYER: &[&str] = &[
     "name",
+    "dtype",
     "input_shape",
     "batch_input_shape",
     "batch_shape",
@@ -223,12 +224,101 @@ impl LayerType {
     }
 }
 
-/// The hint for a name that is not a layer: the closest layer name, or the list.
-pub fn layer_hint(name: &str) -> String {
+/// Keras 2 layers whose Keras 3 equivalent rnnc knows: Keras 3 dropped the
+/// cuDNN classes and runs `LSTM`/`GRU` on cuDNN by itself when it can.
+const CUDNN_LAYERS: &[(&str, &str)] = &[("CuDNNLSTM", "LSTM"), ("CuDNNGRU", "GRU")];
+
+/// Keras' cell classes and the layer that is `RNN(cell)` for each.
+const CELLS: &[(&str, &str)] = &[
+    ("SimpleRNNCell", "SimpleRNN"),
+    ("LSTMCell", "LSTM"),
+    ("GRUCell", "GRU"),
+];
+
+/// The hint for a name that is not a layer: the equivalent layer for
+/// Keras 2's cuDNN layers and for cells, else the closest layer name, else
+/// the list.
+fn layer_hint(name: &str) -> String {
+    if let Some((_, layer)) = CUDNN_LAYERS.iter().find(|(n, _)| *n == name) {
+        return format!(
+            "use `{layer}` with the same arguments (Keras 3 picks cuDNN itself); \
+             weights saved from a {name} cannot be read yet"
+        );
+    }
+    if let Some((_, layer)) = CELLS.iter().find(|(n, _)| *n == name) {
+        return format!("a cell is not a layer; use `{layer}(units, ...)`");
+    }
     did_you_mean(name, LAYER_NAMES.iter().map(|(n, _)| *n)).unwrap_or_else(|| {
         let names: Vec<&str> = LAYER_NAMES.iter().map(|(n, _)| *n).collect();
         format!("rnnc knows {}", names.join(", "))
     })
+}
+
+/// The hint for an unknown layer call: for `RNN(LSTMCell(8), return_sequences=True)`
+/// the equivalent call `LSTM(8, return_sequences=True)`, else [`layer_hint`].
+fn unknown_layer_hint(cx: &Cx, name: &str, args: &[Arg]) -> String {
+    if name != "RNN" {
+        return layer_hint(name);
+    }
+    let is_cell = |a: &Arg| a.keyword.as_ref().is_none_or(|k| k.name == "cell");
+    let equivalent = args.iter().position(is_cell).and_then(|position| {
+        let ExprKind::Call {
+            func,
+            args: cell_args,
+        } = &args[position].value.kind
+        else {
+            return None;
+        };
+        let cell_name = cx.keras_name(func)?;
+        let (cell_name, layer) = CELLS.iter().find(|(c, _)| *c == cell_name)?;
+        let rest = args
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != position)
+            .map(|(_, a)| a);
+        let all: Vec<String> = cell_args.iter().chain(rest).map(describe_arg).collect();
+        Some(format!(
+            "use `{layer}({})`: RNN({cell_name}(...)) is Keras' {layer} layer",
+            all.join(", ")
+        ))
+    });
+    equivalent.unwrap_or_else(|| {
+        "rnnc reads recurrent layers as SimpleRNN, LSTM or GRU; `RNN(LSTMCell(n))` is `LSTM(n)`"
+            .into()
+    })
+}
+
+/// Reports a call statement whose callee resembles a layer (a misspelt
+/// layer, a cuDNN layer, a cell, `RNN(...)`) as an unknown layer with its
+/// hint; returns whether it did.
+pub fn report_unknown_layer(cx: &mut Cx, call: &Expr) -> bool {
+    let ExprKind::Call { func, args } = &call.kind else {
+        return false;
+    };
+    let Some(name) = cx.keras_name(func) else {
+        return false;
+    };
+    let known = |table: &[(&str, &str)]| table.iter().any(|(n, _)| *n == name);
+    let resembles = name == "RNN"
+        || known(CUDNN_LAYERS)
+        || known(CELLS)
+        || did_you_mean(&name, LAYER_NAMES.iter().map(|(n, _)| *n)).is_some();
+    if resembles {
+        cx.error(FrontError::UnknownLayer {
+            hint: Some(unknown_layer_hint(cx, &name, args)),
+            name,
+            span: func.span,
+        });
+    }
+    resembles
+}
+
+/// An argument as written: `8`, `return_sequences=True`.
+fn describe_arg(arg: &Arg) -> String {
+    match &arg.keyword {
+        Some(k) => format!("{}={}", k.name, arg.value.describe()),
+        None => arg.value.describe(),
+    }
 }
 
 /// Lowers a layer constructor call; reports and returns `None` when `expr` is
@@ -254,14 +344,17 @@ pub fn lower_layer(cx: &mut Cx, expr: &Expr) -> Option<Layer> {
     };
     let Some(layer_type) = LayerType::from_name(&name) else {
         cx.error(FrontError::UnknownLayer {
-            hint: Some(layer_hint(&name)),
+            hint: Some(unknown_layer_hint(cx, &name, args)),
             name,
             span: func.span,
         });
         return None;
     };
     let args = Args::bind(cx, layer_type.schema(), args, expr.span);
-    let name = args.value("name").and_then(|e| cx.string("name", e));
+    let name = args.value("name").and_then(|e| cx.name(e));
+    if let Some(dtype) = args.value("dtype") {
+        cx.float32_dtype(dtype);
+    }
     let mut input = layer_input(cx, &args, layer_type);
     let kind = match layer_type {
         LayerType::SimpleRnn | LayerType::Lstm | LayerType::Gru => {
@@ -500,5 +593,111 @@ fn embedding(cx: &mut Cx, args: &Args) -> Embedding {
             "embeddings_initializer",
             Initializer::RandomUniform,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Diagnostic;
+
+    /// The (message, hint) of every error in `source`.
+    fn errors(source: &str) -> Vec<(String, String)> {
+        let diagnostics: Vec<Diagnostic> = crate::front::parse(source).unwrap_err();
+        diagnostics
+            .into_iter()
+            .map(|d| (d.message, d.hint.unwrap_or_default()))
+            .collect()
+    }
+
+    fn one_error(source: &str) -> (String, String) {
+        let mut all = errors(source);
+        assert_eq!(all.len(), 1, "{all:?}");
+        all.remove(0)
+    }
+
+    #[test]
+    fn slash_in_a_name_is_refused_as_keras_does() {
+        for source in [
+            "model = Sequential()\nmodel.add(LSTM(4, input_shape=(2, 3), name='enc/lstm'))\n",
+            "Bidirectional(LSTM(4, name='a/b'), input_shape=(2, 3))\n",
+            "model = Sequential(name='my/model')\nmodel.add(Dense(2, input_shape=(3,)))\n",
+        ] {
+            let (message, hint) = one_error(source);
+            assert!(message.contains("contains `/`"), "{message}");
+            assert!(hint.contains("separates weight paths"), "{hint}");
+        }
+        assert!(crate::front::parse("Dense(2, input_shape=(3,), name='a b')\n").is_ok());
+    }
+
+    #[test]
+    fn only_float32_layers_are_accepted() {
+        for dtype in [
+            "'float64'",
+            "'mixed_float16'",
+            "'bfloat16'",
+            "tf.float64",
+            "keras.DTypePolicy('mixed_float16')",
+        ] {
+            let source = format!("LSTM(8, input_shape=(2, 3), dtype={dtype})\n");
+            let (message, hint) = one_error(&source);
+            assert!(message.starts_with("`dtype=") && message.ends_with("is not supported"));
+            assert!(hint.contains("float32 only"), "{hint}");
+        }
+        for dtype in [
+            "'float32'",
+            "None",
+            "tf.float32",
+            "np.float32",
+            "keras.DTypePolicy('float32')",
+        ] {
+            let source = format!("Dense(8, input_shape=(3,), dtype={dtype})\n");
+            assert!(crate::front::parse(&source).is_ok(), "{dtype}");
+        }
+        let ids = "Input(shape=(4,), dtype='int32')\nEmbedding(10, 3)\n";
+        assert!(crate::front::parse(ids).is_ok());
+    }
+
+    #[test]
+    fn cudnn_layers_and_cells_name_the_equivalent_layer() {
+        let (message, hint) = one_error("model = Sequential()\nmodel.add(CuDNNLSTM(8))\n");
+        assert_eq!(message, "unknown layer `CuDNNLSTM`");
+        assert!(hint.starts_with("use `LSTM` with the same arguments (Keras 3 picks cuDNN itself)"));
+        let (_, hint) = one_error("CuDNNGRU(8, input_shape=(2, 3))\n");
+        assert!(hint.starts_with("use `GRU`"), "{hint}");
+        let (message, hint) =
+            one_error("model = Sequential()\nmodel.add(RNN(LSTMCell(8), return_sequences=True))\n");
+        assert_eq!(message, "unknown layer `RNN`");
+        assert_eq!(
+            hint,
+            "use `LSTM(8, return_sequences=True)`: RNN(LSTMCell(...)) is Keras' LSTM layer"
+        );
+        for (cell, layer) in [("GRUCell", "GRU"), ("SimpleRNNCell", "SimpleRNN")] {
+            let (_, hint) = one_error(&format!(
+                "layers.RNN(layers.{cell}(4, activation='relu'))\n"
+            ));
+            assert!(
+                hint.starts_with(&format!("use `{layer}(4, activation='relu')`")),
+                "{hint}"
+            );
+        }
+        let (_, hint) = one_error("model = Sequential()\nmodel.add(LSTMCell(8))\n");
+        assert_eq!(hint, "a cell is not a layer; use `LSTM(units, ...)`");
+    }
+
+    #[test]
+    fn misspelt_layers_and_arguments_get_did_you_mean() {
+        for (typo, layer) in [("LTSM", "LSTM"), ("Dens", "Dense"), ("GUR", "GRU")] {
+            for source in [
+                format!("model = Sequential()\nmodel.add({typo}(8))\n"),
+                format!("{typo}(8)\n"),
+            ] {
+                let (message, hint) = one_error(&source);
+                assert_eq!(message, format!("unknown layer `{typo}`"));
+                assert_eq!(hint, format!("did you mean `{layer}`?"));
+            }
+        }
+        let (message, hint) = one_error("LSTM(8, input_shape=(2, 3), return_sequence=True)\n");
+        assert_eq!(message, "unknown argument `return_sequence` for LSTM");
+        assert_eq!(hint, "did you mean `return_sequences`?");
     }
 }

@@ -11,7 +11,7 @@
 use super::ast::{Arg, Expr, ExprKind, Stmt, StmtKind};
 use super::error::{did_you_mean, FrontError};
 use super::input::lower_input;
-use super::layers::{layer_hint, lower_layer, LayerType};
+use super::layers::{lower_layer, report_unknown_layer, LayerType};
 use super::values::{Args, Cx, Schema};
 use crate::diag::Span;
 use crate::ir::{InputDecl, Layer, Model};
@@ -209,14 +209,8 @@ impl Lowerer {
                 }
             }
         }
-        if let Some(name) = self.cx.keras_name(func) {
-            if did_you_mean(&name, super::layers::LAYER_NAMES.iter().map(|(n, _)| *n)).is_some() {
-                return self.cx.error(FrontError::UnknownLayer {
-                    hint: Some(layer_hint(&name)),
-                    name,
-                    span: func.span,
-                });
-            }
+        if report_unknown_layer(&mut self.cx, expr) {
+            return;
         }
         self.unsupported(format!("`{}`", expr.describe()), span);
     }
@@ -315,7 +309,7 @@ impl Lowerer {
             }
         }
         let args = Args::bind(&mut self.cx, &SEQUENTIAL, args, call.span);
-        let name = args.value("name").and_then(|e| self.cx.string("name", e));
+        let name = args.value("name").and_then(|e| self.cx.name(e));
         self.model = Some(ModelState {
             var,
             name,

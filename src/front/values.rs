@@ -44,7 +44,6 @@ pub const NO_EFFECT: &[&str] = &[
     "lora_rank",
     "use_cudnn",
     "autocast",
-    "dtype",
 ];
 
 /// Python module names under which Keras objects are reached
@@ -344,6 +343,65 @@ impl Cx {
                 None
             }
         }
+    }
+
+    /// A layer's or model's `name=`: a string without `/`, which Keras 3
+    /// refuses ("cannot contain character `/`") because it separates the
+    /// segments of weight paths: `a/b` would make `a/b/kernel` collide with
+    /// the weights of a layer `b` inside `a`.
+    pub fn name(&mut self, expr: &Expr) -> Option<String> {
+        let name = self.string("name", expr)?;
+        if name.contains('/') {
+            self.error(FrontError::InvalidValue {
+                arg: "name".into(),
+                message: format!(
+                    "{} contains `/`, which Keras refuses in names",
+                    expr.describe()
+                ),
+                span: expr.span,
+                hint: Some(format!(
+                    "`/` separates weight paths (`{}/kernel`); use another character, e.g. '{}'",
+                    name,
+                    name.replace('/', "_")
+                )),
+            });
+            return None;
+        }
+        Some(name)
+    }
+
+    /// A layer's `dtype=`: only `float32` (Keras' default, as a string,
+    /// `np.float32`/`tf.float32` or `DTypePolicy('float32')`) is accepted,
+    /// since rnnc computes and writes float32 only.
+    pub fn float32_dtype(&mut self, expr: &Expr) {
+        let given = match &expr.kind {
+            ExprKind::None => return,
+            ExprKind::Str(s) => s.clone(),
+            ExprKind::Name(_) | ExprKind::Attribute { .. } => match expr.path() {
+                Some(path) => path.last().map_or_else(String::new, |s| s.to_string()),
+                None => String::new(),
+            },
+            ExprKind::Call { func, args } => {
+                let policy = self.keras_name(func);
+                match (policy.as_deref(), args.as_slice()) {
+                    (Some("DTypePolicy" | "Policy"), [arg]) if arg.keyword.is_none() => {
+                        return self.float32_dtype(&arg.value);
+                    }
+                    _ => String::new(),
+                }
+            }
+            _ => String::new(),
+        };
+        if given == "float32" {
+            return;
+        }
+        self.error(FrontError::Unsupported {
+            what: format!("`dtype={}`", expr.describe()),
+            span: expr.span,
+            hint: Some(
+                "rnnc computes in float32 only; drop `dtype=` or use dtype='float32'".into(),
+            ),
+        });
     }
 
     /// A dropout-style rate in `[0, 1)`.
