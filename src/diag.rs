@@ -139,17 +139,26 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
-/// Levenshtein distance over chars.
+/// Optimal string alignment distance over chars: Levenshtein plus the
+/// transposition of two adjacent characters as one edit, so that `LTSM` is
+/// one typo away from `LSTM`.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    // Rows i-2, i-1 and i of the distance table.
+    let mut before: Vec<usize> = Vec::new();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
+    for i in 0..a.len() {
         let mut current = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        for j in 0..b.len() {
+            let substitution = previous[j] + usize::from(a[i] != b[j]);
+            let mut best = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                best = best.min(before[j - 1] + 1);
+            }
+            current[j + 1] = best;
         }
-        previous = current;
+        before = std::mem::replace(&mut previous, current);
     }
     previous[b.len()]
 }
@@ -176,6 +185,8 @@ mod tests {
         assert_eq!(closest("SimpleRNM", names), Some("SimpleRNN"));
         assert_eq!(closest("simplernn", names), Some("SimpleRNN"));
         assert_eq!(closest("Conv2D", names), None);
+        assert_eq!(closest("LTSM", names), Some("LSTM"));
+        assert_eq!(closest("GUR", names), Some("GRU"));
     }
 
     #[test]
@@ -183,5 +194,7 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("abc", "abc"), 0);
+        assert_eq!(edit_distance("ltsm", "lstm"), 1);
+        assert_eq!(edit_distance("ca", "abc"), 3);
     }
 }

@@ -11,6 +11,7 @@
 //! syntax errors, since a statement that failed to parse would leave names
 //! undefined and cause misleading follow-up errors.
 
+pub mod arith;
 pub mod ast;
 pub mod error;
 pub mod input;
@@ -18,6 +19,7 @@ pub mod layers;
 pub mod lexer;
 pub mod lower;
 pub mod parser;
+pub mod sniff;
 pub mod values;
 
 #[cfg(test)]

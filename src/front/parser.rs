@@ -6,6 +6,9 @@
 //! the next statement (and over the indented body of a block statement), so
 //! one run reports every syntax error.
 
+use std::collections::HashMap;
+
+use super::arith;
 use super::ast::{Arg, Expr, ExprKind, Ident, Stmt, StmtKind};
 use super::error::FrontError;
 use super::lexer::{Token, TokenKind};
@@ -34,6 +37,7 @@ pub fn parse_tokens(tokens: &[Token]) -> (Vec<Stmt>, Vec<FrontError>) {
         tokens,
         pos: 0,
         errors: Vec::new(),
+        numbers: HashMap::new(),
     };
     let mut stmts = Vec::new();
     while !parser.at(&TokenKind::Eof) {
@@ -41,7 +45,10 @@ pub fn parse_tokens(tokens: &[Token]) -> (Vec<Stmt>, Vec<FrontError>) {
             continue;
         }
         match parser.statement() {
-            Ok(Some(stmt)) => stmts.push(stmt),
+            Ok(Some(stmt)) => {
+                parser.note_number(&stmt);
+                stmts.push(stmt)
+            }
             Ok(None) => {}
             Err(error) => {
                 parser.errors.push(error);
@@ -56,6 +63,8 @@ struct Parser<'t> {
     tokens: &'t [Token],
     pos: usize,
     errors: Vec<FrontError>,
+    /// Names assigned a number so far, for the arithmetic hint.
+    numbers: HashMap<String, Expr>,
 }
 
 type PResult<T> = Result<T, FrontError>;
@@ -355,9 +364,41 @@ impl<'t> Parser<'t> {
             Some(op) => Err(FrontError::UnsupportedSyntax {
                 what: format!("the operator `{op}`"),
                 span: token.span,
-                hint: Some("write the computed value, e.g. `16`".into()),
+                hint: Some(self.arithmetic_hint(expr)),
             }),
             None => Ok(expr),
+        }
+    }
+
+    /// Reads the rest of an arithmetic expression after `first` and says
+    /// what value to write instead (see [`arith`]).
+    fn arithmetic_hint(&mut self, first: Expr) -> String {
+        let mut rest = Vec::new();
+        loop {
+            let op = match self.peek_kind() {
+                TokenKind::Plus => "+",
+                TokenKind::Minus => "-",
+                TokenKind::Operator(op) if arith::ARITHMETIC.contains(op) => op,
+                _ if rest.is_empty() => return arith::GENERIC_HINT.into(),
+                _ => return arith::hint(&first, &rest, &self.numbers),
+            };
+            self.bump();
+            match self.unary() {
+                Ok(operand) => rest.push((op, operand)),
+                Err(_) => return arith::GENERIC_HINT.into(),
+            }
+        }
+    }
+
+    /// Remembers `name = <number>` for the arithmetic hint.
+    fn note_number(&mut self, stmt: &Stmt) {
+        if let StmtKind::Assign { target, value } = &stmt.kind {
+            match value.kind {
+                ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Neg(_) => {
+                    self.numbers.insert(target.name.clone(), value.clone())
+                }
+                _ => self.numbers.remove(&target.name),
+            };
         }
     }
 

@@ -440,7 +440,7 @@ fn error_unknown_activation() {
   |
 1 | GRU(16, activation='rleu', recurrent_activation='sigmod')
   |                    ^^^^^^
-  = hint: use one of tanh, sigmoid, hard_sigmoid, relu, linear, elu, selu, softsign, softplus, gelu, silu, swish, exponential, softmax
+  = hint: did you mean `relu`?
 
 error: unknown activation `sigmod`
  --> spec.rnn:1:49
@@ -530,7 +530,7 @@ error: `.add` on unknown name `modle`
   |
 5 | modle.add(Dense(1))
   | ^^^^^
-  = hint: the model is `model`
+  = hint: did you mean `model`?
 
 error: unknown model method `sumary`
  --> spec.rnn:6:7
