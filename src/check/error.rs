@@ -6,7 +6,13 @@ use crate::diag::{Diagnostic, Span};
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CheckError {
     #[error("the first layer `{layer}` has no input shape")]
-    MissingInputShape { layer: String, span: Span },
+    MissingInputShape {
+        layer: String,
+        /// The shape of one sample for this kind of layer, e.g.
+        /// `(timesteps, features)`, for the hint.
+        sample: &'static str,
+        span: Span,
+    },
 
     #[error("the model has no layers")]
     NoLayers,
@@ -94,11 +100,17 @@ impl CheckError {
     /// How to fix it, where that is known.
     pub fn hint(&self) -> Option<String> {
         match self {
-            CheckError::MissingInputShape { .. } => Some(
-                "give the first layer `input_shape=(timesteps, features)` (timesteps may be None), \
-                 or start the model with `Input(shape=(timesteps, features))`"
-                    .into(),
-            ),
+            CheckError::MissingInputShape { sample, .. } => {
+                let any_length = if sample.contains("timesteps") {
+                    " (timesteps may be None)"
+                } else {
+                    ""
+                };
+                Some(format!(
+                    "give the first layer `input_shape={sample}`{any_length}, \
+                     or start the model with `Input(shape={sample})`"
+                ))
+            }
             CheckError::NoLayers => Some("add layers with `model.add(SimpleRNN(...))`".into()),
             CheckError::ConflictingInputShape { first, .. } => Some(format!(
                 "only the first layer's input shape counts; remove this one or make it {first}"
@@ -114,9 +126,9 @@ impl CheckError {
             CheckError::EmbeddingNotFirst { .. } => {
                 Some("move the Embedding to the start of the model".into())
             }
-            CheckError::MultipleOutputsNotLast { .. } => Some(
-                "use return_state=True / merge_mode=None only on the last layer".into(),
-            ),
+            CheckError::MultipleOutputsNotLast { .. } => {
+                Some("use return_state=True / merge_mode=None only on the last layer".into())
+            }
             CheckError::BidirectionalGoBackwards { .. } => Some(
                 "Keras 3 refuses this too (both copies would read backwards); \
                  remove go_backwards: Bidirectional already runs one copy backwards"

@@ -86,18 +86,35 @@ pub(super) fn infer(model: &Model, names: Vec<LayerNames>) -> Result<ModelInfo, 
     })
 }
 
-/// The model's input declaration: a leading `Input`, else the first layer's.
-/// Later declarations must agree with it.
-fn resolve_input<'m>(
-    model: &'m Model,
-    names: &[LayerNames],
-) -> Result<&'m InputDecl, Vec<CheckError>> {
+/// The model's input declaration: a leading `Input`, else the first layer's,
+/// else — for an Embedding, as in the first example of Keras' RNN guide
+/// (`Embedding(input_dim=1000, output_dim=64)` with no input length) — int32
+/// token ids of any batch and length. Later declarations must agree with it.
+fn resolve_input(model: &Model, names: &[LayerNames]) -> Result<InputDecl, Vec<CheckError>> {
     let first_layer = &model.layers[0];
-    let Some(decl) = model.input.as_ref().or(first_layer.input.as_ref()) else {
-        return Err(vec![CheckError::MissingInputShape {
+    let missing = |sample: &'static str| {
+        Err(vec![CheckError::MissingInputShape {
             layer: names[0].name.clone(),
+            sample,
             span: first_layer.span,
-        }]);
+        }])
+    };
+    let decl = match model.input.as_ref().or(first_layer.input.as_ref()) {
+        Some(decl) => decl.clone(),
+        None => match &first_layer.kind {
+            LayerKind::Embedding(_) => InputDecl {
+                batch: None,
+                dims: vec![None],
+                dtype: Some(InputDtype::Int32),
+                span: first_layer.span,
+            },
+            LayerKind::Dense(_) => return missing("(features,)"),
+            LayerKind::Recurrent(_)
+            | LayerKind::Bidirectional(_)
+            | LayerKind::TimeDistributed(_)
+            | LayerKind::Dropout { .. }
+            | LayerKind::Activation(_) => return missing("(timesteps, features)"),
+        },
     };
     let errors: Vec<CheckError> = model
         .layers
@@ -110,7 +127,7 @@ fn resolve_input<'m>(
             (!agrees).then(|| CheckError::ConflictingInputShape {
                 layer: names.name.clone(),
                 given: format_shape(&with_batch(other)),
-                first: format_shape(&with_batch(decl)),
+                first: format_shape(&with_batch(&decl)),
                 span: other.span,
             })
         })

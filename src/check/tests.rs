@@ -356,3 +356,56 @@ fn duplicate_names() {
     let errors = check(&model(vec![a, b, c])).unwrap_err();
     assert_eq!(errors[0].to_string(), "two layers are named `simple_rnn_1`");
 }
+
+/// The Keras RNN guide's first model: an Embedding with no input length.
+/// Keras 3 (`model.build((None, None))`, then `summary()`) gives
+/// embedding (None, None, 64) 64,000; lstm (None, 128) 98,816;
+/// dense (None, 10) 1,290.
+#[test]
+fn embedding_without_input_length_takes_ids_of_any_length() {
+    let source = "model = keras.Sequential()\n\
+                  model.add(layers.Embedding(input_dim=1000, output_dim=64))\n\
+                  model.add(layers.LSTM(128))\n\
+                  model.add(layers.Dense(10))\n";
+    let info = crate::spec::Spec::from_source(source.into(), "guide.rnn")
+        .unwrap()
+        .info;
+    assert_eq!(info.input_dtype, InputDtype::Int32);
+    assert_eq!(info.input_shape, vec![None, None]);
+    let rows: Vec<(Shape, u64)> = info
+        .layers
+        .iter()
+        .map(|l| (l.output_shapes[0].clone(), l.params))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (vec![None, None, Some(64)], 64_000),
+            (vec![None, Some(128)], 98_816),
+            (vec![None, Some(10)], 1_290),
+        ]
+    );
+}
+
+#[test]
+fn missing_input_shape_hint_fits_the_first_layer() {
+    for (first, sample) in [
+        ("Dense(4)", "(features,)"),
+        ("LSTM(4)", "(timesteps, features)"),
+        ("Bidirectional(GRU(4))", "(timesteps, features)"),
+    ] {
+        let source = format!("model = Sequential()\nmodel.add({first})\n");
+        let model = crate::front::parse(&source).unwrap();
+        let errors = check(&model).unwrap_err();
+        let hint = errors[0].hint().unwrap();
+        assert!(
+            hint.contains(&format!("`input_shape={sample}`"))
+                && hint.contains(&format!("`Input(shape={sample})`")),
+            "{first}: {hint}"
+        );
+        assert_eq!(
+            hint.contains("timesteps may be None"),
+            sample.contains("timesteps")
+        );
+    }
+}
