@@ -30,6 +30,9 @@ pub enum SpecError {
         path: String,
         source: std::io::Error,
     },
+    /// Bytes that are not UTF-8 text, with what they look like when known.
+    #[error("`{path}` is not a spec: it is not UTF-8 text{}", hint.as_ref().map_or(String::new(), |h| format!("\n  = hint: {h}")))]
+    NotText { path: String, hint: Option<String> },
     /// Rendered diagnostics, one or more.
     #[error("{rendered}")]
     Invalid { rendered: String, count: usize },
@@ -38,9 +41,13 @@ pub enum SpecError {
 impl Spec {
     /// Reads, parses and checks the spec at `path`.
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
-        let source = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+        let bytes = std::fs::read(path).map_err(|source| SpecError::Read {
             path: path.display().to_string(),
             source,
+        })?;
+        let source = String::from_utf8(bytes).map_err(|e| SpecError::NotText {
+            path: path.display().to_string(),
+            hint: front::sniff::hint(e.as_bytes()),
         })?;
         Spec::from_source(source, &path.display().to_string())
     }
