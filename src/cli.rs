@@ -47,7 +47,9 @@ pub enum Command {
         /// Seed of the Keras-style weight initialization.
         #[arg(long, default_value_t = 0, conflicts_with = "weights")]
         seed: u64,
-        /// Load trained weights from an `.npz` file instead of initializing.
+        /// Load trained weights instead of initializing: Keras 3's
+        /// `model.weights.h5` (save_weights) or `model.keras` (save), Keras
+        /// 2's legacy `.h5`, or an `.npz` (recognised from the file's bytes).
         #[arg(long)]
         weights: Option<PathBuf>,
         /// After writing, verify the file in tract against the reference.
@@ -73,7 +75,8 @@ pub enum Command {
     Verify {
         /// The ONNX file (compiled by rnnc: its metadata holds the spec).
         model: PathBuf,
-        /// The weights file the model was compiled from, if any.
+        /// The weights file the model was compiled from, if any
+        /// (`.weights.h5`, `.keras`, legacy `.h5` or `.npz`).
         #[arg(long)]
         weights: Option<PathBuf>,
         /// Only this batch size (default: 1, 2 and 5, or the fixed batch).
@@ -103,7 +106,8 @@ pub enum Command {
         /// recorded in an rnnc-compiled file (its spec and source weights).
         #[arg(long)]
         reference: bool,
-        /// With --reference: the weights file the model was compiled from, if any.
+        /// With --reference: the weights file the model was compiled from, if
+        /// any (`.weights.h5`, `.keras`, legacy `.h5` or `.npz`).
         #[arg(long, requires = "reference")]
         weights: Option<PathBuf>,
     },
@@ -270,10 +274,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Mismatch) => ExitCode::from(1),
         Err(failure) => {
+            // Messages quote names and keys from the user's files.
+            let message = crate::escape::escape_lines(&failure.message);
             if failure.rendered {
-                eprint!("{}", failure.message);
+                eprint!("{message}");
             } else {
-                eprintln!("error: {}", failure.message);
+                eprintln!("error: {message}");
             }
             ExitCode::from(2)
         }

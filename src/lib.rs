@@ -14,6 +14,7 @@ pub mod back;
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod escape;
 pub mod files;
 pub mod front;
 pub mod inspect;

@@ -8,6 +8,7 @@
 //! this printer follows the tutorial, which is our ground truth.
 
 use crate::check::{format_shape, ModelInfo, Shape};
+use crate::escape::escape;
 
 /// Total width of the table.
 const LINE_LENGTH: usize = 65;
@@ -17,10 +18,10 @@ const COLUMN_ENDS: [usize; 3] = [29, 55, 65];
 /// Renders the summary of a checked model.
 pub fn render(info: &ModelInfo) -> String {
     let rule = "_".repeat(LINE_LENGTH);
-    let mut out = format!("Model: \"{}\"\n{rule}\n", info.name);
+    let mut out = format!("Model: \"{}\"\n{rule}\n", escape(&info.name));
     out.push_str(&row(["Layer (type)", "Output Shape", "Param #"]));
     for layer in &info.layers {
-        let name = format!("{} ({})", layer.name, layer.class_name);
+        let name = format!("{} ({})", escape(&layer.name), layer.class_name);
         out.push_str(&row([
             name.as_str(),
             &format_outputs(&layer.output_shapes),
@@ -104,6 +105,21 @@ fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_escaped() {
+        let spec = crate::spec::Spec::from_source(
+            // A raw ESC in one name, Python's `\r` escape in the other.
+            "model = Sequential(name='\x1b[2J')\nmodel.add(Dense(2, input_shape=(3,), name='a\\rb'))\n"
+                .into(),
+            "t.rnn",
+        )
+        .unwrap();
+        let text = render(&spec.info);
+        assert!(text.contains("Model: \"\\u{1b}[2J\""), "{text}");
+        assert!(text.contains(" a\\u{d}b (Dense)"), "{text}");
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text}");
+    }
 
     #[test]
     fn thousands_separators() {

@@ -254,6 +254,11 @@ pub struct Totals {
     pub parameters: u64,
     /// Bytes of those initializers (see [`Tensor::bytes`]).
     pub weight_bytes: u64,
+    /// For a file rnnc compiled, the parameter count Keras gives the
+    /// recorded spec (what `rnnc compile` and `summary` print). It differs
+    /// from [`parameters`](Self::parameters) where the ONNX form adds shape
+    /// constants or splits a recurrent bias in two.
+    pub keras_parameters: Option<u64>,
 }
 
 /// Describes a decoded model; `None` when it has no graph or no
@@ -268,6 +273,7 @@ pub fn describe(model: &ModelProto) -> Option<Description> {
         initializers: 0,
         parameters: 0,
         weight_bytes: 0,
+        keras_parameters: keras_parameters(model),
     };
     count(&graph, &mut totals);
     totals.subgraph_nodes = totals.op_types.values().sum::<usize>() - totals.nodes;
@@ -297,6 +303,14 @@ pub fn describe(model: &ModelProto) -> Option<Description> {
         functions: model.functions.iter().map(function).collect(),
         totals,
     })
+}
+
+/// The Keras parameter count of the spec an rnnc file records, when it
+/// has one that still checks.
+fn keras_parameters(model: &ModelProto) -> Option<u64> {
+    let recorded = crate::metadata::Recorded::from_model(model)?;
+    let spec = crate::spec::Spec::from_source(recorded.spec, &recorded.spec_file).ok()?;
+    Some(spec.info.total_params)
 }
 
 /// The name a user knows an op by: `op` in ai.onnx, else `domain:op`.

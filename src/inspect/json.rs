@@ -224,6 +224,10 @@ pub fn render(d: &Description) -> String {
                 ("initializers", Json::int(t.initializers as u64)),
                 ("parameters", Json::int(t.parameters)),
                 ("weight_bytes", Json::int(t.weight_bytes)),
+                (
+                    "keras_parameters",
+                    t.keras_parameters.map_or(Json::Null, Json::int),
+                ),
             ]),
         ),
     ]);

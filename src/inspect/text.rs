@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use super::describe::{
     qualified_op, Attribute, AttributeValue, Description, Dim, Function, Graph, Node, Scalar,
-    SparseTensor, Storage, Tensor, Type, Value,
+    SparseTensor, Storage, Tensor, Totals, Type, Value,
 };
 
 /// A one-line value longer than this (in characters) is cut, with its length.
@@ -22,8 +22,14 @@ const MAX_LIST_ITEMS: usize = 16;
 /// Spaces per nesting level of a subgraph.
 const INDENT: usize = 4;
 
-/// Renders the description as text, ending with a newline.
+/// Renders the description as text, ending with a newline. Every name,
+/// string and doc string in it comes from the file, so the text is
+/// [escaped](crate::escape) line by line before it is printed.
 pub fn render(d: &Description) -> String {
+    crate::escape::escape_lines(&render_raw(d))
+}
+
+fn render_raw(d: &Description) -> String {
     let mut out = String::new();
     let mut header: Vec<(&str, String)> = vec![("ir_version", d.ir_version.to_string())];
     let opsets: Vec<String> = d
@@ -101,7 +107,7 @@ pub fn render(d: &Description) -> String {
         [
             ("nodes".to_string(), nodes),
             ("initializers".to_string(), t.initializers.to_string()),
-            ("parameters".to_string(), t.parameters.to_string()),
+            ("parameters".to_string(), parameters_text(t)),
             ("weight bytes".to_string(), t.weight_bytes.to_string()),
         ],
     );
@@ -114,6 +120,19 @@ pub fn render(d: &Description) -> String {
         );
     }
     out
+}
+
+/// The initializer element count, and Keras' count of the recorded spec
+/// where that differs, so that it can be matched with `rnnc compile`'s.
+fn parameters_text(t: &Totals) -> String {
+    match t.keras_parameters {
+        Some(keras) if keras != t.parameters => format!(
+            "{} initializer elements; Keras counts {keras} for the recorded spec \
+             (ONNX adds shape constants and splits recurrent biases)",
+            t.parameters
+        ),
+        Some(_) | None => t.parameters.to_string(),
+    }
 }
 
 /// `""` is the default ai.onnx domain.
