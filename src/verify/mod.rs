@@ -184,9 +184,8 @@ impl Report {
         let mut out = self.render_file_check();
         let _ = writeln!(
             out,
-            "tract against the reference: an element agrees when |tract − ref| ≤ atol + rtol·|ref| \
-             (atol {:e}, rtol {:e}); margin shows the element nearest its bound: its |tract − ref| \
-             against its own atol + rtol·|ref|",
+            "tract against the reference, per element: |tract − ref| ≤ atol + rtol·|ref| \
+             (atol {:e}, rtol {:e}); margin: the worst element's |tract − ref| against its own bound",
             self.atol, self.rtol
         );
         for case in &self.cases {
