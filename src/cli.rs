@@ -334,14 +334,19 @@ fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome
             WeightSource::Seed(options.seed),
         ),
     };
+    let lowering = match options.lowering {
+        LoweringArg::Auto => Lowering::Auto,
+        LoweringArg::Native => Lowering::Native,
+        LoweringArg::Scan => Lowering::Scan,
+    };
     let emit_options = EmitOptions {
         opset: options.opset,
-        lowering: match options.lowering {
-            LoweringArg::Auto => Lowering::Auto,
-            LoweringArg::Native => Lowering::Native,
-            LoweringArg::Scan => Lowering::Scan,
-        },
-        metadata: metadata::entries(&spec.source, &file_name(spec_path), &source),
+        lowering,
+        metadata: [
+            metadata::entries(&spec.source, &file_name(spec_path), &source),
+            metadata::emit_entries(lowering, options.opset),
+        ]
+        .concat(),
     };
     let mut proto = backend::emit(&spec.model, &spec.info, &weights, &emit_options)?;
     drop(weights);

@@ -1,7 +1,9 @@
 //! What rnnc records in a model's `metadata_props`, so that `rnnc verify` can
-//! rebuild the source model from the ONNX file alone.
+//! rebuild the source model from the ONNX file alone, and emit it again the
+//! way it was emitted to check the file node by node.
 
 use crate::back::onnx::proto::ModelProto;
+use crate::back::onnx::Lowering;
 
 /// The spec text the model was compiled from.
 pub const SPEC: &str = "rnnc.spec";
@@ -13,6 +15,11 @@ pub const SEED: &str = "rnnc.seed";
 pub const WEIGHTS_SHA256: &str = "rnnc.weights_sha256";
 /// The weights file's name, for people reading the metadata.
 pub const WEIGHTS_FILE: &str = "rnnc.weights_file";
+/// The `--lowering` the model was compiled with (`auto`, `native`, `scan`);
+/// absent from files written before verify re-emitted them.
+pub const LOWERING: &str = "rnnc.lowering";
+/// The `--opset` the model was compiled with; absent from older files too.
+pub const OPSET: &str = "rnnc.opset";
 
 /// What an rnnc-compiled file records about its source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +30,10 @@ pub struct Recorded {
     pub spec_file: String,
     /// Where the weights came from, when recorded.
     pub weights: Option<WeightSource>,
+    /// The recorded lowering, as written (older files have none).
+    pub lowering: Option<String>,
+    /// The recorded opset, as written (older files have none).
+    pub opset: Option<String>,
 }
 
 impl Recorded {
@@ -40,6 +51,8 @@ impl Recorded {
             spec: lookup(SPEC)?.to_string(),
             spec_file: lookup(SPEC_FILE).unwrap_or("recorded spec").to_string(),
             weights: weight_source(lookup),
+            lowering: lookup(LOWERING).map(str::to_string),
+            opset: lookup(OPSET).map(str::to_string),
         })
     }
 }
@@ -67,6 +80,32 @@ pub fn entries(spec_text: &str, spec_file: &str, weights: &WeightSource) -> Vec<
         }
     }
     out
+}
+
+/// The metadata entries saying how a model was emitted, written after
+/// [`entries`].
+pub fn emit_entries(lowering: Lowering, opset: i64) -> Vec<(String, String)> {
+    vec![
+        (LOWERING.to_string(), lowering_name(lowering).to_string()),
+        (OPSET.to_string(), opset.to_string()),
+    ]
+}
+
+/// The name of a lowering in metadata, as `--lowering` spells it.
+pub fn lowering_name(lowering: Lowering) -> &'static str {
+    match lowering {
+        Lowering::Auto => "auto",
+        Lowering::Native => "native",
+        Lowering::Scan => "scan",
+    }
+}
+
+/// Every lowering, in the order `--lowering` lists them.
+pub const LOWERINGS: [Lowering; 3] = [Lowering::Auto, Lowering::Native, Lowering::Scan];
+
+/// The lowering a metadata value names, if it names one.
+pub fn parse_lowering(name: &str) -> Option<Lowering> {
+    LOWERINGS.into_iter().find(|&l| lowering_name(l) == name)
 }
 
 /// Reads the weight source back from metadata entries.
@@ -101,5 +140,20 @@ mod tests {
             });
             assert_eq!(found, Some(source));
         }
+    }
+
+    #[test]
+    fn lowering_names_round_trip() {
+        for lowering in LOWERINGS {
+            assert_eq!(parse_lowering(lowering_name(lowering)), Some(lowering));
+        }
+        assert_eq!(parse_lowering("Auto"), None);
+        assert_eq!(
+            emit_entries(Lowering::Scan, 17),
+            [
+                (LOWERING.to_string(), "scan".to_string()),
+                (OPSET.to_string(), "17".to_string())
+            ]
+        );
     }
 }

@@ -1,11 +1,18 @@
-//! `rnnc verify`: the ONNX file in tract against the reference interpreter.
+//! `rnnc verify`: the ONNX file against what rnnc emits, and in tract
+//! against the reference interpreter.
 //!
 //! The model's metadata holds the spec and where its weights came from; the
-//! source model is rebuilt from those alone (never from the ONNX graph), run
-//! through the reference interpreter, and compared with tract's outputs on
-//! the same seeded inputs, over several batch sizes and, for models of any
-//! sequence length, several lengths.
+//! source model is rebuilt from those alone (never from the ONNX graph).
+//! [`file_check`] emits it again and compares the file with it field by
+//! field, which catches what running it cannot (attributes tract ignores,
+//! weights random inputs never reach). Then the reference interpreter and
+//! tract run on the same seeded inputs, over several batch sizes and, for
+//! models of any sequence length, several lengths; Embedding models also get
+//! inputs that reach every row of the table.
 
+mod diff;
+mod external;
+mod file_check;
 mod inputs;
 mod source;
 
@@ -14,12 +21,17 @@ use std::path::{Path, PathBuf};
 
 use ndarray::ArrayD;
 
+use crate::files::FileError;
+use crate::ir::LayerKind;
 use crate::reference::{self, ReferenceError};
 use crate::runtime::{RuntimeError, TractModel};
 use crate::spec::{Spec, SpecError};
+use crate::tensor::TensorData;
 use crate::weights::WeightsError;
 
+pub use file_check::FileCheck;
 pub use inputs::generate as generate_input;
+use inputs::IdCoverage;
 pub use source::{rebuild_source, reference_input, SourceModel};
 
 /// Default absolute tolerance: tract and the reference both compute in f32
@@ -32,8 +44,12 @@ pub const DEFAULT_RTOL: f32 = 1e-4;
 /// Batch sizes tried when the batch is not fixed: 1 catches broadcasting
 /// mistakes, the others symbolic-batch handling.
 const BATCH_SIZES: [usize; 3] = [1, 2, 5];
-/// Sequence lengths tried when the time axis is `None`.
-const TIME_LENGTHS: [usize; 3] = [1, 4, 9];
+/// Sequence lengths tried when the time axis is `None`: 1 (no recurrence),
+/// short ones, and 64, long enough for an edit that triggers only after
+/// many steps and for state that drifts over time.
+const TIME_LENGTHS: [usize; 4] = [1, 4, 9, 64];
+/// Differences of the file check listed in the report; the rest are counted.
+const MAX_LISTED_DIFFERENCES: usize = 20;
 
 /// Options of `rnnc verify`.
 #[derive(Clone, Debug)]
@@ -63,8 +79,8 @@ impl Default for VerifyOptions {
 /// Why verification could not be carried out (as opposed to a mismatch).
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    #[error("cannot read `{path}`: {message}")]
-    Read { path: PathBuf, message: String },
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("`{path}` is not an ONNX model: {message}")]
     NotOnnx { path: PathBuf, message: String },
     #[error("`{path}` has no rnnc metadata (`{key}`): verify needs a model compiled by rnnc")]
@@ -73,6 +89,11 @@ pub enum VerifyError {
     Spec(#[source] SpecError),
     #[error("the model was compiled from a weights file ({name}); pass it with --weights")]
     WeightsRequired { name: String },
+    #[error(
+        "the model records seed {seed} and no weights file, so --weights `{path}` would be ignored; \
+         drop --weights, or compile with --weights `{path}` to verify against it"
+    )]
+    WeightsForSeed { path: PathBuf, seed: u64 },
     #[error("`{path}` is not the weights file the model was compiled from (SHA-256 {found}, recorded {expected})")]
     WeightsMismatch {
         path: PathBuf,
@@ -102,50 +123,82 @@ pub struct OutputReport {
     /// Whether every element is within `atol + rtol·|reference|`
     /// (and the shapes agree).
     pub ok: bool,
+    /// The element nearest its bound (or furthest past it), when the
+    /// shapes agree and the output is not empty.
+    pub margin: Option<Margin>,
     /// A shape disagreement, if any.
     pub problem: Option<String>,
 }
 
-/// One input shape tried.
+/// One element's error against the error it is allowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Margin {
+    /// |tract − reference| (infinite for NaN).
+    pub diff: f32,
+    /// atol + rtol·|reference| for this element.
+    pub allowed: f32,
+}
+
+impl Margin {
+    /// How much of its allowance the element uses (above 1: a mismatch).
+    fn used(&self) -> f32 {
+        if self.diff == 0.0 {
+            0.0
+        } else {
+            self.diff / self.allowed
+        }
+    }
+}
+
+/// One input shape tried, in one run or in several of that shape.
 #[derive(Clone, Debug)]
 pub struct CaseReport {
     pub input_shape: Vec<usize>,
+    /// How many inputs of that shape were run (the outputs' figures are
+    /// the worst over them).
+    pub runs: usize,
+    /// What the inputs are chosen to reach, when not merely random.
+    pub covers: Option<String>,
     pub outputs: Vec<OutputReport>,
 }
 
 /// Everything `verify` compared.
 #[derive(Clone, Debug)]
 pub struct Report {
+    /// The file against what rnnc emits from its recorded source.
+    pub file: FileCheck,
     pub cases: Vec<CaseReport>,
     pub atol: f32,
     pub rtol: f32,
 }
 
 impl Report {
-    /// Whether every output of every case agreed.
+    /// Whether the file is rnnc's output and every output of every case agreed.
     pub fn passed(&self) -> bool {
-        self.cases.iter().all(|c| c.outputs.iter().all(|o| o.ok))
+        self.file.passed() && self.cases.iter().all(|c| c.outputs.iter().all(|o| o.ok))
     }
 
-    /// A table of the cases and the largest errors, then the verdict.
+    /// The file check, a legend, a table of the cases and the largest
+    /// errors, then the verdict.
     pub fn render(&self) -> String {
-        let mut out = String::new();
+        let mut out = self.render_file_check();
+        let _ = writeln!(
+            out,
+            "tract against the reference, per element: |tract − ref| ≤ atol + rtol·|ref| \
+             (atol {:e}, rtol {:e}); margin: the worst element's |tract − ref| against its own bound",
+            self.atol, self.rtol
+        );
         for case in &self.cases {
-            let _ = writeln!(out, "input {:?}", case.input_shape);
+            let _ = write!(out, "input {:?}", case.input_shape);
+            if case.runs > 1 {
+                let _ = write!(out, " ×{}", case.runs);
+            }
+            if let Some(covers) = &case.covers {
+                let _ = write!(out, "  ({covers})");
+            }
+            out.push('\n');
             for o in &case.outputs {
-                let verdict = if o.ok { "ok" } else { "MISMATCH" };
-                let _ = write!(
-                    out,
-                    "  {:<10} {:<14} max abs err {:.3e}  max rel err {:.3e}  {verdict}",
-                    o.name,
-                    format!("{:?}", o.shape),
-                    o.max_abs,
-                    o.max_rel
-                );
-                if let Some(problem) = &o.problem {
-                    let _ = write!(out, " ({problem})");
-                }
-                out.push('\n');
+                out.push_str(&render_output(o));
             }
         }
         let outputs: usize = self.cases.iter().map(|c| c.outputs.len()).sum();
@@ -154,10 +207,19 @@ impl Report {
             .iter()
             .map(|c| c.outputs.iter().filter(|o| !o.ok).count())
             .sum();
+        let file = if self.file.passed() {
+            "the file is what rnnc emits from its recorded source".to_string()
+        } else {
+            let n = self.file.differences.len();
+            format!(
+                "the file differs from what rnnc emits from its recorded source ({n} difference{})",
+                if n == 1 { "" } else { "s" }
+            )
+        };
         let _ = writeln!(
             out,
-            "{}: {} of {outputs} outputs over {} input shapes agree with the reference (atol {:e}, rtol {:e})",
-            if failed == 0 { "verified" } else { "MISMATCH" },
+            "{}: {file}; {} of {outputs} outputs over {} input shapes agree with the reference (atol {:e}, rtol {:e})",
+            if self.passed() { "verified" } else { "MISMATCH" },
             outputs - failed,
             self.cases.len(),
             self.atol,
@@ -165,28 +227,128 @@ impl Report {
         );
         out
     }
+
+    /// The file check's line, and its differences when there are some.
+    fn render_file_check(&self) -> String {
+        let file = &self.file;
+        let mut out = String::new();
+        if file.passed() {
+            let _ = writeln!(
+                out,
+                "file: every node, attribute and initializer is what rnnc emits from the recorded \
+                 source ({}; {} nodes, {} initializers)  ok",
+                file.compared_with, file.nodes, file.initializers
+            );
+            return out;
+        }
+        let _ = writeln!(
+            out,
+            "file: MISMATCH with what rnnc emits from the recorded source ({}):",
+            file.compared_with
+        );
+        for difference in file.differences.iter().take(MAX_LISTED_DIFFERENCES) {
+            let _ = writeln!(out, "  - {difference}");
+        }
+        if file.differences.len() > MAX_LISTED_DIFFERENCES {
+            let _ = writeln!(
+                out,
+                "  … and {} more differences",
+                file.differences.len() - MAX_LISTED_DIFFERENCES
+            );
+        }
+        if let Some(note) = &file.version_note {
+            let _ = writeln!(out, "  note: {note}");
+        }
+        out
+    }
+}
+
+/// One output's row of the table.
+fn render_output(o: &OutputReport) -> String {
+    let mut out = format!(
+        "  {:<10} {:<14} max abs err {:.3e}  max rel err {:.3e}",
+        o.name,
+        format!("{:?}", o.shape),
+        o.max_abs,
+        o.max_rel
+    );
+    if let Some(m) = o.margin {
+        let relation = if m.used() <= 1.0 { "≤" } else { ">" };
+        let _ = write!(out, "  margin {:.3e} {relation} {:.3e}", m.diff, m.allowed);
+    }
+    let _ = write!(out, "  {}", if o.ok { "ok" } else { "MISMATCH" });
+    if let Some(problem) = &o.problem {
+        let _ = write!(out, " ({problem})");
+    }
+    out.push('\n');
+    out
 }
 
 /// Verifies the rnnc-compiled ONNX file at `path`.
 pub fn verify(path: &Path, options: &VerifyOptions) -> Result<Report, VerifyError> {
-    let SourceModel { spec, weights } = rebuild_source(path, options.weights.as_deref())?;
+    let source = rebuild_source(path, options.weights.as_deref())?;
     let tract = TractModel::load(path)?;
-    let mut cases = Vec::new();
-    for (index, shape) in input_shapes(&spec, options.batch)?.into_iter().enumerate() {
-        let input = inputs::generate(&spec.model, &shape, options.seed.wrapping_add(index as u64));
-        let expected = reference::run(&spec.model, &spec.info, &weights, &reference_input(&input))?;
+    let file = file_check::check(&source, path);
+    let SourceModel { spec, weights, .. } = &source;
+    let run = |input: TensorData| -> Result<Vec<OutputReport>, VerifyError> {
+        let expected = reference::run(&spec.model, &spec.info, weights, &reference_input(&input))?;
         let actual = tract.run_f32(vec![input])?;
-        let outputs = compare(tract.output_names(), &actual, &expected, options);
+        Ok(compare(tract.output_names(), &actual, &expected, options))
+    };
+    let mut cases = Vec::new();
+    for (index, shape) in input_shapes(spec, options.batch)?.into_iter().enumerate() {
+        let input = inputs::generate(&spec.model, &shape, options.seed.wrapping_add(index as u64));
         cases.push(CaseReport {
             input_shape: shape,
+            runs: 1,
+            covers: None,
+            outputs: run(input)?,
+        });
+    }
+    if let Some(coverage) = id_coverage(spec, options.batch) {
+        let mut outputs: Vec<OutputReport> = Vec::new();
+        for index in 0..coverage.runs {
+            let reports = run(coverage.run(index))?;
+            if outputs.is_empty() {
+                outputs = reports;
+            } else {
+                outputs
+                    .iter_mut()
+                    .zip(reports)
+                    .for_each(|(o, r)| o.absorb(r));
+            }
+        }
+        cases.push(CaseReport {
+            input_shape: coverage.shape.clone(),
+            runs: coverage.runs,
+            covers: Some(format!("every token id, 0 to {}", coverage.vocab - 1)),
             outputs,
         });
     }
     Ok(Report {
+        file,
         cases,
         atol: options.atol,
         rtol: options.rtol,
     })
+}
+
+/// For a model whose first layer is an Embedding: inputs that reach every
+/// row of its table, at the longest length tried (the fixed one, or the
+/// longest of [`TIME_LENGTHS`]) and the fixed or requested batch size.
+fn id_coverage(spec: &Spec, batch: Option<usize>) -> Option<IdCoverage> {
+    let LayerKind::Embedding(embedding) = &spec.model.layers.first()?.kind else {
+        return None;
+    };
+    let declared = &spec.info.input_shape;
+    let batch = declared[0].map(|b| b as usize).or(batch);
+    let longest = TIME_LENGTHS[TIME_LENGTHS.len() - 1];
+    let time = declared
+        .get(1)
+        .copied()
+        .flatten()
+        .map_or(longest, |t| t as usize);
+    Some(IdCoverage::new(embedding.input_dim as usize, batch, time))
 }
 
 /// The input shapes to try: every batch size × every length where free.
@@ -240,6 +402,7 @@ fn compare(
             max_abs: f32::INFINITY,
             max_rel: f32::INFINITY,
             ok: false,
+            margin: None,
             problem: Some(format!(
                 "tract gave {} outputs, the reference {}",
                 actual.len(),
@@ -263,21 +426,32 @@ fn compare_one(
             max_abs: f32::INFINITY,
             max_rel: f32::INFINITY,
             ok: false,
+            margin: None,
             problem: Some(format!("reference shape {:?}", expected.shape())),
         };
     }
     let mut max_abs = 0f32;
     let mut max_rel = 0f32;
     let mut ok = true;
+    let mut margin: Option<Margin> = None;
     for (&a, &e) in actual.iter().zip(expected) {
         // Equal infinities agree, as in numpy's allclose.
         let diff = if a == e { 0.0 } else { (a - e).abs() };
-        if !diff.is_finite() || diff > options.atol + options.rtol * e.abs() {
+        let allowed = options.atol + options.rtol * e.abs();
+        if !diff.is_finite() || diff > allowed {
             ok = false;
         }
-        max_abs = max_abs.max(if diff.is_nan() { f32::INFINITY } else { diff });
+        let shown = if diff.is_nan() { f32::INFINITY } else { diff };
+        max_abs = max_abs.max(shown);
         if e != 0.0 {
             max_rel = max_rel.max(diff / e.abs());
+        }
+        let here = Margin {
+            diff: shown,
+            allowed,
+        };
+        if margin.is_none_or(|m| here.used() > m.used()) {
+            margin = Some(here);
         }
     }
     OutputReport {
@@ -286,7 +460,26 @@ fn compare_one(
         max_abs,
         max_rel,
         ok,
+        margin,
         problem: None,
+    }
+}
+
+impl OutputReport {
+    /// Folds in the report of the same output on another input of the
+    /// same shape: the worst figures of the two.
+    fn absorb(&mut self, other: OutputReport) {
+        self.max_abs = self.max_abs.max(other.max_abs);
+        self.max_rel = self.max_rel.max(other.max_rel);
+        self.ok &= other.ok;
+        if self.problem.is_none() {
+            self.problem = other.problem;
+        }
+        self.margin = match (self.margin, other.margin) {
+            (Some(a), Some(b)) if b.used() > a.used() => Some(b),
+            (None, b) => b,
+            (a, _) => a,
+        };
     }
 }
 

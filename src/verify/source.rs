@@ -7,17 +7,27 @@ use std::path::Path;
 use prost::Message;
 
 use super::VerifyError;
+use crate::back::onnx::external::PROTOBUF_LIMIT;
 use crate::back::onnx::proto::ModelProto;
+use crate::files;
 use crate::metadata::{self, Recorded, WeightSource};
 use crate::reference::ReferenceInput;
 use crate::spec::Spec;
 use crate::tensor::TensorData;
 use crate::weights::{self, Weights};
 
-/// The model an ONNX file was compiled from.
+/// The model an ONNX file was compiled from, and the file as read.
 pub struct SourceModel {
     pub spec: Spec,
     pub weights: Weights,
+    /// What the file records about its source and how it was emitted.
+    pub recorded: Recorded,
+    /// The file, decoded (external data not yet read).
+    pub file: ModelProto,
+    /// Whether encoding the decoded file again gives back its bytes: false
+    /// when it holds fields rnnc's schema does not know (the decoder drops
+    /// them) or encodes known fields unlike rnnc.
+    pub canonical: bool,
 }
 
 /// Rebuilds the source model of the file at `path`; `weights_file` is the
@@ -26,25 +36,34 @@ pub fn rebuild_source(
     path: &Path,
     weights_file: Option<&Path>,
 ) -> Result<SourceModel, VerifyError> {
-    let bytes = std::fs::read(path).map_err(|e| VerifyError::Read {
+    let bytes = files::read_limited(path, PROTOBUF_LIMIT, "an ONNX model")?;
+    let file = ModelProto::decode(bytes.as_slice()).map_err(|e| VerifyError::NotOnnx {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    let proto = ModelProto::decode(bytes.as_slice()).map_err(|e| VerifyError::NotOnnx {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    let recorded = Recorded::from_model(&proto).ok_or_else(|| VerifyError::NotRnnc {
+    let canonical = file.encode_to_vec() == bytes;
+    drop(bytes);
+    let recorded = Recorded::from_model(&file).ok_or_else(|| VerifyError::NotRnnc {
         path: path.to_path_buf(),
         key: metadata::SPEC,
     })?;
-    let spec = Spec::from_source(recorded.spec, &recorded.spec_file).map_err(VerifyError::Spec)?;
-    let source = recorded.weights.ok_or_else(|| VerifyError::NotRnnc {
-        path: path.to_path_buf(),
-        key: metadata::SEED,
-    })?;
-    let weights = source_weights(&spec, &source, weights_file)?;
-    Ok(SourceModel { spec, weights })
+    let spec =
+        Spec::from_source(recorded.spec.clone(), &recorded.spec_file).map_err(VerifyError::Spec)?;
+    let source = recorded
+        .weights
+        .as_ref()
+        .ok_or_else(|| VerifyError::NotRnnc {
+            path: path.to_path_buf(),
+            key: metadata::SEED,
+        })?;
+    let weights = source_weights(&spec, source, weights_file)?;
+    Ok(SourceModel {
+        spec,
+        weights,
+        recorded,
+        file,
+        canonical,
+    })
 }
 
 /// The source weights, rebuilt as they were at compile time.
@@ -54,7 +73,15 @@ fn source_weights(
     given: Option<&Path>,
 ) -> Result<Weights, VerifyError> {
     match source {
-        WeightSource::Seed(seed) => Ok(weights::initialize(&spec.info, *seed)),
+        WeightSource::Seed(seed) => match given {
+            // A weights file the model was not compiled from would be
+            // silently ignored: the user means to check something else.
+            Some(path) => Err(VerifyError::WeightsForSeed {
+                path: path.to_path_buf(),
+                seed: *seed,
+            }),
+            None => Ok(weights::initialize(&spec.info, *seed)),
+        },
         WeightSource::File { sha256, name } => {
             let path = given.ok_or_else(|| VerifyError::WeightsRequired { name: name.clone() })?;
             let found = weights::sha256_file(path)?;

@@ -1,0 +1,247 @@
+//! No edit of a compiled file passes `rnnc verify`: each mutation below —
+//! most of them invisible to tract, which ignores the attributes involved or
+//! never draws the inputs that would show them — makes verify exit 1 and name
+//! the difference, while the untouched file exits 0.
+
+#[path = "common/run.rs"]
+mod run;
+use run::rnnc;
+
+#[path = "common/mutate.rs"]
+mod mutate;
+
+#[path = "common/tamper.rs"]
+mod tamper;
+
+use std::path::{Path, PathBuf};
+
+use rnnc::back::onnx::proto::{ModelProto, NodeProto};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Compiles `spec` into `dir` with `extra` options; verify must pass on it.
+fn compile(dir: &Path, spec: &str, extra: &[&str]) -> PathBuf {
+    let model = dir.join("m.onnx");
+    let mut args = vec!["compile", spec, "-o", s(&model)];
+    args.extend_from_slice(extra);
+    let out = rnnc(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut verify = vec!["verify", s(&model), "--batch", "2"];
+    if let Some(w) = weights_of(extra) {
+        verify.extend(["--weights", w]);
+    }
+    let good = rnnc(&verify);
+    assert_eq!(
+        good.status.code(),
+        Some(0),
+        "{spec}: the untouched file must pass:\n{}{}",
+        text(&good.stdout),
+        text(&good.stderr)
+    );
+    model
+}
+
+/// Verify on the edited file: must exit 1 and name the edit with `says`.
+fn assert_caught(model: &Path, weights: Option<&str>, says: &str) {
+    let mut args = vec!["verify", s(model), "--batch", "2"];
+    if let Some(w) = weights {
+        args.extend(["--weights", w]);
+    }
+    let out = rnnc(&args);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the edit went unnoticed:\n{stdout}{}",
+        text(&out.stderr)
+    );
+    assert!(stdout.contains("file: MISMATCH"), "{stdout}");
+    assert!(stdout.contains(says), "expected `{says}` in:\n{stdout}");
+    assert!(
+        stdout.lines().last().unwrap().starts_with("MISMATCH: "),
+        "{stdout}"
+    );
+}
+
+/// Compiles `spec`, applies `change`, and requires verify to catch it.
+fn mutation(spec: &str, extra: &[&str], says: &str, change: impl FnOnce(&mut ModelProto)) {
+    let dir = tempfile::tempdir().unwrap();
+    let model = compile(dir.path(), spec, extra);
+    let edited = dir.path().join("edited.onnx");
+    mutate::edit(&model, &edited, change);
+    assert_caught(&edited, weights_of(extra), says);
+}
+
+/// The weights file among compile options, if any.
+fn weights_of<'a>(extra: &[&'a str]) -> Option<&'a str> {
+    extra
+        .iter()
+        .position(|&a| a == "--weights")
+        .map(|i| extra[i + 1])
+}
+
+fn oracle_weights(case: &str) -> [String; 3] {
+    [
+        format!("fixtures/oracle/{case}/model.rnn"),
+        "--weights".to_string(),
+        format!("fixtures/oracle/{case}/weights.npz"),
+    ]
+}
+
+#[test]
+fn relu_activations_on_an_rnn_node() {
+    mutation(
+        "fixtures/tutorial/simple_rnn.rnn",
+        &[],
+        "attribute `activations` is [\"Relu\"], rnnc emits none",
+        |m| {
+            mutate::node(mutate::graph(m), "RNN")
+                .attribute
+                .push(mutate::strings("activations", &["Relu"]))
+        },
+    );
+}
+
+#[test]
+fn clip_on_an_lstm_node() {
+    let [spec, flag, weights] = oracle_weights("lstm_default");
+    mutation(&spec, &[&flag, &weights], "attribute `clip` is 0.5", |m| {
+        mutate::node(mutate::graph(m), "LSTM")
+            .attribute
+            .push(mutate::float("clip", 0.5))
+    });
+}
+
+#[test]
+fn input_forget_on_an_lstm_node() {
+    let [spec, flag, weights] = oracle_weights("lstm_default");
+    mutation(
+        &spec,
+        &[&flag, &weights],
+        "attribute `input_forget` is 1",
+        |m| {
+            mutate::node(mutate::graph(m), "LSTM")
+                .attribute
+                .push(mutate::int("input_forget", 1))
+        },
+    );
+}
+
+#[test]
+fn direction_flipped_on_a_native_node() {
+    let [spec, flag, weights] = oracle_weights("gru_default");
+    mutation(
+        &spec,
+        &[&flag, &weights],
+        "attribute `direction` is \"reverse\", rnnc emits \"forward\"",
+        |m| {
+            mutate::set_string(
+                mutate::node(mutate::graph(m), "GRU"),
+                "direction",
+                "reverse",
+            )
+        },
+    );
+}
+
+#[test]
+fn an_unused_node_added() {
+    mutation(
+        "fixtures/tutorial/deep_rnn.rnn",
+        &[],
+        "node `extra` (`Identity`) is not one rnnc emits",
+        |m| {
+            mutate::graph(m).node.push(NodeProto {
+                input: vec!["input".into()],
+                output: vec!["extra".into()],
+                name: Some("extra".into()),
+                op_type: Some("Identity".into()),
+                ..Default::default()
+            })
+        },
+    );
+}
+
+#[test]
+fn a_scan_body_op_changed() {
+    let [spec, flag, weights] = oracle_weights("simple_rnn_activation_relu");
+    mutation(
+        &spec,
+        &[&flag, &weights],
+        "in the `body` body of node `simple_rnn/Scan`, node `simple_rnn/Relu`'s `op_type` is `LeakyRelu`, rnnc emits `Relu`",
+        |m| mutate::node(mutate::scan_body(m), "Relu").op_type = Some("LeakyRelu".into()),
+    );
+}
+
+#[test]
+fn one_initializer_element_off_by_a_thousandth() {
+    let dir = tempfile::tempdir().unwrap();
+    let [spec, flag, weights] = oracle_weights("tutorial_deep_bidirectional");
+    let model = compile(dir.path(), &spec, &[&flag, &weights]);
+    let edited = dir.path().join("edited.onnx");
+    let done = std::cell::Cell::new(false);
+    tamper::tamper(&model, &edited, |_, dims, values| {
+        if done.get() || dims.len() < 2 {
+            return false;
+        }
+        let middle = values.len() / 2;
+        values[middle] += 1e-3;
+        done.set(true);
+        true
+    });
+    assert_caught(&edited, Some(&weights), "at 1 of ");
+}
+
+#[test]
+fn one_embedding_row_random_ids_rarely_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("emb.rnn");
+    std::fs::write(
+        &spec,
+        "model = Sequential()\nmodel.add(Embedding(10000, 8, input_length=3))\nmodel.add(SimpleRNN(4))\n",
+    )
+    .unwrap();
+    let model = compile(dir.path(), s(&spec), &[]);
+    let edited = dir.path().join("edited.onnx");
+    tamper::tamper(&model, &edited, |name, dims, values| {
+        if name != "embedding/embeddings" {
+            return false;
+        }
+        values[9999 * dims[1]] += 100.0;
+        true
+    });
+    let out = rnnc(&["verify", s(&edited), "--batch", "2"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("initializer `embedding/embeddings` differs from rnnc's at 1 of 80000 elements; first at [9999, 0]"),
+        "{stdout}"
+    );
+    // tract too sees the row, since the inputs reach every id.
+    let covering = stdout
+        .lines()
+        .skip_while(|l| !l.contains("every token id, 0 to 9999"))
+        .nth(1)
+        .unwrap();
+    assert!(covering.ends_with("MISMATCH"), "{stdout}");
+}
+
+#[test]
+fn external_data_tampered() {
+    let dir = tempfile::tempdir().unwrap();
+    let [spec, flag, weights] = oracle_weights("tutorial_deep_bidirectional");
+    let model = compile(dir.path(), &spec, &[&flag, &weights, "--external-data"]);
+    let data = dir.path().join("m.onnx.data");
+    let mut bytes = std::fs::read(&data).unwrap();
+    // The first tensor starts at offset 0; nudge its first float.
+    let first = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) + 1e-3;
+    bytes[..4].copy_from_slice(&first.to_le_bytes());
+    std::fs::write(&data, bytes).unwrap();
+    assert_caught(&model, Some(&weights), "at 1 of ");
+}
