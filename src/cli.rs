@@ -8,13 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use prost::Message;
 
-use crate::back::onnx::proto::ModelProto;
 use crate::back::onnx::{self as backend, external, EmitOptions, Lowering, DEFAULT_OPSET};
 use crate::metadata::{self, Recorded, WeightSource};
 use crate::reference;
-use crate::runtime::TractModel;
+use crate::runtime::{preflight, TractModel};
 use crate::spec::Spec;
 use crate::summary;
 use crate::tensor::{self, TensorData};
@@ -110,6 +108,10 @@ pub enum Command {
         /// any (`.weights.h5`, `.keras`, legacy `.h5` or `.npz`).
         #[arg(long, requires = "reference")]
         weights: Option<PathBuf>,
+        /// Run inputs holding NaN or infinities (refused by default: tract
+        /// does not propagate them as Keras does).
+        #[arg(long)]
+        allow_nan: bool,
     },
     /// Write the weights rnnc would initialize for a spec, in Keras layout.
     Weights {
@@ -259,13 +261,14 @@ pub fn run(cli: Cli) -> ExitCode {
             output,
             reference,
             weights,
+            allow_nan,
         } => {
             let engine = if reference {
                 Engine::Reference { weights }
             } else {
                 Engine::Tract
             };
-            run_command(&model, &input, output.as_deref(), &engine)
+            run_command(&model, &input, output.as_deref(), &engine, allow_nan)
         }
         Command::Weights { spec, seed, output } => weights_command(&spec, seed, &output),
         Command::Inspect { model, json } => inspect_command(&model, json),
@@ -410,8 +413,12 @@ fn run_command(
     input: &Path,
     output: Option<&Path>,
     engine: &Engine,
+    allow_nan: bool,
 ) -> Result<Outcome, Failure> {
     let data = TensorData::read_npy(input)?;
+    if !allow_nan {
+        tensor::require_finite(input, &data)?;
+    }
     let named: Vec<(String, TensorData)> = match engine {
         Engine::Tract => {
             check_recorded_vocabulary(model, &data)?;
@@ -476,11 +483,7 @@ fn check_recorded_vocabulary(model: &Path, data: &TensorData) -> Result<(), Fail
         TensorData::I64(a) => a.clone(),
         TensorData::F32(_) => return Ok(()),
     };
-    let Some(recorded) = std::fs::read(model)
-        .ok()
-        .and_then(|bytes| ModelProto::decode(bytes.as_slice()).ok())
-        .and_then(|proto| Recorded::from_model(&proto))
-    else {
+    let Some(recorded) = Recorded::from_model(&preflight::read_model(model)?) else {
         return Ok(());
     };
     let spec = Spec::from_source(recorded.spec, &recorded.spec_file).map_err(|e| {

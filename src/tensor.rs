@@ -4,15 +4,23 @@
 //! hold ids as int32 or int64 whatever the graph wants, so ids are converted
 //! to the graph's integer type here, in one place.
 
-use std::fs::File;
-use std::io::BufWriter;
+pub mod npy;
+
+use std::io::{BufRead as _, BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
 use ndarray::ArrayD;
-use ndarray_npy::{NpzWriter, ReadNpyError, ReadNpyExt};
+use ndarray_npy::NpzWriter;
 use tract_onnx::prelude::{DatumType, Tensor};
 
 use crate::atomic::AtomicFile;
+use crate::files::{self, FileError};
+use npy::NpyError;
+
+/// A zip local file header: an `.npz` archive starts with one.
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+/// A zip end-of-central-directory record: what `np.savez` of no arrays writes.
+const EMPTY_ZIP_MAGIC: &[u8] = b"PK\x05\x06";
 
 /// Element types rnnc reads and writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,10 +62,29 @@ pub enum TensorData {
 /// A `.npy` or `.npz` file rnnc could not read or write.
 #[derive(Debug, thiserror::Error)]
 pub enum TensorIoError {
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("cannot read `{path}`: {message}")]
     Read { path: PathBuf, message: String },
-    #[error("`{path}` holds {dtype} values; rnnc reads float32, float64, int32 and int64 arrays")]
-    Dtype { path: PathBuf, dtype: String },
+    #[error("cannot read `{path}`: {source}")]
+    Npy { path: PathBuf, source: NpyError },
+    #[error(
+        "`{path}` is an .npz archive (arrays: {arrays}); give one array as .npy, \
+         e.g. np.save('x.npy', a)"
+    )]
+    NpzGiven { path: PathBuf, arrays: String },
+    #[error(
+        "`{path}` holds {value} at index {index} (flat index {flat}); NaN and infinite \
+         inputs are refused because tract does not propagate them as Keras does \
+         (pass --allow-nan to run them anyway)"
+    )]
+    NonFinite {
+        path: PathBuf,
+        value: f32,
+        /// The position per axis, as `(0, 1, 2)`.
+        index: String,
+        flat: usize,
+    },
     #[error("cannot write `{path}`: {message}")]
     Write { path: PathBuf, message: String },
 }
@@ -82,42 +109,42 @@ impl TensorData {
     }
 
     /// Reads a `.npy` file of float32, float64 (narrowed to float32), int32
-    /// or int64 values.
+    /// or int64 values, after checking its header against the file's length.
     pub fn read_npy(path: &Path) -> Result<TensorData, TensorIoError> {
-        let open = || {
-            File::open(path).map_err(|e| TensorIoError::Read {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })
-        };
-        let read_error = |e: ReadNpyError| TensorIoError::Read {
+        let file = files::open_regular(path)?;
+        let read_error = |message: String| TensorIoError::Read {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message,
         };
-        let is_type_error = |e: &ReadNpyError| matches!(e, ReadNpyError::WrongDescriptor(_));
-        match ArrayD::<f32>::read_npy(open()?) {
-            Ok(a) => return Ok(TensorData::F32(a)),
-            Err(e) if !is_type_error(&e) => return Err(read_error(e)),
-            Err(_) => {}
-        }
-        match ArrayD::<f64>::read_npy(open()?) {
-            Ok(a) => return Ok(TensorData::F32(a.mapv(|v| v as f32))),
-            Err(e) if !is_type_error(&e) => return Err(read_error(e)),
-            Err(_) => {}
-        }
-        match ArrayD::<i32>::read_npy(open()?) {
-            Ok(a) => return Ok(TensorData::I32(a)),
-            Err(e) if !is_type_error(&e) => return Err(read_error(e)),
-            Err(_) => {}
-        }
-        match ArrayD::<i64>::read_npy(open()?) {
-            Ok(a) => Ok(TensorData::I64(a)),
-            Err(ReadNpyError::WrongDescriptor(descr)) => Err(TensorIoError::Dtype {
+        let length = file
+            .metadata()
+            .map_err(|e| read_error(e.to_string()))?
+            .len();
+        let mut reader = BufReader::new(file);
+        let start = reader.fill_buf().map_err(|e| read_error(e.to_string()))?;
+        if start.starts_with(ZIP_MAGIC) || start.starts_with(EMPTY_ZIP_MAGIC) {
+            return Err(TensorIoError::NpzGiven {
                 path: path.to_path_buf(),
-                dtype: format!("{descr}"),
-            }),
-            Err(e) => Err(read_error(e)),
+                arrays: npz_member_names(path),
+            });
         }
+        let npy_error = |source| TensorIoError::Npy {
+            path: path.to_path_buf(),
+            source,
+        };
+        let header = npy::read_header(&mut reader).map_err(npy_error)?;
+        header.check_length(length).map_err(npy_error)?;
+        header.read_tensor(reader).map_err(npy_error)
+    }
+
+    /// The position of the first NaN or infinite value, if any: its flat
+    /// index, its index per axis, and the value.
+    pub fn first_non_finite(&self) -> Option<(usize, Vec<usize>, f32)> {
+        let TensorData::F32(a) = self else {
+            return None;
+        };
+        let (flat, value) = a.iter().enumerate().find(|(_, v)| !v.is_finite())?;
+        Some((flat, unravel(flat, a.shape()), *value))
     }
 
     /// Converts token ids to `elem` (int32 ↔ int64; an id that does not fit
@@ -174,6 +201,52 @@ impl TensorData {
     }
 }
 
+/// Refuses an array holding NaN or an infinity, naming its first position.
+pub fn require_finite(path: &Path, data: &TensorData) -> Result<(), TensorIoError> {
+    match data.first_non_finite() {
+        None => Ok(()),
+        Some((flat, index, value)) => Err(TensorIoError::NonFinite {
+            path: path.to_path_buf(),
+            value,
+            index: npy::shape_text(&index),
+            flat,
+        }),
+    }
+}
+
+/// The index per axis of the `flat`-th element of a row-major array of `shape`.
+pub fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    for (slot, &dim) in index.iter_mut().zip(shape).rev() {
+        if dim > 0 {
+            *slot = flat % dim;
+            flat /= dim;
+        }
+    }
+    index
+}
+
+/// The array names of an `.npz` archive, for the message that an `.npz` was
+/// given where one `.npy` array is expected.
+fn npz_member_names(path: &Path) -> String {
+    let names = files::open_regular(path)
+        .ok()
+        .and_then(|file| zip::ZipArchive::new(BufReader::new(file)).ok())
+        .map(|zip| {
+            zip.file_names()
+                .map(|n| n.strip_suffix(".npy").unwrap_or(n).to_string())
+                .collect::<Vec<_>>()
+        });
+    match names {
+        Some(names) if names.is_empty() => "none".to_string(),
+        Some(mut names) => {
+            names.sort();
+            names.join(", ")
+        }
+        None => "unreadable".to_string(),
+    }
+}
+
 /// Writes named arrays to an `.npz` file, atomically.
 pub fn write_npz(path: &Path, arrays: &[(String, TensorData)]) -> Result<(), TensorIoError> {
     let write_error = |message: String| TensorIoError::Write {
@@ -193,4 +266,30 @@ pub fn write_npz(path: &Path, arrays: &[(String, TensorData)]) -> Result<(), Ten
     let writer = npz.finish().map_err(|e| write_error(e.to_string()))?;
     drop(writer);
     file.commit().map_err(|e| write_error(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unravel_gives_row_major_positions() {
+        assert_eq!(unravel(13, &[1, 2, 10]), vec![0, 1, 3]);
+        assert_eq!(unravel(5, &[10, 3]), vec![1, 2]);
+        assert_eq!(unravel(0, &[]), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn the_first_non_finite_value_is_found() {
+        let a = ArrayD::from_shape_vec(vec![2, 2], vec![0.0, 1.0, f32::INFINITY, f32::NAN]);
+        let data = TensorData::F32(a.unwrap());
+        let (flat, index, value) = data.first_non_finite().unwrap();
+        assert_eq!((flat, index, value), (2, vec![1, 0], f32::INFINITY));
+        let err = require_finite(Path::new("x.npy"), &data).unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("holds inf at index (1, 0) (flat index 2)"));
+        let ids = TensorData::I64(ArrayD::zeros(vec![2]));
+        assert!(require_finite(Path::new("x.npy"), &ids).is_ok());
+    }
 }

@@ -20,12 +20,11 @@ pub use describe::Description;
 /// Why a file cannot be inspected.
 #[derive(Debug, thiserror::Error)]
 pub enum InspectError {
-    /// The file cannot be read (missing, a directory, no permission).
-    #[error("cannot read `{path}`: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// The file cannot be read (missing, no permission), is not a regular
+    /// file (a FIFO, a device, a directory), or is larger than protobuf's
+    /// 2 GiB limit.
+    #[error(transparent)]
+    Read(#[from] crate::files::FileError),
     /// A zero-byte file.
     #[error("`{path}` is empty: not an ONNX model")]
     Empty { path: PathBuf },
@@ -45,10 +44,11 @@ pub enum InspectError {
 
 /// Reads, decodes and describes the model at `path`.
 pub fn load(path: &Path) -> Result<Description, InspectError> {
-    let bytes = std::fs::read(path).map_err(|source| InspectError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = crate::files::read_limited(
+        path,
+        crate::back::onnx::external::PROTOBUF_LIMIT,
+        "an ONNX model",
+    )?;
     if bytes.is_empty() {
         return Err(InspectError::Empty {
             path: path.to_path_buf(),

@@ -10,6 +10,11 @@ use std::path::PathBuf;
 /// Why a weights file could not be used (or written).
 #[derive(Debug, thiserror::Error)]
 pub enum WeightsError {
+    /// The path is not a regular file (a FIFO, a device, a directory) or
+    /// cannot be opened.
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
+
     /// The file could not be opened or read at all.
     #[error("cannot read weights file `{}`: {cause}", path.display())]
     Unreadable { path: PathBuf, cause: String },
@@ -106,6 +111,20 @@ pub enum WeightProblem {
     /// An array could not be decoded.
     #[error("weight `{key}` could not be read: {cause}")]
     Corrupt { key: String, cause: String },
+
+    /// An array holds NaN, an infinity, or a value so large that one
+    /// product with it overflows float32.
+    #[error(
+        "weight `{key}` of layer `{layer}` holds {found}; weights must be finite and \
+         within ±{:e}",
+        super::MAX_ABS_WEIGHT
+    )]
+    OutOfRange {
+        key: String,
+        layer: String,
+        /// The value and where: `NaN at index (0, 1) (flat index 1)`.
+        found: String,
+    },
 
     /// The file mixes short keys, full Keras paths and positional `arr_N` names.
     #[error("the file mixes key styles ({}); use one style for every array", styles.join(", "))]

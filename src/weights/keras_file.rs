@@ -29,8 +29,7 @@
 //! read by the `legacy` submodule, which matches layers by position as Keras'
 //! legacy loader does.
 
-use std::collections::BTreeMap;
-use std::fs::File;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{BufReader, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -57,10 +56,7 @@ pub fn load_h5(path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError> {
 
 /// Reads the weights of a `.keras` archive (`model.save(...)`) for `info`.
 pub fn load_keras(path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError> {
-    let file = File::open(path).map_err(|e| WeightsError::Unreadable {
-        path: path.to_path_buf(),
-        cause: e.to_string(),
-    })?;
+    let file = crate::files::open_regular(path)?;
     let not_archive = |cause: String| WeightsError::NotKerasArchive {
         path: path.to_path_buf(),
         cause,
@@ -78,9 +74,7 @@ pub fn load_keras(path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError
             }
         )));
     }
-    let mut bytes = Vec::new();
-    zip.by_name(KERAS_WEIGHTS_MEMBER)
-        .and_then(|mut member| Ok(member.read_to_end(&mut bytes)?))
+    let bytes = read_member(&mut zip, member_limit(info))
         .map_err(|e| not_archive(format!("cannot read `{KERAS_WEIGHTS_MEMBER}`: {e}")))?;
     guarded(path, || {
         let file = Hdf5File::from_vec(bytes).map_err(|e| {
@@ -91,6 +85,61 @@ pub fn load_keras(path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError
         })?;
         read_weights(&file, path, info)
     })
+}
+
+/// Bytes of `model.weights.h5` allowed per parameter of the model: float64
+/// values (8 bytes) for the weights and up to three optimizer slots per
+/// weight (Adam's iteration-free `m`, `v`, and AMSGrad's `v_hat`), which
+/// `model.save()` stores in the same file.
+const MEMBER_BYTES_PER_PARAM: u64 = 32;
+
+/// Bytes of HDF5 bookkeeping (object headers, B-trees, heaps, attribute
+/// strings) allowed beyond the arrays; a Keras file of a few hundred layers
+/// needs well under a megabyte.
+const MEMBER_OVERHEAD_BYTES: u64 = 64 << 20;
+
+/// The most bytes `model.weights.h5` of a `.keras` archive may inflate to
+/// for `info`'s model: what bounds a decompression bomb.
+fn member_limit(info: &ModelInfo) -> u64 {
+    info.total_params
+        .saturating_mul(MEMBER_BYTES_PER_PARAM)
+        .saturating_add(MEMBER_OVERHEAD_BYTES)
+}
+
+/// Reads the weights member whole (stored or deflated), refusing a member
+/// that declares or inflates to more than `limit` bytes, or to another size
+/// than it declares.
+fn read_member<R: Read + std::io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    limit: u64,
+) -> Result<Vec<u8>, String> {
+    let member = zip
+        .by_name(KERAS_WEIGHTS_MEMBER)
+        .map_err(|e| e.to_string())?;
+    let declared = member.size();
+    if declared > limit {
+        return Err(format!(
+            "it declares {declared} bytes, more than the {limit} bytes this model's weights \
+             can need"
+        ));
+    }
+    let mut bytes = Vec::with_capacity(declared as usize);
+    member
+        .take(declared.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 != declared {
+        return Err(format!(
+            "it declares {declared} bytes but holds {}{}",
+            if bytes.len() as u64 > declared {
+                "more than "
+            } else {
+                ""
+            },
+            bytes.len().min(declared as usize)
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Runs an HDF5 read, turning a panic of the reader on corrupt input into an error.
@@ -152,7 +201,7 @@ fn read_weights(file: &Hdf5File, path: &Path, info: &ModelInfo) -> Result<Weight
     for group in layers_group.groups().map_err(corrupt)? {
         let key = format!("layers/{}", group.name());
         let mut arrays = BTreeMap::new();
-        collect_datasets(&group, &key, &mut arrays).map_err(corrupt)?;
+        collect_datasets(&group, &key, &mut arrays).map_err(|e| not_hdf5(path, e))?;
         let saved_name = saved_name(&group).unwrap_or_else(|| group.name().to_string());
         file_layers.insert(key, FileLayer { saved_name, arrays });
     }
@@ -212,7 +261,7 @@ fn read_weights(file: &Hdf5File, path: &Path, info: &ModelInfo) -> Result<Weight
             });
         }
     }
-    super::collected(path, layers, problems)
+    super::collected(path, info, layers, problems)
 }
 
 /// An array of the file beyond those `layer` has, with a hint when the model
@@ -231,24 +280,67 @@ fn unexpected_array(key: &str, shape: &[usize], layer: &LayerInfo) -> WeightProb
     }
 }
 
+/// How deep below a layer group rnnc looks for datasets. Keras nests a
+/// layer's arrays at most 4 levels down
+/// (`bidirectional/forward_layer/cell/vars/0`); a little headroom covers
+/// other writers, and a bound keeps a file of 20,000 nested groups from
+/// costing more than a refusal.
+const MAX_GROUP_DEPTH: usize = 16;
+
 /// Every dataset under `group`, keyed by its path from the file root.
+///
+/// The walk is iterative and visits each group object once (by its address
+/// in the file), so a group linked to itself, to an ancestor or to the root
+/// cannot loop; groups nested deeper than [`MAX_GROUP_DEPTH`] are refused.
 fn collect_datasets(
     group: &Group,
     prefix: &str,
     out: &mut BTreeMap<String, Found>,
-) -> Result<(), hdf5_reader::error::Error> {
-    let (groups, datasets) = group.members()?;
-    for dataset in datasets {
-        let shape = dataset.shape().iter().map(|&d| d as usize).collect();
-        out.insert(
-            format!("{prefix}/{}", dataset.name()),
-            Found { shape, dataset },
-        );
-    }
-    for child in groups {
-        collect_datasets(&child, &format!("{prefix}/{}", child.name()), out)?;
+) -> Result<(), String> {
+    let mut visited = HashSet::from([group.address()]);
+    let mut pending = vec![(group.clone(), prefix.to_string(), 0usize)];
+    while let Some((group, prefix, depth)) = pending.pop() {
+        let (groups, datasets) = group.members().map_err(|e| e.to_string())?;
+        for dataset in datasets {
+            let shape = dataset.shape().iter().map(|&d| d as usize).collect();
+            out.insert(
+                format!("{prefix}/{}", dataset.name()),
+                Found { shape, dataset },
+            );
+        }
+        for child in groups {
+            let path = format!("{prefix}/{}", child.name());
+            if !visited.insert(child.address()) {
+                return Err(format!(
+                    "group `{path}` links back to a group already read (a cycle of links); \
+                     Keras does not write such files"
+                ));
+            }
+            if depth + 1 > MAX_GROUP_DEPTH {
+                return Err(format!(
+                    "groups nest more than {MAX_GROUP_DEPTH} levels below `{}` (at `{}`); \
+                     Keras does not write such files",
+                    prefix.split('/').take(2).collect::<Vec<_>>().join("/"),
+                    shorten(&path)
+                ));
+            }
+            pending.push((child, path, depth + 1));
+        }
     }
     Ok(())
+}
+
+/// The most characters of an HDF5 path shown in a message.
+const MAX_PATH_CHARS: usize = 120;
+
+/// `path`, cut to its last [`MAX_PATH_CHARS`] characters with a leading `…`.
+fn shorten(path: &str) -> String {
+    let count = path.chars().count();
+    if count <= MAX_PATH_CHARS {
+        return path.to_string();
+    }
+    let tail: String = path.chars().skip(count - MAX_PATH_CHARS).collect();
+    format!("…{tail}")
 }
 
 /// The layer name Keras recorded for a layer group, if readable.

@@ -6,13 +6,13 @@
 //! signature. Extensions only choose which error to give for a file whose
 //! bytes are none of these.
 
-use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
 use super::keras_file::{load_h5, load_keras, KERAS_WEIGHTS_MEMBER};
 use super::{load_npz, Weights, WeightsError};
 use crate::check::ModelInfo;
+use crate::files;
 
 /// The HDF5 format signature (HDF5 file format specification, "Format Signature").
 const HDF5_MAGIC: &[u8] = b"\x89HDF\r\n\x1a\n";
@@ -33,8 +33,7 @@ pub fn load(path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError> {
         cause: e.to_string(),
     };
     let mut magic = Vec::with_capacity(HDF5_MAGIC.len());
-    File::open(path)
-        .map_err(unreadable)?
+    files::open_regular(path)?
         .take(HDF5_MAGIC.len() as u64)
         .read_to_end(&mut magic)
         .map_err(unreadable)?;
@@ -70,7 +69,7 @@ pub fn load(path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError> {
 /// Whether a zip archive holds any member only `.keras` archives have.
 /// An unreadable archive is left to the npz reader to report.
 fn has_keras_members(path: &Path) -> bool {
-    let Ok(file) = File::open(path) else {
+    let Ok(file) = files::open_regular(path) else {
         return false;
     };
     let Ok(zip) = zip::ZipArchive::new(BufReader::new(file)) else {

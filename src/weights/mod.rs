@@ -149,13 +149,29 @@ fn view2(a: &ArrayD<f32>) -> ArrayView2<'_, f32> {
         .expect("checked: weight is 2-D")
 }
 
+/// The largest magnitude a weight may have: about √(f32::MAX) ≈ 1.8e19, so
+/// that the product of a weight with another value of that size (an input,
+/// a state, another weight) stays finite in float32. Trained weights are
+/// many orders of magnitude smaller; a value beyond this is corrupt or
+/// diverged, and would turn the model's outputs into infinities or NaN.
+pub const MAX_ABS_WEIGHT: f32 = 1.0e19;
+
 /// The weights read from `path`, or every problem found while reading them:
-/// how each weights-file reader ends.
+/// how each weights-file reader ends. Arrays holding NaN, an infinity or a
+/// value beyond [`MAX_ABS_WEIGHT`] are refused here, for every format.
 fn collected(
     path: &std::path::Path,
+    info: &ModelInfo,
     layers: Vec<Vec<ArrayD<f32>>>,
-    problems: Vec<WeightProblem>,
+    mut problems: Vec<WeightProblem>,
 ) -> Result<Weights, WeightsError> {
+    if problems.is_empty() {
+        for (layer, arrays) in info.layers.iter().zip(&layers) {
+            for (spec, array) in layer.weights.iter().zip(arrays) {
+                problems.extend(out_of_range(&spec.key, &layer.name, array));
+            }
+        }
+    }
     if problems.is_empty() {
         Ok(Weights::from_layers(layers))
     } else {
@@ -164,4 +180,20 @@ fn collected(
             problems,
         })
     }
+}
+
+/// The first value of `array` that is not finite or beyond [`MAX_ABS_WEIGHT`].
+fn out_of_range(key: &str, layer: &str, array: &ArrayD<f32>) -> Option<WeightProblem> {
+    let (flat, &value) = array
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !v.is_finite() || v.abs() > MAX_ABS_WEIGHT)?;
+    Some(WeightProblem::OutOfRange {
+        key: key.to_string(),
+        layer: layer.to_string(),
+        found: format!(
+            "{value:e} at index {} (flat index {flat})",
+            crate::tensor::npy::shape_text(&crate::tensor::unravel(flat, array.shape()))
+        ),
+    })
 }

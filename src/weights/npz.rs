@@ -14,16 +14,19 @@
 //! the precision Keras computes in. [`save_npz`] writes short keys.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read};
+use std::io::{BufReader, BufWriter, Read, Seek};
 use std::path::{Path, PathBuf};
 
-use ndarray::{ArrayD, IxDyn, OwnedRepr};
-use ndarray_npy::{NpzReader, NpzWriter, ReadNpyError, ReadNpzError};
+use ndarray::ArrayD;
+use ndarray_npy::NpzWriter;
 use sha2::{Digest, Sha256};
+use zip::ZipArchive;
 
 use super::{WeightProblem, Weights, WeightsError};
 use crate::check::{format_shape, ModelInfo, WeightSpec};
 use crate::diag::closest;
+use crate::files;
+use crate::tensor::npy::{self, NpyError};
 
 /// How the arrays of a file are named.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,18 +60,16 @@ impl KeyStyle {
 
 /// Reads a weights file for `info`, reporting every mismatch at once.
 pub fn load_npz(path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError> {
-    let file = File::open(path).map_err(|e| WeightsError::Unreadable {
+    let file = files::open_regular(path)?;
+    let mut zip = ZipArchive::new(BufReader::new(file)).map_err(|e| WeightsError::NotNpz {
         path: path.to_path_buf(),
         cause: e.to_string(),
     })?;
-    let mut npz = NpzReader::new(BufReader::new(file)).map_err(|e| WeightsError::NotNpz {
-        path: path.to_path_buf(),
-        cause: e.to_string(),
-    })?;
-    let names = npz.names().map_err(|e| WeightsError::NotNpz {
-        path: path.to_path_buf(),
-        cause: e.to_string(),
-    })?;
+    // numpy strips one `.npy` suffix from member names, and so do we.
+    let names: Vec<String> = (0..zip.len())
+        .filter_map(|i| zip.name_for_index(i))
+        .map(|n| n.strip_suffix(".npy").unwrap_or(n).to_string())
+        .collect();
     let mismatch = |problems| WeightsError::Mismatch {
         path: path.to_path_buf(),
         problems,
@@ -108,21 +109,19 @@ pub fn load_npz(path: &Path, info: &ModelInfo) -> Result<Weights, WeightsError> 
             });
             continue;
         }
-        match read_float(&mut npz, key) {
-            Ok(array) if array.shape() == spec.shape.as_slice() => {
-                layers[id.index()].push(array);
-            }
-            Ok(array) => problems.push(WeightProblem::Shape {
+        match read_float(&mut zip, key, &spec.shape) {
+            Ok(array) => layers[id.index()].push(array),
+            Err(Unread::Shape(found)) => problems.push(WeightProblem::Shape {
                 key: key.clone(),
                 layer: layer.clone(),
                 expected: shape_text(&spec.shape),
-                found: shape_text(array.shape()),
-                hint: shape_hint(&spec.shape, array.shape()),
+                found: shape_text(&found),
+                hint: shape_hint(&spec.shape, &found),
             }),
-            Err(problem) => problems.push(problem),
+            Err(Unread::Problem(problem)) => problems.push(problem),
         }
     }
-    super::collected(path, layers, problems)
+    super::collected(path, info, layers, problems)
 }
 
 /// The one key style every recognised name of the file uses. Names that match
@@ -173,28 +172,51 @@ fn guess_style(names: &[String]) -> KeyStyle {
     }
 }
 
-/// Reads one array as f32, converting f64.
-fn read_float<R: std::io::Read + std::io::Seek>(
-    npz: &mut NpzReader<R>,
+/// Why an array of the archive was not read.
+enum Unread {
+    /// Its header declares this shape, not the expected one.
+    Shape(Vec<usize>),
+    /// Any other problem.
+    Problem(WeightProblem),
+}
+
+/// Reads the array `key` (or `key.npy`) as f32, converting f64. The header
+/// is checked before any data is read: the declared shape must be
+/// `expected` (which the parameter limit bounds) and match the member's
+/// declared length, so neither a lying header nor a compressed member that
+/// inflates beyond its declared size can make rnnc allocate more.
+fn read_float<R: Read + Seek>(
+    zip: &mut ZipArchive<R>,
     key: &str,
-) -> Result<ArrayD<f32>, WeightProblem> {
-    let corrupt = |e: ReadNpzError| WeightProblem::Corrupt {
-        key: key.to_string(),
-        cause: e.to_string(),
+    expected: &[usize],
+) -> Result<ArrayD<f32>, Unread> {
+    let problem = |cause: String| {
+        Unread::Problem(WeightProblem::Corrupt {
+            key: key.to_string(),
+            cause,
+        })
     };
-    match npz.by_name::<OwnedRepr<f32>, IxDyn>(key) {
-        Ok(array) => return Ok(array),
-        Err(ReadNpzError::Npy(ReadNpyError::WrongDescriptor(_))) => {}
-        Err(e) => return Err(corrupt(e)),
-    }
-    match npz.by_name::<OwnedRepr<f64>, IxDyn>(key) {
-        Ok(array) => Ok(array.mapv(|v| v as f32)),
-        Err(ReadNpzError::Npy(ReadNpyError::WrongDescriptor(descr))) => Err(WeightProblem::Dtype {
+    let npy_problem = |e: NpyError| match e {
+        NpyError::Dtype { descr } => Unread::Problem(WeightProblem::Dtype {
             key: key.to_string(),
             found: format!("`{descr}`"),
         }),
-        Err(e) => Err(corrupt(e)),
+        other => problem(other.to_string()),
+    };
+    let member_name = if zip.index_for_name(key).is_some() {
+        key.to_string()
+    } else {
+        format!("{key}.npy")
+    };
+    let mut member = zip
+        .by_name(&member_name)
+        .map_err(|e| problem(e.to_string()))?;
+    let header = npy::read_header(&mut member).map_err(npy_problem)?;
+    if header.shape != expected {
+        return Err(Unread::Shape(header.shape));
     }
+    header.check_length(member.size()).map_err(npy_problem)?;
+    header.read_f32(member).map_err(npy_problem)
 }
 
 /// A likely explanation for a shape mismatch.
@@ -262,7 +284,7 @@ pub fn sha256_file(path: &Path) -> Result<String, WeightsError> {
         path: path.to_path_buf(),
         cause: e.to_string(),
     };
-    let mut file = File::open(path).map_err(unreadable)?;
+    let mut file = files::open_regular(path)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 16];
     loop {

@@ -139,7 +139,7 @@ pub(super) fn read_legacy(
         });
     }
 
-    crate::weights::collected(path, layers, problems)
+    crate::weights::collected(path, info, layers, problems)
 }
 
 /// A layer group's arrays, or `None` if its `weight_names` is empty or absent

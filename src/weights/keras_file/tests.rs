@@ -241,3 +241,60 @@ fn corrupt_bytes_never_panic() {
         let _ = load(&path, &info);
     }
 }
+
+fn hostile(file: &str) -> PathBuf {
+    root().join("hostile").join(file)
+}
+
+#[test]
+fn deflated_keras_archives_load_like_stored_ones() {
+    let info = case_info("tutorial_simple_rnn");
+    let stored = load(&keras_file("tutorial_simple_rnn", "model.keras"), &info).unwrap();
+    let deflated = load(&hostile("deflated.keras"), &info).unwrap();
+    assert_eq!(stored, deflated);
+}
+
+#[test]
+fn a_weights_member_larger_than_the_model_can_need_is_refused() {
+    let mut bytes = Vec::new();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut bytes));
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file(super::KERAS_WEIGHTS_MEMBER, deflated)
+        .unwrap();
+    zip.write_all(&[0; 1000]).unwrap();
+    zip.finish().unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let err = super::read_member(&mut archive, 100).unwrap_err();
+    assert_eq!(
+        err,
+        "it declares 1000 bytes, more than the 100 bytes this model's weights can need"
+    );
+    assert_eq!(super::read_member(&mut archive, 1000).unwrap().len(), 1000);
+}
+
+#[test]
+fn cyclic_linked_and_deep_groups_are_refused_without_recursing() {
+    let info = case_info("tutorial_simple_rnn");
+    for (file, needle) in [
+        ("cycle.weights.h5", "links back to a group already read"),
+        ("self_link.weights.h5", "links back to a group already read"),
+        ("root_link.weights.h5", "links back to a group already read"),
+        ("soft_link.weights.h5", "links back to a group already read"),
+        (
+            "deep.weights.h5",
+            "groups nest more than 16 levels below `layers/simple_rnn`",
+        ),
+    ] {
+        // A 256 KiB stack: a recursive walk of these files would overflow it.
+        let path = hostile(file);
+        let info = info.clone();
+        let err = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || load(&path, &info).unwrap_err().to_string())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(err.contains(needle), "{file}: {err}");
+    }
+}

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn};
-use ndarray_npy::NpzWriter;
+use ndarray_npy::{NpzReader, NpzWriter};
 
 use super::*;
 use crate::testing::{fixture, gru, info, model, simple_rnn};
@@ -188,7 +188,7 @@ fn unreadable_and_non_npz_files() {
     let missing = dir.path().join("nope.npz");
     assert!(matches!(
         load_npz(&missing, &tutorial()),
-        Err(WeightsError::Unreadable { .. })
+        Err(WeightsError::File(_))
     ));
     let text = dir.path().join("w.npz");
     std::fs::write(&text, "not a zip").unwrap();
@@ -227,4 +227,62 @@ fn sha256_of_a_known_file() {
         sha256_file(&path).unwrap(),
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
+}
+
+fn hostile(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/hostile")
+        .join(file)
+}
+
+#[test]
+fn savez_compressed_files_load_like_plain_ones() {
+    let info = tutorial();
+    let plain = load_npz(&fixture("tutorial_simple_rnn", "weights.npz"), &info).unwrap();
+    let compressed = load_npz(&hostile("compressed.npz"), &info).unwrap();
+    assert_eq!(plain, compressed);
+}
+
+#[test]
+fn a_member_holding_less_than_its_header_declares_is_refused() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.npz");
+    let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+    let header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (10, 3), }";
+    let mut member = b"\x93NUMPY\x01\x00".to_vec();
+    let pad = (64 - (10 + header.len() + 1) % 64) % 64;
+    member.extend_from_slice(&((header.len() + pad + 1) as u16).to_le_bytes());
+    member.extend_from_slice(header);
+    member.extend(std::iter::repeat_n(b' ', pad));
+    member.push(b'\n');
+    member.extend_from_slice(&[0; 8]);
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("simple_rnn/kernel.npy", deflated).unwrap();
+    zip.write_all(&member).unwrap();
+    zip.finish().unwrap();
+    let p = problems(load_npz(&path, &tutorial()).unwrap_err());
+    assert!(
+        p.contains(
+            &"weight `simple_rnn/kernel` could not be read: its header declares shape \
+             (10, 3) of float32 (120 bytes of data), but it holds 8 bytes of data"
+                .to_string()
+        ),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn non_finite_weights_are_refused_with_their_position() {
+    let p = problems(load_npz(&hostile("nan.npz"), &tutorial()).unwrap_err());
+    assert_eq!(
+        p,
+        [
+            "weight `simple_rnn/kernel` of layer `simple_rnn` holds NaN at index (1, 2) \
+          (flat index 5); weights must be finite and within ±1e19"
+        ]
+    );
+    let p = problems(load_npz(&hostile("huge.npz"), &tutorial()).unwrap_err());
+    assert!(p[0].contains("holds inf at index (0, 0)"), "{p:?}");
 }
