@@ -411,7 +411,7 @@ fn run_command(
     let named: Vec<(String, TensorData)> = match engine {
         Engine::Tract => {
             check_recorded_vocabulary(model, &data)?;
-            let tract = TractModel::load(model)?;
+            let tract = TractModel::load_for(model, &[&data])?;
             let outputs = tract.run(vec![data])?;
             tract.output_names().iter().cloned().zip(outputs).collect()
         }
