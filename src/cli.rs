@@ -416,6 +416,8 @@ fn run_command(
             tract.output_names().iter().cloned().zip(outputs).collect()
         }
         Engine::Reference { weights } => {
+            // rebuild_source reads the file whole: refuse a FIFO or device first.
+            crate::files::open_regular(model)?;
             let source = verify::rebuild_source(model, weights.as_deref())?;
             let outputs = reference::run(
                 &source.spec.model,

@@ -346,9 +346,10 @@ fn fifos_and_devices_are_refused_for_every_input() {
     std::fs::write(&x, float_npy(&[1, 2, 10], &[0.5; 20])).unwrap();
     let out_path = dir.path().join("out.onnx");
     for special in [s(&fifo), "/dev/zero", s(dir.path())] {
-        let cases: [Vec<&str>; 6] = [
+        let cases: [Vec<&str>; 7] = [
             vec!["run", s(&model), "--input", special],
             vec!["run", special, "--input", s(&x)],
+            vec!["run", special, "--input", s(&x), "--reference"],
             vec![
                 "run",
                 s(&model),
