@@ -422,11 +422,13 @@ fn run_command(
     let named: Vec<(String, TensorData)> = match engine {
         Engine::Tract => {
             check_recorded_vocabulary(model, &data)?;
-            let tract = TractModel::load(model)?;
+            let tract = TractModel::load_for(model, &[&data])?;
             let outputs = tract.run(vec![data])?;
             tract.output_names().iter().cloned().zip(outputs).collect()
         }
         Engine::Reference { weights } => {
+            // rebuild_source reads the file whole: refuse a FIFO or device first.
+            crate::files::open_regular(model)?;
             let source = verify::rebuild_source(model, weights.as_deref())?;
             let outputs = reference::run(
                 &source.spec.model,

@@ -137,6 +137,24 @@ pub struct InputInfo {
 }
 
 impl InputInfo {
+    /// Refuses float features given for token ids and token ids given for
+    /// float features.
+    fn check_type(&self, data: &TensorData) -> Result<(), RuntimeError> {
+        let mismatch = match (self.elem, data.elem()) {
+            (Some(ElemType::F32), ElemType::I32 | ElemType::I64) => true,
+            (Some(ElemType::I32 | ElemType::I64), ElemType::F32) => true,
+            (Some(_) | None, _) => false,
+        };
+        match self.elem {
+            Some(expected) if mismatch => Err(RuntimeError::InputType {
+                name: self.name.clone(),
+                expected: expected.name(),
+                given: data.elem().name(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Checks a given array's shape against the declared one: the rank, and
     /// every fixed dim (a symbolic dim accepts any size).
     fn check_shape(&self, shape: &[usize]) -> Result<(), RuntimeError> {
@@ -198,9 +216,21 @@ impl TractModel {
     /// Checks, loads and optimizes the ONNX file at `path` (external data is
     /// read relative to its directory).
     pub fn load(path: &Path) -> Result<TractModel, RuntimeError> {
+        Self::load_for(path, &[])
+    }
+
+    /// Like [`load`](Self::load), but checks `given` inputs against the
+    /// declared types and shapes before tract reads the file: tract's
+    /// optimization allocates what fixed dims declare, so a file declaring an
+    /// input of 10¹² rows must be refused before it gets that far.
+    pub fn load_for(path: &Path, given: &[&TensorData]) -> Result<TractModel, RuntimeError> {
         let proto = preflight::read_model(path)?;
         let checked = preflight::check(path, Some(path), &proto)?;
         drop(proto);
+        for (info, data) in checked.inputs.iter().zip(given) {
+            info.check_type(data)?;
+            info.check_shape(data.shape())?;
+        }
         Self::prepare(path, checked, || tract_onnx::onnx().model_for_path(path))
     }
 

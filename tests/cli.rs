@@ -290,7 +290,9 @@ fn run_accepts_int32_and_int64_ids_and_refuses_ids_out_of_range() {
         s(&root().join("fixtures/oracle/tutorial_simple_rnn/input.npy")),
     ]);
     assert_eq!(floats.status.code(), Some(2));
-    assert!(text(&floats.stderr).contains("takes int32 token ids, but the array holds float32 values"));
+    assert!(
+        text(&floats.stderr).contains("takes int32 token ids, but the array holds float32 values")
+    );
 }
 
 #[test]

@@ -346,9 +346,10 @@ fn fifos_and_devices_are_refused_for_every_input() {
     std::fs::write(&x, float_npy(&[1, 2, 10], &[0.5; 20])).unwrap();
     let out_path = dir.path().join("out.onnx");
     for special in [s(&fifo), "/dev/zero", s(dir.path())] {
-        let cases: [Vec<&str>; 6] = [
+        let cases: [Vec<&str>; 7] = [
             vec!["run", s(&model), "--input", special],
             vec!["run", special, "--input", s(&x)],
+            vec!["run", special, "--input", s(&x), "--reference"],
             vec![
                 "run",
                 s(&model),
@@ -385,4 +386,31 @@ fn an_external_data_location_naming_a_fifo_is_refused() {
     std::fs::write(&x, float_npy(&[1, 2, 64], &[0.5; 128])).unwrap();
     let out = rnnc_bounded(&["run", s(&model), "--input", s(&x)]);
     refused(&out, &["m.onnx.data", "FIFO"]);
+}
+
+#[test]
+fn huge_declared_input_dims_are_refused_before_tract_allocates_them() {
+    use rnnc::back::onnx::proto::{tensor_shape_proto::dimension, type_proto};
+    let dir = tempfile::tempdir().unwrap();
+    let model = compiled(dir.path(), &[]);
+    let mut proto = ModelProto::decode(std::fs::read(&model).unwrap().as_slice()).unwrap();
+    let input = &mut proto.graph.as_mut().unwrap().input[0];
+    let Some(type_proto::Value::TensorType(tensor)) =
+        input.r#type.as_mut().and_then(|t| t.value.as_mut())
+    else {
+        panic!("input without a tensor type")
+    };
+    let dims = &mut tensor.shape.as_mut().unwrap().dim;
+    dims[0].value = Some(dimension::Value::DimValue(1_000_000_000_000));
+    dims[1].value = Some(dimension::Value::DimValue(1_000_000));
+    let big = dir.path().join("big.onnx");
+    std::fs::write(&big, proto.encode_to_vec()).unwrap();
+    let x = dir.path().join("x.npy");
+    std::fs::write(&x, float_npy(&[1, 2, 10], &[0.5; 20])).unwrap();
+    let out = rnnc_bounded(&["run", s(&big), "--input", s(&x)]);
+    refused(
+        &out,
+        &["axis 0 (batch) is 1, the model expects 1000000000000"],
+    );
+    assert!(!text(&out.stderr).contains("tract crashed"));
 }

@@ -17,13 +17,14 @@ use std::path::{Component, Path, PathBuf};
 
 use prost::Message as _;
 
-use super::RuntimeError;
+use super::{InputInfo, RuntimeError};
 use crate::back::onnx::external::PROTOBUF_LIMIT;
 use crate::back::onnx::proto::{
     attribute_proto::AttributeType, tensor_proto::DataLocation, tensor_proto::DataType,
     tensor_shape_proto::dimension, type_proto, GraphProto, ModelProto, TensorProto,
 };
 use crate::files;
+use crate::tensor::ElemType;
 
 /// Reads and decodes the ONNX file at `path`: a regular file of at most
 /// protobuf's 2 GiB.
@@ -33,14 +34,6 @@ pub fn read_model(path: &Path) -> Result<ModelProto, RuntimeError> {
         path: path.to_path_buf(),
         message: format!("not an ONNX model: {e}"),
     })
-}
-
-/// A graph input as the file declares it: its name, ONNX element type and
-/// dims (`None` for a symbolic or unknown dim).
-#[derive(Clone, Debug, PartialEq)]
-pub struct DeclaredInput {
-    pub name: String,
-    pub dims: Option<Vec<Option<u64>>>,
 }
 
 /// A `Gather` that indexes a table initializer (along axis 0) with a graph
@@ -55,7 +48,7 @@ pub struct TableLookup {
 /// What the checks learnt about the main graph.
 #[derive(Debug, Default)]
 pub struct Checked {
-    pub inputs: Vec<DeclaredInput>,
+    pub inputs: Vec<InputInfo>,
     pub lookups: Vec<TableLookup>,
 }
 
@@ -97,8 +90,9 @@ pub fn check(
     })
 }
 
-/// The graph inputs that are not initializers, with their declared dims.
-fn declared_inputs(graph: &GraphProto) -> Vec<DeclaredInput> {
+/// The graph inputs that are not initializers, with their declared element
+/// types and dims.
+fn declared_inputs(graph: &GraphProto) -> Vec<InputInfo> {
     let initialized = |name: &str| {
         graph
             .initializer
@@ -110,20 +104,28 @@ fn declared_inputs(graph: &GraphProto) -> Vec<DeclaredInput> {
         .iter()
         .filter(|v| !initialized(v.name.as_deref().unwrap_or_default()))
         .map(|v| {
-            let dims = match v.r#type.as_ref().and_then(|t| t.value.as_ref()) {
-                Some(type_proto::Value::TensorType(t)) => t.shape.as_ref().map(|s| {
-                    s.dim
-                        .iter()
-                        .map(|d| match d.value {
-                            Some(dimension::Value::DimValue(n)) => u64::try_from(n).ok(),
-                            _ => None,
-                        })
-                        .collect()
-                }),
+            let tensor = match v.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+                Some(type_proto::Value::TensorType(t)) => Some(t),
                 _ => None,
             };
-            DeclaredInput {
+            let dims = tensor.and_then(|t| t.shape.as_ref()).map(|s| {
+                s.dim
+                    .iter()
+                    .map(|d| match d.value {
+                        Some(dimension::Value::DimValue(n)) => u64::try_from(n).ok(),
+                        _ => None,
+                    })
+                    .collect()
+            });
+            let elem = match tensor.and_then(|t| t.elem_type).map(DataType::try_from) {
+                Some(Ok(DataType::Float)) => Some(ElemType::F32),
+                Some(Ok(DataType::Int32)) => Some(ElemType::I32),
+                Some(Ok(DataType::Int64)) => Some(ElemType::I64),
+                _ => None,
+            };
+            InputInfo {
                 name: v.name.clone().unwrap_or_default(),
+                elem,
                 dims,
             }
         })

@@ -158,8 +158,9 @@ fn gathers_of_tables_by_graph_inputs_are_found() {
     );
     assert_eq!(
         checked.inputs,
-        vec![DeclaredInput {
+        vec![InputInfo {
             name: "ids".into(),
+            elem: None,
             dims: None,
         }]
     );
