@@ -248,6 +248,31 @@ pub fn tame_spec(rng: &mut ChaCha8Rng) -> String {
     }
 }
 
+/// Deepest nesting [`deep_spec`] builds: past the ~58,000 levels at which
+/// the longest-lived constructs (attribute chains) overflow an 8 MiB stack.
+const MAX_DEEP_NESTING: usize = 60_000;
+
+/// A spec nested thousands deep in one construct: lists, calls, brackets,
+/// wrappers, unary minus, attribute chains. These overflow the stack today
+/// (issue 7, repro 04; fixed on the parser branch), so only unfiltered runs
+/// generate them.
+pub fn deep_spec(rng: &mut ChaCha8Rng) -> String {
+    let n = rng.random_range(1_000..=MAX_DEEP_NESTING);
+    let body = match rng.random_range(0..6u32) {
+        0 => format!("x = {}1{}", "[".repeat(n), "]".repeat(n)),
+        1 => format!("x = {}1{}", "f(".repeat(n), ")".repeat(n)),
+        2 => format!("x = {}1{}", "(".repeat(n), ")".repeat(n)),
+        3 => format!(
+            "model = Sequential()\nmodel.add({}Dense(1){})",
+            "TimeDistributed(".repeat(n),
+            ")".repeat(n)
+        ),
+        4 => format!("x = {}1", "-".repeat(n)),
+        _ => format!("x = a{}", ".b".repeat(n)),
+    };
+    body + "\n"
+}
+
 /// A whole spec.
 pub fn spec(rng: &mut ChaCha8Rng, real_lines: &[&str]) -> String {
     let mut lines = Vec::new();

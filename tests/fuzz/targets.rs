@@ -294,6 +294,9 @@ impl Seeds {
             Target::Spec => {
                 let lines: Vec<&str> = self.spec_lines.iter().map(String::as_str).collect();
                 let text = match rng.random_range(0..6u32) {
+                    _ if !filtered && rng.random_bool(0.05) => {
+                        grammar::deep_spec(&mut rng).into_bytes()
+                    }
                     0 => bytes_mutator.mutate(&mut rng, &pick.bytes, &donors),
                     1 => grammar::spec(&mut rng, &lines).into_bytes(),
                     2 => {
@@ -342,7 +345,7 @@ impl Seeds {
             }
             Target::Onnx => {
                 let bytes = if rng.random_bool(0.3) {
-                    onnx_structured(&mut rng, &pick.bytes, &lines_of(&self.spec_lines))
+                    onnx_structured(&mut rng, &pick.bytes, &lines_of(&self.spec_lines), filtered)
                 } else {
                     bytes_mutator.mutate(&mut rng, &pick.bytes, &donors)
                 };
@@ -373,9 +376,12 @@ fn npy(rng: &mut ChaCha8Rng, filtered: bool) -> Vec<u8> {
             _ => rng.random_range(1..8),
         })
         .collect();
+    // Each dimension counts on its own too: ndarray-npy multiplies them
+    // before it sees a zero, so `(0, 2**64-1)` overflows (a panic, also
+    // repro 03's family) although it declares no bytes.
     let declared = dims
         .iter()
-        .try_fold(8u128, |acc, &d| acc.checked_mul(u128::from(d)))
+        .try_fold(8u128, |acc, &d| acc.checked_mul(u128::from(d).max(1)))
         .unwrap_or(u128::MAX);
     if filtered && declared > MAX_DECLARED_NPY_BYTES {
         dims.iter_mut().for_each(|d| *d = (*d).min(4));
@@ -475,7 +481,12 @@ fn rezip(
 /// A decoded ONNX model with one field changed the way a hostile or buggy
 /// writer would: a huge or negative dimension, a dangling input name, an
 /// attribute set to an extreme, or a recorded spec replaced.
-fn onnx_structured(rng: &mut ChaCha8Rng, bytes: &[u8], spec_lines: &[&str]) -> Vec<u8> {
+fn onnx_structured(
+    rng: &mut ChaCha8Rng,
+    bytes: &[u8],
+    spec_lines: &[&str],
+    filtered: bool,
+) -> Vec<u8> {
     use prost::Message;
     let Ok(mut model) = ModelProto::decode(bytes) else {
         return bytes.to_vec();
@@ -513,7 +524,11 @@ fn onnx_structured(rng: &mut ChaCha8Rng, bytes: &[u8], spec_lines: &[&str]) -> V
         3 => {
             for p in &mut model.metadata_props {
                 if p.key.as_deref() == Some(rnnc::metadata::SPEC) {
-                    p.value = Some(grammar::spec(rng, spec_lines));
+                    p.value = Some(if filtered {
+                        grammar::spec(rng, spec_lines)
+                    } else {
+                        grammar::deep_spec(rng)
+                    });
                 }
             }
         }
