@@ -514,6 +514,12 @@ fn onnx_structured(
         }
         2 if !graph.node.is_empty() => {
             let at = rng.random_range(0..graph.node.len());
+            // A bad Transpose `perm` makes tract allocate without bound
+            // (fixtures/fuzz/onnx/transpose_bad_perm_allocation.onnx, on the
+            // tract branch); filtered runs leave Transpose alone until then.
+            if filtered && graph.node[at].op_type.as_deref() == Some("Transpose") {
+                return bytes.to_vec();
+            }
             for attr in &mut graph.node[at].attribute {
                 if attr.i.is_some() {
                     attr.i = Some(extreme);
