@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::ArrayD;
 
+use crate::budget::{self, BudgetError};
 use crate::reference::{self, ReferenceError};
 use crate::runtime::{RuntimeError, TractModel};
 use crate::spec::{Spec, SpecError};
@@ -87,6 +88,8 @@ pub enum VerifyError {
     Reference(#[from] ReferenceError),
     #[error("--batch {batch} contradicts the model's fixed batch size {fixed}")]
     Batch { batch: usize, fixed: u64 },
+    #[error(transparent)]
+    Budget(#[from] BudgetError),
 }
 
 /// The comparison of one output in one case.
@@ -170,9 +173,11 @@ impl Report {
 /// Verifies the rnnc-compiled ONNX file at `path`.
 pub fn verify(path: &Path, options: &VerifyOptions) -> Result<Report, VerifyError> {
     let SourceModel { spec, weights } = rebuild_source(path, options.weights.as_deref())?;
+    // Before tract loads the model: the shapes' memory check counts tract's copy.
+    let shapes = input_shapes(&spec, options.batch)?;
     let tract = TractModel::load(path)?;
     let mut cases = Vec::new();
-    for (index, shape) in input_shapes(&spec, options.batch)?.into_iter().enumerate() {
+    for (index, shape) in shapes.into_iter().enumerate() {
         let input = inputs::generate(&spec.model, &shape, options.seed.wrapping_add(index as u64));
         let expected = reference::run(&spec.model, &spec.info, &weights, &reference_input(&input))?;
         let actual = tract.run_f32(vec![input])?;
@@ -189,7 +194,8 @@ pub fn verify(path: &Path, options: &VerifyOptions) -> Result<Report, VerifyErro
     })
 }
 
-/// The input shapes to try: every batch size × every length where free.
+/// The input shapes to try: every batch size × every length where free;
+/// refused when running them would exceed the memory budget.
 fn input_shapes(spec: &Spec, batch: Option<usize>) -> Result<Vec<Vec<usize>>, VerifyError> {
     let declared = &spec.info.input_shape;
     let batches: Vec<usize> = match (declared[0], batch) {
@@ -218,6 +224,7 @@ fn input_shapes(spec: &Spec, batch: Option<usize>) -> Result<Vec<Vec<usize>>, Ve
             })
             .collect();
     }
+    inputs::check_memory(&spec.model, &spec.info, &shapes, batch, &budget::current())?;
     Ok(shapes)
 }
 

@@ -54,7 +54,7 @@ fn source_weights(
     given: Option<&Path>,
 ) -> Result<Weights, VerifyError> {
     match source {
-        WeightSource::Seed(seed) => Ok(weights::initialize(&spec.info, *seed)),
+        WeightSource::Seed(seed) => Ok(weights::initialize(&spec.info, *seed)?),
         WeightSource::File { sha256, name } => {
             let path = given.ok_or_else(|| VerifyError::WeightsRequired { name: name.clone() })?;
             let found = weights::sha256_file(path)?;
