@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::back::onnx::{self as backend, external, EmitOptions, Lowering, DEFAULT_OPSET};
+use crate::budget;
 use crate::metadata::{self, Recorded, WeightSource};
 use crate::reference;
 use crate::runtime::{preflight, TractModel};
@@ -25,6 +26,11 @@ use crate::weights;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Most memory a command may allocate for weights, inputs and
+    /// activations, e.g. `4G` (K, M, G, T: powers of 1024); default: the
+    /// RNNC_MEMORY_LIMIT environment variable, else 80% of the available memory.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = budget::parse_limit)]
+    pub memory_limit: Option<u64>,
 }
 
 /// The subcommands.
@@ -210,6 +216,10 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    if let Err(e) = budget::configure(cli.memory_limit) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Summary { spec } => summary_command(&spec),
         Command::Compile {
@@ -323,6 +333,7 @@ fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome
         .output
         .clone()
         .unwrap_or_else(|| spec_path.with_extension("onnx"));
+    budget::weights::check_compile(&spec.info, options.weights.is_none(), &budget::current())?;
     let (weights, source) = match &options.weights {
         Some(path) => {
             let loaded = weights::load(path, &spec.info)?;
@@ -333,7 +344,7 @@ fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome
             (loaded, source)
         }
         None => (
-            weights::initialize(&spec.info, options.seed),
+            weights::initialize(&spec.info, options.seed)?,
             WeightSource::Seed(options.seed),
         ),
     };
@@ -464,7 +475,7 @@ fn run_command(
 
 fn weights_command(spec: &Path, seed: u64, output: &Path) -> Result<Outcome, Failure> {
     let spec = load_spec(spec)?;
-    let weights = weights::initialize(&spec.info, seed);
+    let weights = weights::initialize(&spec.info, seed)?;
     weights::save_npz(output, &spec.info, &weights)?;
     sayln!(
         "wrote {} ({} arrays, {} parameters)",

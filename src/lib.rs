@@ -11,6 +11,7 @@
 
 pub mod atomic;
 pub mod back;
+pub mod budget;
 pub mod check;
 pub mod cli;
 pub mod diag;

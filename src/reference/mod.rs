@@ -13,10 +13,12 @@ pub mod activation;
 mod bidirectional;
 mod dense;
 mod embedding;
+pub mod footprint;
 mod recurrent;
 
 use ndarray::{ArrayD, ArrayView3, Ix3};
 
+use crate::budget::{self, BudgetError};
 use crate::check::{format_shape, Direction, LayerInfo, ModelInfo};
 use crate::ir::{InputDtype, LayerId, LayerKind, Model};
 use crate::weights::Weights;
@@ -73,6 +75,9 @@ pub enum ReferenceError {
 
     #[error("the weights do not match the model's weight list (count or shapes)")]
     WeightsMismatch,
+
+    #[error(transparent)]
+    Budget(#[from] BudgetError),
 }
 
 /// Runs `model` on `input`, returning its outputs in Keras' order (several
@@ -94,6 +99,7 @@ pub fn run(
         (ReferenceInput::Ids(_), false) => return Err(ReferenceError::IdsToFloatModel),
     };
     check_input_shape(shape, info)?;
+    check_memory(model, info, shape)?;
 
     let mut outputs: Vec<ArrayD<f32>> = Vec::new();
     for (index, layer) in model.layers.iter().enumerate() {
@@ -199,6 +205,30 @@ fn sequence<'a>(
         });
     }
     Ok(x3)
+}
+
+/// Refuses an input whose activations would not fit the memory budget left
+/// beside the weights, naming the layer at the peak.
+fn check_memory(model: &Model, info: &ModelInfo, shape: &[usize]) -> Result<(), ReferenceError> {
+    let weights = budget::weights::weight_bytes(info);
+    let peak = footprint::peak(model, info, shape);
+    budget::current().less(weights).check(peak.bytes, || {
+        let layer = peak.layer.map(|id| info.layer(id));
+        (
+            format!("the reference interpreter on input {shape:?}"),
+            match layer {
+                Some(l) => format!(
+                    "that is what {} layer `{}` holds at once, beside the {} of weights",
+                    l.class_name,
+                    l.name,
+                    crate::budget::size::format(weights)
+                ),
+                None => "the model has no layers".into(),
+            },
+            "give a smaller batch (axis 0) or shorter sequences (axis 1)".into(),
+        )
+    })?;
+    Ok(())
 }
 
 /// The input must have the model's rank and every fixed dimension.

@@ -182,7 +182,7 @@ fn every_oracle_case_is_covered() {
 fn input_errors_name_the_problem() {
     let m = model(&[Some(2), Some(10)], vec![simple_rnn(3).layer()]);
     let info = info(&m);
-    let weights = crate::weights::initialize(&info, 0);
+    let weights = crate::weights::initialize(&info, 0).unwrap();
     let float = |shape: &[usize]| ReferenceInput::Float(ArrayD::zeros(shape));
     let err = run(&m, &info, &weights, &float(&[3, 2])).unwrap_err();
     assert_eq!(
@@ -202,7 +202,7 @@ fn input_errors_name_the_problem() {
 
     let e = model(&[Some(3)], vec![embedding(5, 2), lstm(2).layer()]);
     let info = crate::testing::info(&e);
-    let weights = crate::weights::initialize(&info, 0);
+    let weights = crate::weights::initialize(&info, 0).unwrap();
     let ids = ReferenceInput::Ids(ndarray::array![[0i64, 4, 1], [2, 5, 0]].into_dyn());
     assert_eq!(
         run(&e, &info, &weights, &ids).unwrap_err().to_string(),

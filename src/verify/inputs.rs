@@ -5,12 +5,19 @@
 //! and its saturating range; token ids are uniform over the vocabulary.
 //! Uniform ids leave most rows of a large table untouched, so Embedding
 //! models also get [`IdCoverage`]: runs that together hold every id.
+//! [`check_memory`] refuses, before any is drawn, input shapes whose run
+//! would not fit the memory budget.
 
 use ndarray::{ArrayD, IxDyn};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::budget::size;
+use crate::budget::weights::{elements, weight_bytes};
+use crate::budget::{Budget, BudgetError};
+use crate::check::ModelInfo;
 use crate::ir::{LayerKind, Model};
+use crate::reference::footprint::{self, f32_bytes, Footprint};
 use crate::tensor::TensorData;
 
 /// Most token ids in one coverage run: a run's activations are this many
@@ -20,9 +27,16 @@ const MAX_IDS_PER_RUN: usize = 1 << 14;
 
 /// An input of `shape` for `model`: token ids for Embedding models, features
 /// otherwise. The same seed and shape always give the same values.
+///
+/// # Panics
+/// If the shape's element count overflows `usize`: shapes pass
+/// [`check_memory`] first, which refuses far smaller ones.
 pub fn generate(model: &Model, shape: &[usize], seed: u64) -> TensorData {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let len: usize = shape.iter().product();
+    let len = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .expect("check_memory refused shapes whose size overflows");
     match model.layers.first().map(|l| &l.kind) {
         Some(LayerKind::Embedding(e)) => {
             let vocab = e.input_dim as i64;
@@ -87,6 +101,111 @@ impl IdCoverage {
     }
 }
 
+/// Copies of the weights `verify` holds besides its own: tract's, at the
+/// peak of loading the file (measured peak resident size of `rnnc verify`
+/// on LSTM and Embedding models: 4.5 times the weight bytes with rnnc's
+/// copy, so 4 for tract rounds up what is left).
+const TRACT_LOAD_COPIES: u64 = 4;
+
+/// Names of the input axes, for messages.
+const AXIS_NAMES: [&str; 3] = ["batch", "time", "features"];
+
+/// Refuses input shapes that verify could not run within `budget`: each
+/// case holds the model's weights (rnnc's and tract's), the input (and the
+/// reference's copy of it), and the activations of the reference
+/// interpreter and of tract. The refusal names the axis to blame — the one
+/// `--batch` set (`batch`), or the model fixes — or the layer, and how to
+/// lower it.
+pub fn check_memory(
+    model: &Model,
+    info: &ModelInfo,
+    shapes: &[Vec<usize>],
+    batch: Option<usize>,
+    budget: &Budget,
+) -> Result<(), BudgetError> {
+    let weights = weight_bytes(info);
+    let resident = weights.saturating_mul(1 + TRACT_LOAD_COPIES);
+    for shape in shapes {
+        let input = match model.layers.first().map(|l| &l.kind) {
+            // Token ids are i64 for the reference and the input alike.
+            Some(LayerKind::Embedding(_)) => elements(shape).saturating_mul(2 * 8),
+            _ => f32_bytes(shape).saturating_mul(2),
+        };
+        let peak = footprint::peak(model, info, shape);
+        let need = resident
+            .saturating_add(input)
+            .saturating_add(peak.bytes.saturating_mul(2));
+        budget.check(need, || {
+            let (cause, advice) = blame(info, batch, weights, resident, peak);
+            (format!("verify on input {shape:?}"), cause, advice)
+        })?;
+    }
+    Ok(())
+}
+
+/// Why a verify case is too large and what to do: `--batch` when it set a
+/// large batch, the axes the model fixes when they are large, else the
+/// weights or the heaviest layer.
+fn blame(
+    info: &ModelInfo,
+    batch: Option<usize>,
+    weights: u64,
+    resident: u64,
+    peak: Footprint,
+) -> (String, String) {
+    let fixed: Vec<String> = info
+        .input_shape
+        .iter()
+        .enumerate()
+        .filter_map(|(axis, dim)| {
+            let n = (*dim)?;
+            let chosen = axis == 0 && batch.is_some();
+            (!chosen && n > LARGE_AXIS).then(|| format!("axis {axis} ({}) at {n}", axis_name(axis)))
+        })
+        .collect();
+    let by_option = batch.filter(|&b| b as u64 > LARGE_AXIS);
+    if let Some(b) = by_option {
+        return (
+            format!("--batch {b} sets axis 0 (batch)"),
+            "lower --batch".into(),
+        );
+    }
+    if !fixed.is_empty() {
+        return (
+            format!("the model fixes {}", fixed.join(" and ")),
+            "verify cannot shrink an axis the model fixes: verify a copy of the spec with it free \
+             (None, or `input_shape=` instead of `batch_input_shape=`)"
+                .into(),
+        );
+    }
+    match peak.layer.map(|id| info.layer(id)) {
+        Some(layer) if peak.bytes > resident => (
+            format!(
+                "{} layer `{}` holds {} of activations at once, in the reference and again in tract",
+                layer.class_name,
+                layer.name,
+                size::format(peak.bytes)
+            ),
+            format!("give `{}` fewer units", layer.name),
+        ),
+        _ => (
+            format!(
+                "the model's {} of weights are held by rnnc and, about {TRACT_LOAD_COPIES} times over, by tract",
+                size::format(weights)
+            ),
+            "verify it on a machine with more memory".into(),
+        ),
+    }
+}
+
+/// An axis longer than this is worth naming as the cause of a refusal:
+/// verify's own choices stay far below it (batches up to 5, lengths up to 9).
+const LARGE_AXIS: u64 = 64;
+
+fn axis_name(axis: usize) -> &'static str {
+    AXIS_NAMES.get(axis).copied().unwrap_or("feature")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +246,97 @@ mod tests {
         let coverage = IdCoverage::new(1_000_000, None, 8);
         assert_eq!(coverage.shape, [MAX_IDS_PER_RUN / 8, 8]);
         assert_eq!(coverage.runs, 1_000_000usize.div_ceil(MAX_IDS_PER_RUN));
+    }
+    use crate::budget::Origin;
+    use crate::spec::Spec;
+
+    fn spec(source: &str) -> Spec {
+        Spec::from_source(source.into(), "test.rnn").unwrap()
+    }
+
+    fn budget(bytes: u64) -> Budget {
+        Budget {
+            bytes,
+            origin: Origin::Option,
+        }
+    }
+
+    #[test]
+    fn small_cases_pass() {
+        let s = spec("SimpleRNN(3, input_shape=(None, 8))");
+        let shapes = [vec![5, 9, 8]];
+        assert_eq!(
+            check_memory(&s.model, &s.info, &shapes, None, &budget(1 << 20)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_large_batch_option_is_named() {
+        let s = spec("SimpleRNN(3, input_shape=(2, 10))");
+        let shapes = [vec![1 << 40, 2, 10]];
+        let err = check_memory(&s.model, &s.info, &shapes, Some(1 << 40), &budget(1 << 30))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("verify on input [1099511627776, 2, 10] needs"),
+            "{err}"
+        );
+        assert!(
+            err.contains("--batch 1099511627776 sets axis 0 (batch); lower --batch"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_overflowing_batch_saturates() {
+        let s = spec("SimpleRNN(3, input_shape=(2, 10))");
+        let shapes = [vec![usize::MAX, 2, 10]];
+        let err = check_memory(
+            &s.model,
+            &s.info,
+            &shapes,
+            Some(usize::MAX),
+            &budget(1 << 30),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("needs over 16 EiB"), "{err}");
+    }
+
+    #[test]
+    fn fixed_axes_of_the_model_are_named() {
+        let s = spec("SimpleRNN(3, batch_input_shape=(100000, 100000, 8))");
+        let shapes = [vec![100000, 100000, 8]];
+        let err = check_memory(&s.model, &s.info, &shapes, None, &budget(1 << 30))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("the model fixes axis 0 (batch) at 100000 and axis 1 (time) at 100000"),
+            "{err}"
+        );
+        assert!(err.contains("batch_input_shape"), "{err}");
+    }
+
+    #[test]
+    fn the_layer_or_the_weights_are_named_when_no_axis_is_large() {
+        let s = spec("SimpleRNN(100, return_sequences=True, input_shape=(64, 1))");
+        let shapes = [vec![5, 64, 1]];
+        let resident = weight_bytes(&s.info) * (1 + TRACT_LOAD_COPIES);
+        let err = check_memory(&s.model, &s.info, &shapes, None, &budget(resident + 1000))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SimpleRNN layer `simple_rnn` holds"), "{err}");
+        assert!(err.contains("give `simple_rnn` fewer units"), "{err}");
+        let s = spec("SimpleRNN(100, input_shape=(None, 1))");
+        let shapes = [vec![5, 9, 1]];
+        let resident = weight_bytes(&s.info) * (1 + TRACT_LOAD_COPIES);
+        let err = check_memory(&s.model, &s.info, &shapes, None, &budget(resident - 1))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("of weights are held by rnnc and, about 4 times over, by tract"),
+            "{err}"
+        );
     }
 }

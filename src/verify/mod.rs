@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::ArrayD;
 
+use crate::budget::{self, BudgetError};
 use crate::files::FileError;
 use crate::ir::LayerKind;
 use crate::reference::{self, ReferenceError};
@@ -109,6 +110,8 @@ pub enum VerifyError {
     Reference(#[from] ReferenceError),
     #[error("--batch {batch} contradicts the model's fixed batch size {fixed}")]
     Batch { batch: usize, fixed: u64 },
+    #[error(transparent)]
+    Budget(#[from] BudgetError),
 }
 
 /// The comparison of one output in one case.
@@ -290,6 +293,8 @@ fn render_output(o: &OutputReport) -> String {
 /// Verifies the rnnc-compiled ONNX file at `path`.
 pub fn verify(path: &Path, options: &VerifyOptions) -> Result<Report, VerifyError> {
     let source = rebuild_source(path, options.weights.as_deref())?;
+    // Before tract loads the model: the shapes' memory check counts tract's copy.
+    let shapes = input_shapes(&source.spec, options.batch)?;
     let tract = TractModel::load(path)?;
     let file = file_check::check(&source, path);
     let SourceModel { spec, weights, .. } = &source;
@@ -299,7 +304,7 @@ pub fn verify(path: &Path, options: &VerifyOptions) -> Result<Report, VerifyErro
         Ok(compare(tract.output_names(), &actual, &expected, options))
     };
     let mut cases = Vec::new();
-    for (index, shape) in input_shapes(spec, options.batch)?.into_iter().enumerate() {
+    for (index, shape) in shapes.into_iter().enumerate() {
         let input = inputs::generate(&spec.model, &shape, options.seed.wrapping_add(index as u64));
         cases.push(CaseReport {
             input_shape: shape,
@@ -309,6 +314,13 @@ pub fn verify(path: &Path, options: &VerifyOptions) -> Result<Report, VerifyErro
         });
     }
     if let Some(coverage) = id_coverage(spec, options.batch) {
+        inputs::check_memory(
+            &spec.model,
+            &spec.info,
+            std::slice::from_ref(&coverage.shape),
+            options.batch,
+            &budget::current(),
+        )?;
         let mut outputs: Vec<OutputReport> = Vec::new();
         for index in 0..coverage.runs {
             let reports = run(coverage.run(index))?;
@@ -354,7 +366,8 @@ fn id_coverage(spec: &Spec, batch: Option<usize>) -> Option<IdCoverage> {
     Some(IdCoverage::new(embedding.input_dim as usize, batch, time))
 }
 
-/// The input shapes to try: every batch size × every length where free.
+/// The input shapes to try: every batch size × every length where free;
+/// refused when running them would exceed the memory budget.
 fn input_shapes(spec: &Spec, batch: Option<usize>) -> Result<Vec<Vec<usize>>, VerifyError> {
     let declared = &spec.info.input_shape;
     let batches: Vec<usize> = match (declared[0], batch) {
@@ -383,6 +396,7 @@ fn input_shapes(spec: &Spec, batch: Option<usize>) -> Result<Vec<Vec<usize>>, Ve
             })
             .collect();
     }
+    inputs::check_memory(&spec.model, &spec.info, &shapes, batch, &budget::current())?;
     Ok(shapes)
 }
 

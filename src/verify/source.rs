@@ -80,7 +80,7 @@ fn source_weights(
                 path: path.to_path_buf(),
                 seed: *seed,
             }),
-            None => Ok(weights::initialize(&spec.info, *seed)),
+            None => Ok(weights::initialize(&spec.info, *seed)?),
         },
         WeightSource::File { sha256, name } => {
             let path = given.ok_or_else(|| VerifyError::WeightsRequired { name: name.clone() })?;

@@ -10,13 +10,18 @@
 //! `index` is the weight's position in `model.get_weights()` order. A weight's
 //! values therefore depend only on the seed, its position, its shape and its
 //! initializer, and are stable across platforms and rnnc versions that keep
-//! this scheme. Sampling is done in f64 and rounded to f32 at the end.
+//! this scheme. Each value is sampled in f64 and rounded to f32 as it is
+//! drawn, so no f64 copy of a weight exists (an `Embedding(7000000, 300)`
+//! would need 16.8 GB for one); only the orthogonal initializer keeps an f64
+//! matrix, its QR workspace, which the memory budget counts
+//! ([`crate::budget::weights`]).
 
-use ndarray::{Array2, ArrayD, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::Weights;
+use crate::budget::{self, BudgetError};
 use crate::check::{ModelInfo, WeightInit};
 use crate::ir::Initializer;
 
@@ -32,8 +37,11 @@ const TRUNCATED_STDDEV_CORRECTION: f64 = 0.879_625_661_034_239_8;
 const TRUNCATION: f64 = 2.0;
 
 /// Initializes every weight of the model as Keras would (distribution and
-/// scaling), drawing from streams derived from `seed`.
-pub fn initialize(info: &ModelInfo, seed: u64) -> Weights {
+/// scaling), drawing from streams derived from `seed`; refused before any
+/// allocation when the weights and the initializer's workspace exceed the
+/// process's memory budget.
+pub fn initialize(info: &ModelInfo, seed: u64) -> Result<Weights, BudgetError> {
+    budget::weights::check_init(info, &budget::current())?;
     let mut index = 0u64;
     let layers = info
         .layers
@@ -57,7 +65,7 @@ pub fn initialize(info: &ModelInfo, seed: u64) -> Weights {
                 .collect()
         })
         .collect();
-    Weights::from_layers(layers)
+    Ok(Weights::from_layers(layers))
 }
 
 /// Keras' LSTM `unit_forget_bias` construction: `init((units,))`,
@@ -75,18 +83,16 @@ fn sample(init: Initializer, shape: &[usize], sampler: &mut Sampler) -> Vec<f32>
     let count: usize = shape.iter().product();
     let (fan_in, fan_out) = fans(shape);
     let fan_avg = (fan_in + fan_out) / 2.0;
-    let values: Vec<f64> = match init {
+    match init {
         Initializer::Zeros => vec![0.0; count],
         Initializer::Ones => vec![1.0; count],
-        Initializer::RandomNormal => (0..count)
-            .map(|_| SMALL_STDDEV * sampler.normal())
-            .collect(),
-        Initializer::RandomUniform => (0..count)
-            .map(|_| sampler.uniform(-SMALL_LIMIT, SMALL_LIMIT))
-            .collect(),
-        Initializer::TruncatedNormal => (0..count)
-            .map(|_| SMALL_STDDEV * sampler.truncated_normal())
-            .collect(),
+        Initializer::RandomNormal => each_f32(count, || SMALL_STDDEV * sampler.normal()),
+        Initializer::RandomUniform => {
+            each_f32(count, || sampler.uniform(-SMALL_LIMIT, SMALL_LIMIT))
+        }
+        Initializer::TruncatedNormal => {
+            each_f32(count, || SMALL_STDDEV * sampler.truncated_normal())
+        }
         Initializer::GlorotUniform => uniform_scaled(1.0, fan_avg, count, sampler),
         Initializer::HeUniform => uniform_scaled(2.0, fan_in, count, sampler),
         Initializer::LecunUniform => uniform_scaled(1.0, fan_in, count, sampler),
@@ -94,23 +100,25 @@ fn sample(init: Initializer, shape: &[usize], sampler: &mut Sampler) -> Vec<f32>
         Initializer::HeNormal => truncated_scaled(2.0, fan_in, count, sampler),
         Initializer::LecunNormal => truncated_scaled(1.0, fan_in, count, sampler),
         Initializer::Orthogonal => orthogonal(shape, sampler),
-    };
-    values.into_iter().map(|v| v as f32).collect()
+    }
+}
+
+/// `count` values of `next`, each rounded to f32 as it is drawn.
+fn each_f32(count: usize, mut next: impl FnMut() -> f64) -> Vec<f32> {
+    (0..count).map(|_| next() as f32).collect()
 }
 
 /// `VarianceScaling(distribution="uniform")`: uniform in `±sqrt(3 * scale / fan)`.
-fn uniform_scaled(scale: f64, fan: f64, count: usize, sampler: &mut Sampler) -> Vec<f64> {
+fn uniform_scaled(scale: f64, fan: f64, count: usize, sampler: &mut Sampler) -> Vec<f32> {
     let limit = (3.0 * scale / fan.max(1.0)).sqrt();
-    (0..count).map(|_| sampler.uniform(-limit, limit)).collect()
+    each_f32(count, || sampler.uniform(-limit, limit))
 }
 
 /// `VarianceScaling(distribution="truncated_normal")`: truncated normal with
 /// stddev `sqrt(scale / fan) / 0.8796…`.
-fn truncated_scaled(scale: f64, fan: f64, count: usize, sampler: &mut Sampler) -> Vec<f64> {
+fn truncated_scaled(scale: f64, fan: f64, count: usize, sampler: &mut Sampler) -> Vec<f32> {
     let stddev = (scale / fan.max(1.0)).sqrt() / TRUNCATED_STDDEV_CORRECTION;
-    (0..count)
-        .map(|_| stddev * sampler.truncated_normal())
-        .collect()
+    each_f32(count, || stddev * sampler.truncated_normal())
 }
 
 /// Keras 3's `compute_fans`: a scalar has fans 1, a vector its length for
@@ -121,8 +129,8 @@ fn fans(shape: &[usize]) -> (f64, f64) {
         [n] => (*n as f64, *n as f64),
         [rows, cols] => (*rows as f64, *cols as f64),
         [rest @ .., input, output] => {
-            let receptive: usize = rest.iter().product();
-            ((input * receptive) as f64, (output * receptive) as f64)
+            let receptive: f64 = rest.iter().map(|&d| d as f64).product();
+            (*input as f64 * receptive, *output as f64 * receptive)
         }
     }
 }
@@ -130,32 +138,47 @@ fn fans(shape: &[usize]) -> (f64, f64) {
 /// Keras 3's `Orthogonal(gain=1)`: draw a normal matrix of shape
 /// `(max(rows, cols), min(rows, cols))`, take `Q` of its reduced QR with the
 /// signs fixed so that `R` has a positive diagonal, and transpose it when the
-/// weight has fewer rows than columns.
-fn orthogonal(shape: &[usize], sampler: &mut Sampler) -> Vec<f64> {
+/// weight has fewer rows than columns. The f64 matrix is the only workspace:
+/// it is filled column by column where the QR wants it, and read out to f32.
+fn orthogonal(shape: &[usize], sampler: &mut Sampler) -> Vec<f32> {
     let cols = shape.last().copied().unwrap_or(1);
     let rows: usize = shape[..shape.len().saturating_sub(1)].iter().product();
     let (m, n) = (rows.max(cols), rows.min(cols));
     if m * n == 0 {
         return vec![0.0; rows * cols];
     }
-    let a = Array2::from_shape_fn((m, n), |_| sampler.normal());
-    let q = orthonormal_columns(a);
-    let q = if rows < cols { q.reversed_axes() } else { q };
-    q.iter().copied().collect()
+    // Column j of the (m, n) normal matrix, drawn row by row, is
+    // `columns[j*m .. (j+1)*m]`.
+    let mut columns = vec![0.0f64; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            columns[j * m + i] = sampler.normal();
+        }
+    }
+    orthonormalize_columns(&mut columns, m);
+    if rows < cols {
+        // The weight is Qᵀ, (n, m) row-major: exactly the column buffer.
+        columns.iter().map(|&v| v as f32).collect()
+    } else {
+        (0..m)
+            .flat_map(|i| (0..n).map(move |j| (i, j)))
+            .map(|(i, j)| columns[j * m + i] as f32)
+            .collect()
+    }
 }
 
-/// The `Q` of the reduced QR decomposition of `a` (`m >= n`, full column
-/// rank), with `R`'s diagonal positive: modified Gram-Schmidt, each column
-/// orthogonalized twice ("twice is enough") for accuracy. Gram-Schmidt's `R`
-/// diagonal is a column norm, so it is positive by construction, which is
-/// exactly Keras' `q *= sign(diag(r))` normalization. The columns are worked
-/// on as contiguous rows of the transpose: a recurrent kernel of 512 units
-/// is a 2048 × 512 matrix, and strided column access made it take minutes.
-fn orthonormal_columns(a: Array2<f64>) -> Array2<f64> {
-    let (m, n) = a.dim();
-    let mut vectors: Vec<f64> = a.t().iter().copied().collect();
+/// Turns the columns of an `m`-row matrix (`columns`, each `m` long and
+/// contiguous, full column rank) into the `Q` of its reduced QR, with `R`'s
+/// diagonal positive: modified Gram-Schmidt, each column orthogonalized twice
+/// ("twice is enough") for accuracy. Gram-Schmidt's `R` diagonal is a column
+/// norm, so it is positive by construction, which is exactly Keras'
+/// `q *= sign(diag(r))` normalization. Columns are contiguous because a
+/// recurrent kernel of 512 units is a 2048 × 512 matrix, and strided column
+/// access made it take minutes.
+fn orthonormalize_columns(columns: &mut [f64], m: usize) {
+    let n = columns.len() / m;
     for j in 0..n {
-        let (done, rest) = vectors.split_at_mut(j * m);
+        let (done, rest) = columns.split_at_mut(j * m);
         let vj = &mut rest[..m];
         for _pass in 0..2 {
             for qk in done.chunks_exact(m) {
@@ -166,9 +189,6 @@ fn orthonormal_columns(a: Array2<f64>) -> Array2<f64> {
         let norm = vj.iter().map(|v| v * v).sum::<f64>().sqrt();
         vj.iter_mut().for_each(|v| *v /= norm);
     }
-    Array2::from_shape_vec((n, m), vectors)
-        .expect("n vectors of length m")
-        .reversed_axes()
 }
 
 /// Uniform and normal variates from one ChaCha8 stream, computed in f64.
@@ -227,6 +247,7 @@ impl Sampler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::Array2;
 
     fn stats(values: &[f32]) -> (f64, f64) {
         let n = values.len() as f64;
@@ -268,12 +289,13 @@ mod tests {
 
     #[test]
     fn qr_matches_a_hand_computed_case() {
-        let a = ndarray::array![[3.0, 1.0], [4.0, 2.0]];
-        let q = orthonormal_columns(a);
+        // The matrix [[3, 1], [4, 2]] by columns.
+        let mut q = [3.0, 4.0, 1.0, 2.0];
+        orthonormalize_columns(&mut q, 2);
         // First column is a/|a|; the second is (1, 2) minus its projection,
         // (-0.32, 0.24), normalized: R's diagonal (5, 0.4) is positive.
-        assert!((q[[0, 0]] - 0.6).abs() < 1e-12 && (q[[1, 0]] - 0.8).abs() < 1e-12);
-        assert!((q[[0, 1]] + 0.8).abs() < 1e-12 && (q[[1, 1]] - 0.6).abs() < 1e-12);
+        assert!((q[0] - 0.6).abs() < 1e-12 && (q[1] - 0.8).abs() < 1e-12);
+        assert!((q[2] + 0.8).abs() < 1e-12 && (q[3] - 0.6).abs() < 1e-12);
     }
 
     #[test]
@@ -357,10 +379,10 @@ mod tests {
                 dense(1, Activation::Sigmoid),
             ],
         ));
-        let weights = initialize(&info, 3);
+        let weights = initialize(&info, 3).unwrap();
         assert!(weights.matches(&info));
-        assert_eq!(weights, initialize(&info, 3));
-        assert_ne!(weights, initialize(&info, 4));
+        assert_eq!(weights, initialize(&info, 3).unwrap());
+        assert_ne!(weights, initialize(&info, 4).unwrap());
 
         let lstm = weights.layer(LayerId(0));
         let bias: Vec<f32> = lstm[2].iter().copied().collect();

@@ -200,7 +200,7 @@ fn unreadable_and_non_npz_files() {
 #[test]
 fn save_then_load_round_trips_with_short_keys() {
     let info = tutorial();
-    let weights = initialize(&info, 42);
+    let weights = initialize(&info, 42).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.npz");
     save_npz(&path, &info, &weights).unwrap();
