@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::back::onnx::{self as backend, external, EmitOptions, Lowering, DEFAULT_OPSET};
 use crate::budget;
 use crate::metadata::{self, Recorded, WeightSource};
+use crate::outputs::{self, Input};
 use crate::reference;
 use crate::runtime::{preflight, TractModel};
 use crate::spec::Spec;
@@ -180,7 +181,7 @@ fn say(text: &str) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
-        eprintln!("error: cannot write to standard output: {e}");
+        crate::console::error(&format!("cannot write to standard output: {e}"));
         std::process::exit(2);
     }
 }
@@ -217,7 +218,11 @@ impl<E: std::fmt::Display> From<E> for Failure {
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     if let Err(e) = budget::configure(cli.memory_limit) {
-        eprintln!("error: {e}");
+        crate::console::error(&e.to_string());
+        return ExitCode::from(2);
+    }
+    if crate::console::stdout_closed() {
+        crate::console::error("standard output is closed; rnnc reports on it (redirect it to a file or /dev/null instead of closing it)");
         return ExitCode::from(2);
     }
     let result = match cli.command {
@@ -290,9 +295,9 @@ pub fn run(cli: Cli) -> ExitCode {
             // Messages quote names and keys from the user's files.
             let message = crate::escape::escape_lines(&failure.message);
             if failure.rendered {
-                eprint!("{message}");
+                crate::console::stderr(&message);
             } else {
-                eprintln!("error: {message}");
+                crate::console::error(&message);
             }
             ExitCode::from(2)
         }
@@ -333,6 +338,11 @@ fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome
         .output
         .clone()
         .unwrap_or_else(|| spec_path.with_extension("onnx"));
+    let mut inputs = vec![Input::new("the spec being compiled", spec_path)];
+    if let Some(path) = &options.weights {
+        inputs.push(Input::new("the weights file", path));
+    }
+    outputs::check(&output, &inputs)?;
     budget::weights::check_compile(&spec.info, options.weights.is_none(), &budget::current())?;
     let (weights, source) = match &options.weights {
         Some(path) => {
@@ -362,31 +372,26 @@ fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome
         ]
         .concat(),
     };
-    let mut proto = backend::emit(&spec.model, &spec.info, &weights, &emit_options)?;
+    let proto = backend::emit(&spec.model, &spec.info, &weights, &emit_options)?;
     drop(weights);
-    let external = external::initializer_bytes(&proto) > options.external_data;
-    let write_error = |path: &Path, e: std::io::Error| {
-        Failure::from(format!("cannot write `{}`: {e}", path.display()))
-    };
-    let mut data_note = String::new();
-    if external {
-        let data_path = PathBuf::from(format!("{}.data", output.display()));
-        let blob = external::externalize(&mut proto, &file_name(&data_path));
-        crate::atomic::write(&data_path, &blob).map_err(|e| write_error(&data_path, e))?;
-        data_note = format!(
-            ", weights in {} ({} bytes)",
-            data_path.display(),
-            blob.len()
-        );
+    let published = external::publish(&output, proto, options.external_data, &inputs)?;
+    for (path, e) in &published.stale {
+        crate::console::note(&format!(
+            "cannot remove the old data file `{}`: {e}",
+            path.display()
+        ));
     }
-    let bytes = backend::encode(&proto);
-    crate::atomic::write(&output, &bytes).map_err(|e| write_error(&output, e))?;
+    let data_note = match &published.data {
+        Some((path, bytes)) => format!(", weights in {} ({bytes} bytes)", path.display()),
+        None if options.external_data == 0 => ", no tensor large enough for external data".into(),
+        None => String::new(),
+    };
     sayln!(
         "wrote {} ({} layers, {} parameters, {} bytes{data_note})",
         output.display(),
         spec.info.layers.len(),
         spec.info.total_params,
-        bytes.len()
+        published.model_bytes
     );
     if options.verify {
         return verify_command(
@@ -426,6 +431,22 @@ fn run_command(
     engine: &Engine,
     allow_nan: bool,
 ) -> Result<Outcome, Failure> {
+    if let Some(path) = output {
+        let data_files = outputs::external_data_files(model);
+        let mut inputs = vec![
+            Input::new("the model", model),
+            Input::new("the input array", input),
+        ];
+        if let Engine::Reference { weights: Some(w) } = engine {
+            inputs.push(Input::new("the weights file", w));
+        }
+        inputs.extend(
+            data_files
+                .iter()
+                .map(|f| Input::new("the model's external data", f)),
+        );
+        outputs::check(path, &inputs)?;
+    }
     let data = TensorData::read_npy(input)?;
     if !allow_nan {
         tensor::require_finite(input, &data)?;
@@ -474,6 +495,7 @@ fn run_command(
 }
 
 fn weights_command(spec: &Path, seed: u64, output: &Path) -> Result<Outcome, Failure> {
+    outputs::check(output, &[Input::new("the spec", spec)])?;
     let spec = load_spec(spec)?;
     let weights = weights::initialize(&spec.info, seed)?;
     weights::save_npz(output, &spec.info, &weights)?;

@@ -88,7 +88,7 @@ fn require_regular(path: &Path, metadata: &Metadata) -> Result<(), FileError> {
 }
 
 /// Says what a non-regular file is, for the refusal.
-fn kind_of(metadata: &Metadata) -> &'static str {
+pub(crate) fn kind_of(metadata: &Metadata) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt as _;

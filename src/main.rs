@@ -7,3 +7,18 @@ use clap::Parser;
 fn main() -> ExitCode {
     rnnc::cli::run(rnnc::cli::Cli::parse())
 }
+
+/// Runs before Rust's runtime start-up, which replaces a closed stdout with
+/// `/dev/null`, so that `rnnc … >&-` can be told from `rnnc … >/dev/null`.
+/// The loader calls each function in `.init_array` once, before `main`, with
+/// no other thread running; the function only reads a file descriptor's
+/// flags and stores an atomic boolean.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static RECORD_STDOUT: extern "C" fn() = record_stdout;
+
+#[cfg(target_os = "linux")]
+extern "C" fn record_stdout() {
+    rnnc::console::record_stdout_at_start();
+}

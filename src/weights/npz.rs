@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use zip::ZipArchive;
 
 use super::{WeightProblem, Weights, WeightsError};
+use crate::atomic::AtomicFile;
 use crate::check::{format_shape, ModelInfo, WeightSpec};
 use crate::diag::closest;
 use crate::files;
@@ -243,39 +244,23 @@ pub(super) fn shape_text(shape: &[usize]) -> String {
     format_shape(&dims)
 }
 
-/// Writes `weights` with short keys, atomically: a temporary file in the same
-/// directory is renamed over `path` once complete.
+/// Writes `weights` with short keys, atomically (see [`crate::atomic`]).
 pub fn save_npz(path: &Path, info: &ModelInfo, weights: &Weights) -> Result<(), WeightsError> {
     let write_error = |cause: String| WeightsError::Write {
         path: path.to_path_buf(),
         cause,
     };
-    let temp = temp_path(path);
-    let result = (|| {
-        let file = File::create(&temp).map_err(|e| e.to_string())?;
-        let mut npz = NpzWriter::new(BufWriter::new(file));
-        for ((_, spec), array) in info.weights().zip(weights.iter()) {
-            npz.add_array(spec.key.as_str(), array)
-                .map_err(|e| e.to_string())?;
-        }
-        let writer = npz.finish().map_err(|e| e.to_string())?;
-        let file = writer.into_inner().map_err(|e| e.to_string())?;
-        file.sync_all().map_err(|e| e.to_string())?;
-        std::fs::rename(&temp, path).map_err(|e| e.to_string())
-    })();
-    if result.is_err() {
-        // Best effort: the temporary file is garbage whatever went wrong.
-        let _ = std::fs::remove_file(&temp);
+    let file = AtomicFile::create(path).map_err(|e| write_error(e.to_string()))?;
+    let mut npz = NpzWriter::new(BufWriter::new(file.as_file()));
+    for ((_, spec), array) in info.weights().zip(weights.iter()) {
+        npz.add_array(spec.key.as_str(), array)
+            .map_err(|e| write_error(e.to_string()))?;
     }
-    result.map_err(write_error)
-}
-
-/// `dir/.name.tmp-<pid>` beside `path`, so the final rename stays on one filesystem.
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or_else(|| "weights.npz".into(), |n| n.to_string_lossy());
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+    let writer = npz.finish().map_err(|e| write_error(e.to_string()))?;
+    writer
+        .into_inner()
+        .map_err(|e| write_error(e.to_string()))?;
+    file.commit().map_err(|e| write_error(e.to_string()))
 }
 
 /// The SHA-256 of a file's bytes, as lowercase hex.
