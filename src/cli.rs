@@ -304,14 +304,17 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Loads a spec and prints its notes (ignored lines) on stderr.
 fn load_spec(path: &Path) -> Result<Spec, Failure> {
-    Spec::load(path).map_err(|e| match e {
+    let spec = Spec::load(path).map_err(|e| match e {
         crate::spec::SpecError::Invalid { rendered, .. } => Failure {
             message: rendered,
             rendered: true,
         },
         other => other.into(),
-    })
+    })?;
+    crate::console::stderr(&spec.render_notes(&path.display().to_string()));
+    Ok(spec)
 }
 
 fn summary_command(spec: &Path) -> Result<Outcome, Failure> {

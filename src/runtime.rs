@@ -33,6 +33,13 @@ pub enum RuntimeError {
     File(#[from] FileError),
     #[error("tract could not load `{path}`: {message}")]
     Load { path: PathBuf, message: String },
+    #[error("`{path}`: node `{node}` ({op}) cannot be loaded: {problem}")]
+    Node {
+        path: PathBuf,
+        node: String,
+        op: String,
+        problem: String,
+    },
     #[error("`{path}`: tensor `{tensor}` cannot be loaded: {problem}")]
     Tensor {
         path: PathBuf,

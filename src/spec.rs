@@ -3,13 +3,28 @@
 //! Every command that starts from a spec (`summary`, `compile`, and `verify`,
 //! which re-reads the spec recorded in a model's metadata) goes through here,
 //! so a spec error reads the same whatever the command.
+//!
+//! A spec is at most [`MAX_SPEC_BYTES`], whether read from a file (which
+//! must be a regular file: `/dev/zero` or a FIFO is refused before any byte
+//! is read) or from a model's metadata.
 
 use std::path::Path;
 
 use crate::check::{self, ModelInfo};
 use crate::diag::{self, Diagnostic};
+use crate::files::{self, FileError};
 use crate::front;
 use crate::ir::Model;
+
+/// The largest spec rnnc reads: 1 MiB. A Keras model definition is a few
+/// hundred bytes (the largest spec in `fixtures/` is under 2 KiB); a
+/// megabyte leaves room for long comments and pasted notebook cells while
+/// keeping hostile input (`/dev/urandom`, a 100 MB file, a huge recorded
+/// spec) from costing memory and time.
+pub const MAX_SPEC_BYTES: u64 = 1 << 20;
+
+/// The byte order mark some editors put at the start of a UTF-8 file.
+const BOM: &str = "\u{feff}";
 
 /// A parsed and checked spec.
 #[derive(Clone, Debug)]
@@ -20,15 +35,27 @@ pub struct Spec {
     pub model: Model,
     /// What the check pass computed.
     pub info: ModelInfo,
+    /// Notes about lines that were ignored, ready to render against
+    /// `source` with [`Spec::render_notes`].
+    pub notes: Vec<Diagnostic>,
 }
 
 /// Why a spec could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
-    #[error("cannot read spec `{path}`: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
+    /// Not a regular file, too large, or unreadable.
+    #[error("{0}")]
+    File(#[from] FileError),
+    /// Bytes that are not UTF-8 text.
+    #[error("spec `{path}` is not UTF-8 text (invalid byte at offset {offset}); save it as UTF-8")]
+    NotUtf8 { path: String, offset: usize },
+    /// Spec text over [`MAX_SPEC_BYTES`] (a recorded spec; files are
+    /// refused by [`files::read_limited`]).
+    #[error("spec `{name}` is {size} bytes, more than the {limit} bytes rnnc reads as a spec")]
+    TooLarge {
+        name: String,
+        size: usize,
+        limit: u64,
     },
     /// Bytes that are not UTF-8 text, with what they look like when known.
     #[error("`{path}` is not a spec: it is not UTF-8 text{}", hint.as_ref().map_or(String::new(), |h| format!("\n  = hint: {h}")))]
@@ -41,24 +68,55 @@ pub enum SpecError {
 impl Spec {
     /// Reads, parses and checks the spec at `path`.
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
-        let bytes = std::fs::read(path).map_err(|source| SpecError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let source = String::from_utf8(bytes).map_err(|e| SpecError::NotText {
-            path: path.display().to_string(),
-            hint: front::sniff::hint(e.as_bytes()),
+        let bytes = match files::read_limited(path, MAX_SPEC_BYTES, "a spec") {
+            Ok(bytes) => bytes,
+            Err(too_large @ FileError::TooLarge { .. }) => {
+                // A model or weights file is usually larger than any spec:
+                // say what it is when its first bytes tell.
+                return Err(match sniff_prefix(path) {
+                    Some(hint) => SpecError::NotText {
+                        path: path.display().to_string(),
+                        hint: Some(hint),
+                    },
+                    None => too_large.into(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let source = String::from_utf8(bytes).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
+            match front::sniff::hint(e.as_bytes()) {
+                Some(hint) => SpecError::NotText {
+                    path: path.display().to_string(),
+                    hint: Some(hint),
+                },
+                None => SpecError::NotUtf8 {
+                    path: path.display().to_string(),
+                    offset,
+                },
+            }
         })?;
         Spec::from_source(source, &path.display().to_string())
     }
 
     /// Parses and checks spec text; `name` is how errors refer to it.
     pub fn from_source(source: String, name: &str) -> Result<Spec, SpecError> {
+        if source.len() as u64 > MAX_SPEC_BYTES {
+            return Err(SpecError::TooLarge {
+                name: name.to_string(),
+                size: source.len(),
+                limit: MAX_SPEC_BYTES,
+            });
+        }
+        let source = match source.strip_prefix(BOM) {
+            Some(rest) => rest.to_string(),
+            None => source,
+        };
         let invalid = |diagnostics: Vec<Diagnostic>| SpecError::Invalid {
             rendered: diag::render_all(&diagnostics, &source, name),
             count: diagnostics.len(),
         };
-        let model = front::parse(&source).map_err(invalid)?;
+        let front::Parsed { model, notes } = front::parse_spec(&source).map_err(invalid)?;
         let info = check::check(&model).map_err(|errors| {
             invalid(
                 errors
@@ -71,6 +129,21 @@ impl Spec {
             source,
             model,
             info,
+            notes,
         })
     }
+
+    /// The notes about ignored lines, one line each (empty when none).
+    pub fn render_notes(&self, name: &str) -> String {
+        diag::render_notes(&self.notes, &self.source, name)
+    }
+}
+
+/// What the first bytes of a file too large to be a spec say it is.
+fn sniff_prefix(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let file = files::open_regular(path).ok()?;
+    let mut prefix = Vec::new();
+    file.take(MAX_SPEC_BYTES).read_to_end(&mut prefix).ok()?;
+    front::sniff::hint(&prefix)
 }

@@ -1,6 +1,7 @@
 //! Golden files for what users read: `rnnc summary` of every tutorial spec
-//! (`fixtures/tutorial/<case>.summary`) and the error message and exit code
-//! of every spec in `fixtures/errors/` (`<case>.stderr`).
+//! (`fixtures/tutorial/<case>.summary`), the error message and exit code
+//! of every spec in `fixtures/errors/` (`<case>.stderr`), and the notes about
+//! ignored lines of every spec in `fixtures/notes/` (`<case>.stderr`).
 //!
 //! The goldens are written by one command, never by hand:
 //! `UPDATE_GOLDEN=1 cargo test --test golden`.
@@ -52,7 +53,12 @@ fn tutorial_summaries() {
         let out = rnnc(&["summary", spec.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{}: {stderr}", spec.display());
-        assert!(stderr.is_empty(), "{}: {stderr}", spec.display());
+        // The cells end with `model.summary()`, which rnnc notes it ignores.
+        assert!(
+            stderr.lines().all(|l| l.starts_with("note: ")),
+            "{}: {stderr}",
+            spec.display()
+        );
         if let Err(e) = golden(
             &spec.with_extension("summary"),
             &String::from_utf8(out.stdout).unwrap(),
@@ -92,6 +98,23 @@ fn error_messages() {
                     failures.push(e);
                 }
             }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn notes_on_ignored_lines() {
+    let specs = specs("fixtures/notes");
+    assert!(!specs.is_empty());
+    let mut failures = Vec::new();
+    for spec in specs {
+        let out = rnnc(&["summary", spec.to_str().unwrap()]);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(out.status.success(), "{}: {stderr}", spec.display());
+        assert!(!out.stdout.is_empty(), "{}", spec.display());
+        if let Err(e) = golden(&spec.with_extension("stderr"), &stderr) {
+            failures.push(e);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

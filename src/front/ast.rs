@@ -79,6 +79,9 @@ pub enum StmtKind {
     Assign { target: Ident, value: Expr },
     /// An expression on its own, e.g. `model.add(...)`.
     Expr(Expr),
+    /// A notebook line: an IPython magic (`%matplotlib inline`) or a shell
+    /// escape (`!pip install keras`), as written.
+    Magic(String),
 }
 
 impl Expr {

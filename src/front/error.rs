@@ -192,6 +192,21 @@ pub enum FrontError {
     /// The spec has no layers at all.
     #[error("the spec defines no layers")]
     NoLayers,
+    /// An expression nested deeper than [`super::parser::MAX_NESTING`] levels,
+    /// or one that grows past it once constants are substituted.
+    #[error("expression nested more than {limit} levels deep")]
+    TooDeep { limit: usize, span: Span },
+    /// Constants copied into each other until the spec would expand past
+    /// [`super::lower::MAX_EXPANDED_NODES`] expression nodes.
+    #[error("constants expand to more than {limit} values once substituted")]
+    TooLargeExpansion { limit: usize, span: Span },
+    /// A typographic quote, as word processors and chat tools substitute.
+    #[error("curly quote `{ch}` in the spec")]
+    CurlyQuote { ch: char, span: Span },
+    /// A statement of Keras' functional API (`keras.Input`, `layer(x)`,
+    /// `keras.Model(inputs, outputs)`).
+    #[error("functional models are not supported yet")]
+    FunctionalModel { span: Span },
 }
 
 impl FrontError {
@@ -229,7 +244,11 @@ impl FrontError {
             | InputAfterLayers { span }
             | ConflictingShape { span, .. }
             | BadWrapped { span, .. }
-            | ExpectedLayer { span, .. } => Some(*span),
+            | ExpectedLayer { span, .. }
+            | TooDeep { span, .. }
+            | TooLargeExpansion { span, .. }
+            | CurlyQuote { span, .. }
+            | FunctionalModel { span } => Some(*span),
             NoLayers => None,
         }
     }
@@ -251,8 +270,8 @@ impl FrontError {
             BadWrapped { hint, .. } => Some((*hint).to_string()),
             UnsupportedStatement { .. } => Some(STATEMENT_HINT.to_string()),
             NotModelDefinition { .. } => Some(
-                "rnnc reads only the model definition; remove training and inference calls \
-                 (`compile(...)` is accepted and ignored)"
+                "rnnc takes the model from its layers alone; remove this call \
+                 (trained weights are given with `rnnc compile --weights`)"
                     .to_string(),
             ),
             TooManyPositional { .. } => Some("pass the remaining arguments by keyword".into()),
@@ -269,6 +288,22 @@ impl FrontError {
             InputAfterLayers { .. } => Some("move `Input(...)` before the first layer".into()),
             ConflictingShape { .. } => Some("give the input shape in one way only".into()),
             NoLayers => Some("add layers with `model.add(...)`".into()),
+            TooDeep { .. } => Some(
+                "write the value with fewer nested brackets, calls or signs \
+                 (Python itself stops near 200 levels)"
+                    .into(),
+            ),
+            TooLargeExpansion { .. } => {
+                Some("write the values out instead of building them from other constants".into())
+            }
+            CurlyQuote { .. } => {
+                Some("use straight quotes: `'` or `\"` (an editor may have replaced them)".into())
+            }
+            FunctionalModel { .. } => Some(
+                "write the model as `Sequential` with the layers in order \
+                 (`model = Sequential()`, `model.add(...)`), or wait for functional support"
+                    .into(),
+            ),
             _ => None,
         }
     }

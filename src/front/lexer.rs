@@ -6,7 +6,14 @@
 //! the parser can say which construct is unsupported). Comments are skipped.
 //! As in Python, a newline inside brackets does not end a statement, a
 //! backslash at the end of a line continues it, and blank lines produce no
-//! token.
+//! token. Lines end with `\n`, `\r\n` or a lone `\r` (old Mac files), and a
+//! UTF-8 byte order mark at the start is skipped, as Python does.
+//!
+//! Lines pasted from a notebook that start with `%` (IPython magics such as
+//! `%matplotlib inline`) or `!` (shell escapes such as `!pip install keras`)
+//! become one [`TokenKind::Magic`] token each, so that lowering can say it
+//! ignores them. Curly quotes (`“relu”`) are read as a string, so that the
+//! rest of the line still parses, and reported once with a fix.
 
 use super::error::FrontError;
 use crate::diag::Span;
@@ -38,6 +45,8 @@ pub enum TokenKind {
     Plus,
     /// Any other operator (`*`, `**`, `==`, `+=`, `@`, ...), unsupported in specs.
     Operator(&'static str),
+    /// A notebook line starting with `%` or `!`, whole (without its line end).
+    Magic(String),
     /// The end of a logical line.
     Newline,
     /// The end of the text.
@@ -66,6 +75,7 @@ impl TokenKind {
             TokenKind::Minus => "`-`".into(),
             TokenKind::Plus => "`+`".into(),
             TokenKind::Operator(op) => format!("`{op}`"),
+            TokenKind::Magic(_) => "a notebook command".into(),
             TokenKind::Newline => "end of line".into(),
             TokenKind::Eof => "end of file".into(),
         }
@@ -88,6 +98,13 @@ const TWO_CHAR_OPERATORS: &[&str] = &[
     "<<", ">>", ":=",
 ];
 
+/// The byte order mark some editors put at the start of a UTF-8 file.
+const BOM: char = '\u{feff}';
+
+/// Typographic quotes and the quote each one closes with: word processors,
+/// chat tools and some web pages substitute them for `'` and `"`.
+const CURLY_QUOTES: &[(char, char)] = &[('\u{201c}', '\u{201d}'), ('\u{2018}', '\u{2019}')];
+
 /// Single-character operators other than `=`, `-` and `+`.
 const ONE_CHAR_OPERATORS: &[&str] = &["*", "/", "%", "@", "<", ">", "&", "|", "^", "~", "!"];
 
@@ -96,7 +113,11 @@ const ONE_CHAR_OPERATORS: &[&str] = &["*", "/", "%", "@", "<", ">", "&", "|", "^
 pub fn tokenize(source: &str) -> (Vec<Token>, Vec<FrontError>) {
     let mut lexer = Lexer {
         src: source,
-        pos: 0,
+        pos: if source.starts_with(BOM) {
+            BOM.len_utf8()
+        } else {
+            0
+        },
         depth: 0,
         line_start: 0,
         first_on_line: true,
@@ -137,6 +158,18 @@ impl Lexer<'_> {
         });
     }
 
+    /// Whether the text at `self.pos + offset` chars is a line end (`\n`,
+    /// `\r\n` or a lone `\r`); a `\r\n` pair counts as the `\n`.
+    fn line_end_len(&self, offset: usize) -> Option<usize> {
+        match (self.peek_at(offset), self.peek_at(offset + 1)) {
+            (Some('\n'), _) => Some(1),
+            (Some('\r'), Some('\n')) => Some(2),
+            (Some('\r'), _) => Some(1),
+            _ => None,
+        }
+    }
+
+    /// Ends the physical line at a `\n` or a lone `\r`.
     fn newline(&mut self) {
         let start = self.pos;
         self.pos += 1;
@@ -160,18 +193,21 @@ impl Lexer<'_> {
             let start = self.pos;
             match c {
                 '\n' => self.newline(),
-                ' ' | '\t' | '\r' | '\x0c' => self.pos += 1,
-                '#' => {
-                    let rest = &self.src[self.pos..];
-                    self.pos += rest.find('\n').unwrap_or(rest.len());
+                '\r' if self.peek_at(1) == Some('\n') => self.pos += 1,
+                '\r' => self.newline(),
+                ' ' | '\t' | '\x0c' => self.pos += 1,
+                '#' => self.pos += self.rest_of_line().len(),
+                '%' | '!' if self.first_on_line && self.depth == 0 => {
+                    let line = self.rest_of_line().trim_end().to_string();
+                    self.pos += self.rest_of_line().len();
+                    self.push(TokenKind::Magic(line), start);
                 }
-                '\\' if matches!(self.peek_at(1), Some('\n'))
-                    || (self.peek_at(1) == Some('\r') && self.peek_at(2) == Some('\n')) =>
-                {
-                    self.pos += if self.peek_at(1) == Some('\r') { 3 } else { 2 };
+                '\\' if self.line_end_len(1).is_some() => {
+                    self.pos += 1 + self.line_end_len(1).unwrap_or(0);
                     self.line_start = self.pos;
                 }
                 '\'' | '"' => self.string(start, false),
+                c if CURLY_QUOTES.iter().any(|&(open, _)| open == c) => self.curly_string(c, start),
                 '0'..='9' => self.number(start),
                 '.' if self.peek_at(1).is_some_and(|d| d.is_ascii_digit()) => self.number(start),
                 c if c == '_' || c.is_alphabetic() => self.name(start),
@@ -195,6 +231,33 @@ impl Lexer<'_> {
             span: Span::new(end, end),
             indent: None,
         });
+    }
+
+    /// The text from `self.pos` to the end of its physical line.
+    fn rest_of_line(&self) -> &str {
+        let rest = &self.src[self.pos..];
+        &rest[..rest.find(['\n', '\r']).unwrap_or(rest.len())]
+    }
+
+    /// A string in typographic quotes: reported once, then read up to its
+    /// closing quote on the same line so the statement still parses.
+    fn curly_string(&mut self, open: char, start: usize) {
+        let close = CURLY_QUOTES
+            .iter()
+            .find(|&&(o, _)| o == open)
+            .map_or(open, |&(_, c)| c);
+        self.pos += open.len_utf8();
+        let line = self.rest_of_line();
+        let (value, end) = match line.find(close) {
+            Some(i) => (line[..i].to_string(), self.pos + i + close.len_utf8()),
+            None => (String::new(), self.pos),
+        };
+        self.pos = end;
+        self.errors.push(FrontError::CurlyQuote {
+            ch: open,
+            span: Span::new(start, start + open.len_utf8()),
+        });
+        self.push(TokenKind::Str(value), start);
     }
 
     fn name(&mut self, start: usize) {
@@ -239,7 +302,7 @@ impl Lexer<'_> {
                     break;
                 }
             }
-            if c == '\n' && !triple {
+            if (c == '\n' || c == '\r') && !triple {
                 self.errors.push(FrontError::UnterminatedString {
                     span: Span::new(start, self.pos),
                 });
@@ -247,6 +310,10 @@ impl Lexer<'_> {
             }
             self.pos += c.len_utf8();
             if c == '\\' && !raw {
+                if let Some(len) = self.line_end_len(0) {
+                    self.pos += len;
+                    continue;
+                }
                 let Some(next) = self.peek() else { continue };
                 self.pos += next.len_utf8();
                 match next {
@@ -255,7 +322,6 @@ impl Lexer<'_> {
                     'r' => value.push('\r'),
                     '0' => value.push('\0'),
                     '\\' | '\'' | '"' => value.push(next),
-                    '\n' => {}
                     other => {
                         value.push('\\');
                         value.push(other);

@@ -3,24 +3,53 @@
 //! Statements are lowered in order, as Python would run them: imports record
 //! aliases, constant assignments bind names for later arguments, `Sequential()`
 //! creates the model, `model.add(...)`, bare layer calls and `Input(...)` fill
-//! it. `model.summary()` and `model.compile(...)` are accepted and ignored
-//! (neither changes the inference graph); training and inference calls
-//! (`fit`, `predict`, ...) and any other statement are errors. Every statement
-//! is lowered even after an error, so one run reports all of them.
+//! it, `model.build(input_shape)` gives its input shape.
+//!
+//! Lines a notebook cell holds around the model that cannot change its
+//! structure are ignored with a note each (see [`ignored`]): `model.summary()`,
+//! `model.compile(...)`, `model.fit(...)` and other training or inference
+//! calls, seeding (`np.random.seed(7)`), optimizer objects, `print(...)` of
+//! such calls, `%` magics and `!` shell lines. Any other statement, and any
+//! call that would change the model (`model.pop()`, `model.load_weights(...)`),
+//! is an error. Every statement is lowered even after an error, so one run
+//! reports all of them.
+//!
+//! A spec written with the functional API (`keras.Input`, `layer(x)`,
+//! `keras.Model(inputs, outputs)`) gets one error before anything is lowered,
+//! instead of one per statement.
+//!
+//! Constants are substituted into later statements; the copies are bounded in
+//! size ([`MAX_EXPANDED_NODES`]) and height ([`MAX_NESTING`]) so that
+//! constants built from constants cannot blow up time, memory or the stack.
+
+use std::collections::HashMap;
 
 use super::ast::{Arg, Expr, ExprKind, Stmt, StmtKind};
 use super::error::{did_you_mean, FrontError};
+use super::ignored;
 use super::input::lower_input;
 use super::layers::{lower_layer, report_unknown_layer, LayerType};
+use super::parser::MAX_NESTING;
 use super::values::{Args, Cx, Schema};
-use crate::diag::Span;
+use crate::diag::{Diagnostic, Span};
 use crate::ir::{InputDecl, Layer, Model};
 
-/// Methods of a model that a spec may call without effect.
-const IGNORED_METHODS: &[&str] = &["summary", "compile"];
+/// The most expression nodes the substitution of constants may produce over
+/// a whole spec. A spec is at most [`crate::spec::MAX_SPEC_BYTES`] (1 MiB),
+/// so its own text holds well under a million nodes; more can only come from
+/// constants copied into constants (`b = [a, a]`, `c = [b, b]`, ...), which
+/// doubles with each line.
+pub const MAX_EXPANDED_NODES: usize = 1 << 20;
 
-/// All methods a spec may call on the model.
-const MODEL_METHODS: &[&str] = &["add", "summary", "compile"];
+/// The methods of a model that build it, besides the ignored ones.
+const BUILDING_METHODS: &[&str] = &["add", "build"];
+
+/// `model.build(input_shape=None)`.
+const BUILD: Schema = Schema {
+    callee: "build",
+    positional: &["input_shape"],
+    keywords: &[],
+};
 
 /// `Sequential(layers=None, trainable=True, name=None)`.
 const SEQUENTIAL: Schema = Schema {
@@ -46,16 +75,51 @@ struct ModelState {
     layers: Vec<Layer>,
 }
 
-/// Lowers parsed statements to a model, or returns every error found.
-pub fn lower(stmts: &[Stmt]) -> Result<Model, Vec<FrontError>> {
+/// The size of an expression once constants are substituted into it.
+#[derive(Clone, Copy)]
+struct Expansion {
+    nodes: usize,
+    height: usize,
+}
+
+impl Expansion {
+    /// A leaf: a name or a literal.
+    const LEAF: Expansion = Expansion {
+        nodes: 1,
+        height: 1,
+    };
+
+    /// A node over `children`.
+    fn parent(children: impl Iterator<Item = Expansion>) -> Expansion {
+        children.fold(Expansion::LEAF, |sum, child| Expansion {
+            nodes: sum.nodes.saturating_add(child.nodes),
+            height: sum.height.max(child.height + 1),
+        })
+    }
+}
+
+/// Lowers parsed statements to a model and the notes about ignored lines, or
+/// returns every error found.
+pub fn lower(stmts: &[Stmt]) -> Result<(Model, Vec<Diagnostic>), Vec<FrontError>> {
+    if let Some(span) = ignored::functional_statement(stmts) {
+        return Err(vec![FrontError::FunctionalModel { span }]);
+    }
     let mut lowerer = Lowerer {
         cx: Cx::default(),
         model: None,
+        notes: Vec::new(),
+        sizes: HashMap::new(),
+        expanded: 0,
     };
     for stmt in stmts {
         lowerer.statement(stmt);
     }
-    let Lowerer { mut cx, model } = lowerer;
+    let Lowerer {
+        mut cx,
+        model,
+        notes,
+        ..
+    } = lowerer;
     cx.errors.sort_by_key(|e| e.span().map(|s| s.start));
     let model = match model {
         Some(model) if !model.layers.is_empty() => Some(model),
@@ -67,11 +131,14 @@ pub fn lower(stmts: &[Stmt]) -> Result<Model, Vec<FrontError>> {
         }
     };
     match model {
-        Some(model) if cx.errors.is_empty() => Ok(Model {
-            name: model.name,
-            input: model.input,
-            layers: model.layers,
-        }),
+        Some(model) if cx.errors.is_empty() => Ok((
+            Model {
+                name: model.name,
+                input: model.input,
+                layers: model.layers,
+            },
+            notes,
+        )),
         _ => Err(cx.errors),
     }
 }
@@ -79,6 +146,12 @@ pub fn lower(stmts: &[Stmt]) -> Result<Model, Vec<FrontError>> {
 struct Lowerer {
     cx: Cx,
     model: Option<ModelState>,
+    /// Notes about ignored lines, in source order.
+    notes: Vec<Diagnostic>,
+    /// The expanded size of each constant in `cx.constants`.
+    sizes: HashMap<String, Expansion>,
+    /// Expression nodes produced by substitution so far.
+    expanded: usize,
 }
 
 impl Lowerer {
@@ -99,7 +172,17 @@ impl Lowerer {
                     self.cx.aliases.insert(local, full);
                 }
             }
+            StmtKind::Magic(_) => self.notes.push(ignored::note(stmt, ignored::NOTEBOOK)),
             StmtKind::Assign { target, value } => {
+                if !self.is_model_var(&target.name) {
+                    if let Some(reason) = self.ignored(value) {
+                        self.forget(&target.name);
+                        return self.notes.push(ignored::note(stmt, reason));
+                    }
+                }
+                let Some(size) = self.expansion_within_limits(value) else {
+                    return self.forget(&target.name);
+                };
                 let value = self.cx.substitute(value);
                 let creates_model = matches!(self.callee(&value), Some((Callee::Sequential, _)));
                 if self.is_model_var(&target.name) && !creates_model {
@@ -113,13 +196,11 @@ impl Lowerer {
                         self.create_model(Some(target.name.clone()), &value, args)
                     }
                     Some((Callee::Layer | Callee::Input, _)) => {
-                        self.cx.constants.insert(target.name.clone(), value);
+                        self.define(&target.name, value, size);
                     }
-                    _ if is_constant(&value) => {
-                        self.cx.constants.insert(target.name.clone(), value);
-                    }
+                    _ if is_constant(&value) => self.define(&target.name, value, size),
                     _ => {
-                        self.cx.constants.remove(&target.name);
+                        self.forget(&target.name);
                         self.unsupported(
                             format!("`{} = {}`", target.name, value.describe()),
                             stmt.span,
@@ -132,9 +213,78 @@ impl Lowerer {
                     // Naming a layer constant alone does not add it.
                     return self.unsupported(format!("`{name}`"), stmt.span);
                 }
+                if let Some(reason) = self.ignored(expr) {
+                    return self.notes.push(ignored::note(stmt, reason));
+                }
+                if self.expansion_within_limits(expr).is_none() {
+                    return;
+                }
                 let expr = self.cx.substitute(expr);
                 self.expr_statement(&expr, stmt.span);
             }
+        }
+    }
+
+    /// Why the statement `expr` is ignored, if it is.
+    fn ignored(&self, expr: &Expr) -> Option<&'static str> {
+        ignored::reason(&self.cx, expr, &|var| self.is_model_var(var))
+    }
+
+    /// Binds `name` to a substituted constant of the given size.
+    fn define(&mut self, name: &str, value: Expr, size: Expansion) {
+        self.cx.constants.insert(name.to_string(), value);
+        self.sizes.insert(name.to_string(), size);
+    }
+
+    /// Unbinds `name`: it now holds something a spec cannot use as a value.
+    fn forget(&mut self, name: &str) {
+        self.cx.constants.remove(name);
+        self.sizes.remove(name);
+    }
+
+    /// The size of `expr` with constants substituted, when it stays within
+    /// [`MAX_NESTING`] and the spec within [`MAX_EXPANDED_NODES`]; reports
+    /// and returns `None` otherwise.
+    fn expansion_within_limits(&mut self, expr: &Expr) -> Option<Expansion> {
+        let size = self.expansion(expr);
+        if size.height > MAX_NESTING {
+            self.cx.error(FrontError::TooDeep {
+                limit: MAX_NESTING,
+                span: expr.span,
+            });
+            return None;
+        }
+        self.expanded = self.expanded.saturating_add(size.nodes);
+        if self.expanded > MAX_EXPANDED_NODES {
+            self.cx.error(FrontError::TooLargeExpansion {
+                limit: MAX_EXPANDED_NODES,
+                span: expr.span,
+            });
+            return None;
+        }
+        Some(size)
+    }
+
+    /// What [`Cx::substitute`] would make of `expr`, measured without
+    /// building it (the parser bounds the height of `expr` itself, so this
+    /// recursion is shallow).
+    fn expansion(&self, expr: &Expr) -> Expansion {
+        match &expr.kind {
+            ExprKind::Name(name) => self.sizes.get(name).copied().unwrap_or(Expansion::LEAF),
+            ExprKind::Call { func, args } => Expansion::parent(
+                std::iter::once(plain_size(func))
+                    .chain(args.iter().map(|a| self.expansion(&a.value))),
+            ),
+            ExprKind::Tuple(items) | ExprKind::List(items) => {
+                Expansion::parent(items.iter().map(|e| self.expansion(e)))
+            }
+            ExprKind::Neg(e) => Expansion::parent(std::iter::once(self.expansion(e))),
+            ExprKind::Attribute { .. }
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Bool(_)
+            | ExprKind::None => plain_size(expr),
         }
     }
 
@@ -189,8 +339,10 @@ impl Lowerer {
                 if self.is_model_var(var) {
                     return self.model_method(var, &attr.name, attr.span, args, expr);
                 }
-                if MODEL_METHODS.contains(&attr.name.as_str()) && !self.cx.aliases.contains_key(var)
-                {
+                let method = attr.name.as_str();
+                let is_method =
+                    BUILDING_METHODS.contains(&method) || ignored::is_model_method(method);
+                if is_method && !self.cx.aliases.contains_key(var) {
                     let vars: Vec<&str> =
                         self.model.iter().filter_map(|m| m.var.as_deref()).collect();
                     let hint =
@@ -216,11 +368,15 @@ impl Lowerer {
     }
 
     fn model_method(&mut self, var: &str, method: &str, span: Span, args: &[Arg], call: &Expr) {
-        if IGNORED_METHODS.contains(&method) {
-            return;
+        if method == "build" {
+            return self.build(args, call);
         }
         if method != "add" {
-            if let Some(hint) = did_you_mean(method, MODEL_METHODS.iter().copied()) {
+            let known = BUILDING_METHODS
+                .iter()
+                .copied()
+                .chain(ignored::model_method_names());
+            if let Some(hint) = did_you_mean(method, known) {
                 return self.cx.error(FrontError::UnknownMethod {
                     method: method.into(),
                     span,
@@ -257,6 +413,55 @@ impl Lowerer {
                 span: k.span,
                 hint: Some("pass the layer by position: `model.add(LAYER)`".into()),
             }),
+        }
+    }
+
+    /// `model.build(input_shape)`: the model's input shape, batch first.
+    fn build(&mut self, args: &[Arg], call: &Expr) {
+        let args = Args::bind(&mut self.cx, &BUILD, args, call.span);
+        let Some(value) = args.value("input_shape") else {
+            return; // Keras builds from the layers' own input shapes.
+        };
+        let Some(mut dims) = self.cx.shape("input_shape", value) else {
+            return;
+        };
+        if dims.is_empty() {
+            return self
+                .cx
+                .wrong("input_shape", "a shape with a batch dimension", value);
+        }
+        let batch = dims.remove(0);
+        let mut decl = InputDecl {
+            batch,
+            dims,
+            dtype: None,
+            span: value.span,
+        };
+        let model = self.model();
+        let given = model
+            .input
+            .as_ref()
+            .or_else(|| model.layers.first().and_then(|l| l.input.as_ref()));
+        match given {
+            None => model.input = Some(decl),
+            // The same shape, perhaps with a fixed batch where it had none.
+            Some(other)
+                if other.dims == decl.dims && (other.batch.is_none() || other.batch == batch) =>
+            {
+                decl.dtype = other.dtype;
+                model.input = Some(decl);
+            }
+            Some(other) => {
+                let message = format!(
+                    "`build` gives {}, but the model's input is declared as {} earlier",
+                    shape_text(&decl),
+                    shape_text(other)
+                );
+                self.cx.error(FrontError::ConflictingShape {
+                    message,
+                    span: decl.span,
+                });
+            }
         }
     }
 
@@ -328,6 +533,34 @@ impl Lowerer {
             _ => self.cx.wrong("layers", "a list of layers", layers),
         }
     }
+}
+
+/// `(None, 10, 4)`: a declared input shape, batch first, for messages.
+fn shape_text(decl: &InputDecl) -> String {
+    let dims: Vec<String> = std::iter::once(decl.batch)
+        .chain(decl.dims.iter().copied())
+        .map(|d| d.map_or_else(|| "None".to_string(), |d| d.to_string()))
+        .collect();
+    format!("({})", dims.join(", "))
+}
+
+/// The size of `expr` as written, without substitution.
+fn plain_size(expr: &Expr) -> Expansion {
+    let children: Vec<&Expr> = match &expr.kind {
+        ExprKind::Attribute { base, .. } => vec![base],
+        ExprKind::Call { func, args } => std::iter::once(&**func)
+            .chain(args.iter().map(|a| &a.value))
+            .collect(),
+        ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().collect(),
+        ExprKind::Neg(e) => vec![e],
+        ExprKind::Name(_)
+        | ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Str(_)
+        | ExprKind::Bool(_)
+        | ExprKind::None => Vec::new(),
+    };
+    Expansion::parent(children.into_iter().map(plain_size))
 }
 
 /// Whether `expr` is a value a spec may bind to a name: numbers, strings,

@@ -5,6 +5,13 @@
 //! subscripts, `def`) are reported by name; after an error the parser skips to
 //! the next statement (and over the indented body of a block statement), so
 //! one run reports every syntax error.
+//!
+//! Nesting is bounded: the parser counts how deep its recursion goes
+//! (brackets, calls, signs) and how tall each tree it builds is (attribute
+//! and call chains are parsed in a loop but build one level per link), and
+//! refuses anything past [`MAX_NESTING`]. Every later walk over the tree
+//! (lowering, `Drop`, `Clone`) is recursive, so this one limit keeps all of
+//! them within a small stack.
 
 use std::collections::HashMap;
 
@@ -13,6 +20,13 @@ use super::ast::{Arg, Expr, ExprKind, Ident, Stmt, StmtKind};
 use super::error::FrontError;
 use super::lexer::{Token, TokenKind};
 use crate::diag::Span;
+
+/// The deepest expression tree a spec may hold. CPython's parser refuses
+/// nesting near 200 levels (`too many nested parentheses`, its `MAXLEVEL`
+/// and `MAXSTACK` are both 200); a Keras spec needs fewer than 10. 100 keeps
+/// every recursive walk of the tree well within a 256 KiB stack in a debug
+/// build (each level costs the lowering a few hundred bytes of stack).
+pub const MAX_NESTING: usize = 100;
 
 /// Python keywords that open an indented block.
 const BLOCK_KEYWORDS: &[&str] = &[
@@ -36,6 +50,7 @@ pub fn parse_tokens(tokens: &[Token]) -> (Vec<Stmt>, Vec<FrontError>) {
     let mut parser = Parser {
         tokens,
         pos: 0,
+        depth: 0,
         errors: Vec::new(),
         numbers: HashMap::new(),
     };
@@ -62,12 +77,33 @@ pub fn parse_tokens(tokens: &[Token]) -> (Vec<Stmt>, Vec<FrontError>) {
 struct Parser<'t> {
     tokens: &'t [Token],
     pos: usize,
+    /// How many nested brackets, calls and signs the parser is inside.
+    depth: usize,
     errors: Vec<FrontError>,
     /// Names assigned a number so far, for the arithmetic hint.
     numbers: HashMap<String, Expr>,
 }
 
 type PResult<T> = Result<T, FrontError>;
+
+/// An expression and the height of its tree (1 for a leaf).
+type Tree = (Expr, usize);
+
+/// The refusal of an expression nested deeper than [`MAX_NESTING`].
+fn too_deep(span: Span) -> FrontError {
+    FrontError::TooDeep {
+        limit: MAX_NESTING,
+        span,
+    }
+}
+
+/// `expr` after checking that its tree is at most [`MAX_NESTING`] tall.
+fn tree(expr: Expr, height: usize) -> PResult<Tree> {
+    if height > MAX_NESTING {
+        return Err(too_deep(expr.span));
+    }
+    Ok((expr, height))
+}
 
 impl<'t> Parser<'t> {
     fn peek(&self) -> &'t Token {
@@ -107,6 +143,18 @@ impl<'t> Parser<'t> {
     /// The span of the last consumed token.
     fn prev_span(&self) -> Span {
         self.tokens[self.pos.saturating_sub(1)].span
+    }
+
+    /// Runs `parse` one level deeper, refusing to go past [`MAX_NESTING`];
+    /// `at` is the token that opens the level.
+    fn nested<T>(&mut self, at: Span, parse: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        if self.depth >= MAX_NESTING {
+            return Err(too_deep(at));
+        }
+        self.depth += 1;
+        let result = parse(self);
+        self.depth -= 1;
+        result
     }
 
     fn expected(&self, expected: &str) -> FrontError {
@@ -165,6 +213,14 @@ impl<'t> Parser<'t> {
     fn statement(&mut self) -> PResult<Option<Stmt>> {
         let first = self.peek();
         let start = first.span;
+        if let TokenKind::Magic(line) = &first.kind {
+            self.bump();
+            self.end_of_statement()?;
+            return Ok(Some(Stmt {
+                kind: StmtKind::Magic(line.clone()),
+                span: start,
+            }));
+        }
         if let TokenKind::Name(word) = &first.kind {
             if BLOCK_KEYWORDS.contains(&word.as_str()) {
                 self.errors.push(FrontError::UnsupportedSyntax {
@@ -193,7 +249,7 @@ impl<'t> Parser<'t> {
                 return self.import_from(start).map(Some);
             }
         }
-        let expr = self.expr_list()?;
+        let (expr, _) = self.expr_list()?;
         let kind = match self.peek_kind() {
             TokenKind::Assign => {
                 self.bump();
@@ -208,7 +264,7 @@ impl<'t> Parser<'t> {
                     name: name.clone(),
                     span: expr.span,
                 };
-                let value = self.expr_list()?;
+                let (value, _) = self.expr_list()?;
                 if self.at(&TokenKind::Assign) {
                     return Err(FrontError::UnsupportedSyntax {
                         what: "chained assignment".into(),
@@ -322,12 +378,13 @@ impl<'t> Parser<'t> {
     }
 
     /// An expression, or a bare tuple `a, b` as Python allows on statement level.
-    fn expr_list(&mut self) -> PResult<Expr> {
-        let first = self.expr()?;
+    fn expr_list(&mut self) -> PResult<Tree> {
+        let (first, first_height) = self.expr()?;
         if !self.at(&TokenKind::Comma) {
-            return Ok(first);
+            return Ok((first, first_height));
         }
         let mut items = vec![first];
+        let mut height = first_height;
         while self.eat(&TokenKind::Comma) {
             if matches!(
                 self.peek_kind(),
@@ -335,16 +392,19 @@ impl<'t> Parser<'t> {
             ) {
                 break;
             }
-            items.push(self.expr()?);
+            let (item, item_height) = self.expr()?;
+            height = height.max(item_height);
+            items.push(item);
         }
         let span = items[0].span.join(self.prev_span());
-        Ok(Expr {
+        let expr = Expr {
             kind: ExprKind::Tuple(items),
             span,
-        })
+        };
+        tree(expr, height + 1)
     }
 
-    fn expr(&mut self) -> PResult<Expr> {
+    fn expr(&mut self) -> PResult<Tree> {
         let expr = self.unary()?;
         let token = self.peek();
         let op = match &token.kind {
@@ -364,7 +424,7 @@ impl<'t> Parser<'t> {
             Some(op) => Err(FrontError::UnsupportedSyntax {
                 what: format!("the operator `{op}`"),
                 span: token.span,
-                hint: Some(self.arithmetic_hint(expr)),
+                hint: Some(self.arithmetic_hint(expr.0)),
             }),
             None => Ok(expr),
         }
@@ -384,7 +444,7 @@ impl<'t> Parser<'t> {
             };
             self.bump();
             match self.unary() {
-                Ok(operand) => rest.push((op, operand)),
+                Ok((operand, _)) => rest.push((op, operand)),
                 Err(_) => return arith::GENERIC_HINT.into(),
             }
         }
@@ -402,52 +462,61 @@ impl<'t> Parser<'t> {
         }
     }
 
-    fn unary(&mut self) -> PResult<Expr> {
+    fn unary(&mut self) -> PResult<Tree> {
         if self.at(&TokenKind::Minus) {
             let start = self.bump().span;
-            let operand = self.unary()?;
+            let (operand, height) = self.nested(start, Self::unary)?;
             let span = start.join(operand.span);
-            return Ok(Expr {
+            let expr = Expr {
                 kind: ExprKind::Neg(Box::new(operand)),
                 span,
-            });
+            };
+            return tree(expr, height + 1);
         }
         if self.at(&TokenKind::Plus) {
             let start = self.bump().span;
-            let mut operand = self.unary()?;
+            let (mut operand, height) = self.nested(start, Self::unary)?;
             operand.span = start.join(operand.span);
-            return Ok(operand);
+            return Ok((operand, height));
         }
         self.postfix()
     }
 
-    fn postfix(&mut self) -> PResult<Expr> {
-        let mut expr = self.atom()?;
+    /// An atom followed by any chain of `.attr` and `(args)`; each link puts
+    /// the chain so far one level deeper in the tree.
+    fn postfix(&mut self) -> PResult<Tree> {
+        let (mut expr, mut height) = self.atom()?;
         loop {
             match self.peek_kind() {
                 TokenKind::Dot => {
                     self.bump();
                     let attr = self.name("an attribute name after `.`")?;
                     let span = expr.span.join(attr.span);
-                    expr = Expr {
-                        kind: ExprKind::Attribute {
-                            base: Box::new(expr),
-                            attr,
+                    (expr, height) = tree(
+                        Expr {
+                            kind: ExprKind::Attribute {
+                                base: Box::new(expr),
+                                attr,
+                            },
+                            span,
                         },
-                        span,
-                    };
+                        height + 1,
+                    )?;
                 }
                 TokenKind::LParen => {
                     let open = self.bump().span;
-                    let args = self.call_args(open)?;
+                    let (args, args_height) = self.nested(open, |p| p.call_args(open))?;
                     let span = expr.span.join(self.prev_span());
-                    expr = Expr {
-                        kind: ExprKind::Call {
-                            func: Box::new(expr),
-                            args,
+                    (expr, height) = tree(
+                        Expr {
+                            kind: ExprKind::Call {
+                                func: Box::new(expr),
+                                args,
+                            },
+                            span,
                         },
-                        span,
-                    };
+                        height.max(args_height) + 1,
+                    )?;
                 }
                 TokenKind::LBracket => {
                     return Err(FrontError::UnsupportedSyntax {
@@ -456,17 +525,19 @@ impl<'t> Parser<'t> {
                         hint: Some("write the value itself".into()),
                     });
                 }
-                _ => return Ok(expr),
+                _ => return Ok((expr, height)),
             }
         }
     }
 
-    /// Arguments after `(` up to and including `)`.
-    fn call_args(&mut self, open: Span) -> PResult<Vec<Arg>> {
+    /// Arguments after `(` up to and including `)`, with the height of the
+    /// tallest argument.
+    fn call_args(&mut self, open: Span) -> PResult<(Vec<Arg>, usize)> {
         let mut args: Vec<Arg> = Vec::new();
+        let mut height = 0;
         loop {
             if self.eat(&TokenKind::RParen) {
-                return Ok(args);
+                return Ok((args, height));
             }
             if matches!(self.peek_kind(), TokenKind::Newline | TokenKind::Eof) {
                 return Err(FrontError::Unclosed {
@@ -489,7 +560,8 @@ impl<'t> Parser<'t> {
             let arg = if keyword_ahead {
                 let keyword = self.name("an argument name")?;
                 self.bump();
-                let value = self.expr()?;
+                let (value, value_height) = self.expr()?;
+                height = height.max(value_height);
                 let span = keyword.span.join(value.span);
                 Arg {
                     keyword: Some(keyword),
@@ -497,12 +569,13 @@ impl<'t> Parser<'t> {
                     span,
                 }
             } else {
-                if args.iter().any(|a| a.keyword.is_some()) {
+                if args.last().is_some_and(|a| a.keyword.is_some()) {
                     return Err(
                         self.expected("a keyword argument (positional arguments come first)")
                     );
                 }
-                let value = self.expr()?;
+                let (value, value_height) = self.expr()?;
+                height = height.max(value_height);
                 Arg {
                     keyword: None,
                     span: value.span,
@@ -536,7 +609,7 @@ impl<'t> Parser<'t> {
         Err(self.expected(&format!("`,` or {}", close.describe())))
     }
 
-    fn atom(&mut self) -> PResult<Expr> {
+    fn atom(&mut self) -> PResult<Tree> {
         let token = self.peek();
         let span = token.span;
         let kind = match &token.kind {
@@ -573,19 +646,22 @@ impl<'t> Parser<'t> {
                     text.push_str(s);
                     self.bump();
                 }
-                return Ok(Expr {
+                let expr = Expr {
                     kind: ExprKind::Str(text),
                     span: span.join(self.prev_span()),
-                });
+                };
+                return Ok((expr, 1));
             }
-            TokenKind::LParen => return self.parenthesized(),
+            TokenKind::LParen => return self.nested(span, Self::parenthesized),
             TokenKind::LBracket => {
                 self.bump();
-                let items = self.items(span, '[', &TokenKind::RBracket)?;
-                return Ok(Expr {
+                let (items, height) =
+                    self.nested(span, |p| p.items(span, '[', &TokenKind::RBracket))?;
+                let expr = Expr {
                     kind: ExprKind::List(items),
                     span: span.join(self.prev_span()),
-                });
+                };
+                return tree(expr, height + 1);
             }
             TokenKind::LBrace => {
                 return Err(FrontError::UnsupportedSyntax {
@@ -596,15 +672,22 @@ impl<'t> Parser<'t> {
             }
             _ => return Err(self.expected("an expression")),
         };
-        Ok(Expr { kind, span })
+        Ok((Expr { kind, span }, 1))
     }
 
-    /// Elements up to and including the closing bracket.
-    fn items(&mut self, open: Span, open_char: char, close: &TokenKind) -> PResult<Vec<Expr>> {
+    /// Elements up to and including the closing bracket, with the height of
+    /// the tallest.
+    fn items(
+        &mut self,
+        open: Span,
+        open_char: char,
+        close: &TokenKind,
+    ) -> PResult<(Vec<Expr>, usize)> {
         let mut items = Vec::new();
+        let mut height = 0;
         loop {
             if self.eat(close) {
-                return Ok(items);
+                return Ok((items, height));
             }
             if matches!(self.peek_kind(), TokenKind::Newline | TokenKind::Eof) {
                 return Err(FrontError::Unclosed {
@@ -612,34 +695,40 @@ impl<'t> Parser<'t> {
                     span: open,
                 });
             }
-            items.push(self.expr()?);
+            let (item, item_height) = self.expr()?;
+            height = height.max(item_height);
+            items.push(item);
             self.close_or_comma(open, open_char, close)?;
         }
     }
 
     /// `()`, `(e)` or a tuple `(a, b)` / `(a,)`.
-    fn parenthesized(&mut self) -> PResult<Expr> {
+    fn parenthesized(&mut self) -> PResult<Tree> {
         let open = self.bump().span;
         if self.eat(&TokenKind::RParen) {
-            return Ok(Expr {
+            let expr = Expr {
                 kind: ExprKind::Tuple(Vec::new()),
                 span: open.join(self.prev_span()),
-            });
+            };
+            return Ok((expr, 1));
         }
-        let first = self.expr()?;
+        let (first, first_height) = self.expr()?;
         if self.eat(&TokenKind::RParen) {
-            return Ok(Expr {
+            let expr = Expr {
                 kind: first.kind,
                 span: open.join(self.prev_span()),
-            });
+            };
+            return Ok((expr, first_height));
         }
         self.close_or_comma(open, '(', &TokenKind::RParen)?;
+        let (rest, rest_height) = self.items(open, '(', &TokenKind::RParen)?;
         let mut items = vec![first];
-        items.extend(self.items(open, '(', &TokenKind::RParen)?);
-        Ok(Expr {
+        items.extend(rest);
+        let expr = Expr {
             kind: ExprKind::Tuple(items),
             span: open.join(self.prev_span()),
-        })
+        };
+        tree(expr, first_height.max(rest_height) + 1)
     }
 }
 

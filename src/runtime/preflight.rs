@@ -21,7 +21,7 @@ use super::{InputInfo, RuntimeError};
 use crate::back::onnx::external::PROTOBUF_LIMIT;
 use crate::back::onnx::proto::{
     attribute_proto::AttributeType, tensor_proto::DataLocation, tensor_proto::DataType,
-    tensor_shape_proto::dimension, type_proto, GraphProto, ModelProto, TensorProto,
+    tensor_shape_proto::dimension, type_proto, GraphProto, ModelProto, NodeProto, TensorProto,
 };
 use crate::files;
 use crate::tensor::ElemType;
@@ -76,6 +76,7 @@ pub fn check(
             check_tensor(path, folder.as_deref(), tensor)?;
         }
         for node in &graph.node {
+            check_node(path, node)?;
             for attribute in &node.attribute {
                 for tensor in attribute.t.iter().chain(&attribute.tensors) {
                     check_tensor(path, folder.as_deref(), tensor)?;
@@ -190,6 +191,42 @@ fn elem_bytes(code: i32) -> Option<u64> {
         | D::Float6e3m2
         | D::String
         | D::Undefined => return None,
+    })
+}
+
+/// Checks the node attributes tract trusts without checking: a `Transpose`
+/// whose `perm` repeats an axis makes tract's optimizer allocate without
+/// bound (found by the fuzzer: `perm=[0, 0, 0]` asked for gigabytes).
+fn check_node(path: &Path, node: &NodeProto) -> Result<(), RuntimeError> {
+    if node.op_type.as_deref() != Some("Transpose") {
+        return Ok(());
+    }
+    let Some(perm) = node
+        .attribute
+        .iter()
+        .find(|a| a.name.as_deref() == Some("perm"))
+    else {
+        return Ok(());
+    };
+    let mut seen = vec![false; perm.ints.len()];
+    let is_permutation = perm.ints.iter().all(|&axis| {
+        usize::try_from(axis)
+            .ok()
+            .and_then(|axis| seen.get_mut(axis))
+            .is_some_and(|slot| !std::mem::replace(slot, true))
+    });
+    if is_permutation {
+        return Ok(());
+    }
+    Err(RuntimeError::Node {
+        path: path.to_path_buf(),
+        node: node.name.clone().unwrap_or_default(),
+        op: "Transpose".into(),
+        problem: format!(
+            "its `perm` {:?} is not a permutation of the axes 0..{}",
+            perm.ints,
+            perm.ints.len()
+        ),
     })
 }
 

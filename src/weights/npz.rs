@@ -13,9 +13,8 @@
 //! Arrays may be float32 or float64; float64 arrays are rounded to float32,
 //! the precision Keras computes in. [`save_npz`] writes short keys.
 
-use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ndarray::ArrayD;
 use ndarray_npy::NpzWriter;

@@ -262,7 +262,8 @@ fn seed_file(path: &Path, case: &str) -> Seed {
 fn compile(case: &str) -> Vec<u8> {
     let path = oracle(case).join("model.rnn");
     let spec = Spec::load(&path).unwrap_or_else(|e| panic!("{case}: {e}"));
-    let weights = rnnc::weights::initialize(&spec.info, 1);
+    let weights =
+        rnnc::weights::initialize(&spec.info, 1).unwrap_or_else(|e| panic!("{case}: {e}"));
     let options = EmitOptions {
         metadata: rnnc::metadata::entries(
             &spec.source,

@@ -1,6 +1,7 @@
 //! Weights-file tests: the three key styles on real Keras exports, and each
 //! error class on files written here.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use ndarray::{ArrayD, IxDyn};
