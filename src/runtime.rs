@@ -231,14 +231,34 @@ impl TractModel {
     /// optimization allocates what fixed dims declare, so a file declaring an
     /// input of 10¹² rows must be refused before it gets that far.
     pub fn load_for(path: &Path, given: &[&TensorData]) -> Result<TractModel, RuntimeError> {
-        let proto = preflight::read_model(path)?;
+        let mut proto = preflight::read_model(path)?;
         let checked = preflight::check(path, Some(path), &proto)?;
-        drop(proto);
         for (info, data) in checked.inputs.iter().zip(given) {
             info.check_type(data)?;
             info.check_shape(data.shape())?;
         }
-        Self::prepare(path, checked, || tract_onnx::onnx().model_for_path(path))
+        if path.to_str().is_some() {
+            drop(proto);
+            return Self::prepare(path, checked, || tract_onnx::onnx().model_for_path(path));
+        }
+        // tract finds external data only through a UTF-8 model path: for
+        // any other path the data (already checked above) is read here.
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let problems = crate::verify::external::resolve(&mut proto, folder);
+        if let Some(problem) = problems.into_iter().next() {
+            return Err(RuntimeError::Load {
+                path: path.to_path_buf(),
+                message: problem,
+            });
+        }
+        let bytes = proto.encode_to_vec();
+        drop(proto);
+        Self::prepare(path, checked, || {
+            tract_onnx::onnx().model_for_read(&mut &bytes[..])
+        })
     }
 
     /// Checks, loads and optimizes an ONNX model held in memory (no external

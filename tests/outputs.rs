@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 
 use run::rnnc;
 
-const SPEC: &str = "SimpleRNN(3, input_shape=(2, 10))\n";
+const SPEC: &str = "SimpleRNN(32, input_shape=(2, 10))\n";
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -271,8 +271,13 @@ fn an_interrupted_compile_leaves_no_temporary_file() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("big.rnn");
     // 4·(1500·1500·2 + 2·1500) floats: 72 MB of weights, written for long
-    // enough to be interrupted in the middle.
-    fs::write(&spec, "LSTM(1500, input_shape=(None, 1500))\n").unwrap();
+    // enough to be interrupted in the middle (glorot_uniform: the orthogonal
+    // default would spend minutes on its QR in a debug build first).
+    fs::write(
+        &spec,
+        "LSTM(1500, recurrent_initializer='glorot_uniform', input_shape=(None, 1500))\n",
+    )
+    .unwrap();
     let out_dir = dir.path().join("out");
     fs::create_dir(&out_dir).unwrap();
     let model = out_dir.join("big.onnx");

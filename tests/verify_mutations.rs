@@ -237,7 +237,12 @@ fn external_data_tampered() {
     let dir = tempfile::tempdir().unwrap();
     let [spec, flag, weights] = oracle_weights("tutorial_deep_bidirectional");
     let model = compile(dir.path(), &spec, &[&flag, &weights, "--external-data"]);
-    let data = dir.path().join("m.onnx.data");
+    // The data file is `m.onnx.<hash>.data`: the one file ending in `.data`.
+    let data = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "data"))
+        .expect("compile wrote a .data file");
     let mut bytes = std::fs::read(&data).unwrap();
     // The first tensor starts at offset 0; nudge its first float.
     let first = f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) + 1e-3;

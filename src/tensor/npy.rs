@@ -193,14 +193,23 @@ pub fn shape_text(shape: &[usize]) -> String {
 
 impl NpyHeader {
     /// The bytes of data the header declares, or an error if that overflows.
+    /// A zero axis does not excuse the others: ndarray (and so ndarray-npy)
+    /// requires the product of the non-zero axes to fit `isize`, and panics
+    /// on `(0, 2**64-1, 6)` otherwise.
     pub fn data_bytes(&self) -> Result<u64, NpyError> {
-        self.shape
+        let overflow = || NpyError::Overflow {
+            shape: shape_text(&self.shape),
+            dtype: self.dtype.name(),
+        };
+        let non_zero = self
+            .shape
             .iter()
-            .try_fold(self.dtype.size(), |acc, &d| acc.checked_mul(d as u64))
-            .ok_or_else(|| NpyError::Overflow {
-                shape: shape_text(&self.shape),
-                dtype: self.dtype.name(),
+            .try_fold(self.dtype.size(), |acc, &d| {
+                acc.checked_mul((d as u64).max(1))
             })
+            .filter(|&bytes| bytes <= isize::MAX as u64)
+            .ok_or_else(overflow)?;
+        Ok(if self.shape.contains(&0) { 0 } else { non_zero })
     }
 
     /// Checks that a file or member of `total` bytes (header included) holds
@@ -293,6 +302,12 @@ mod tests {
     fn an_overflowing_shape_is_an_error() {
         let bytes = npy(
             "{'descr': '<f8', 'fortran_order': False, 'shape': (18446744073709551615, 2), }",
+            &[],
+        );
+        let err = header_of(&bytes).unwrap_err();
+        assert!(matches!(err, NpyError::Overflow { .. }), "{err}");
+        let bytes = npy(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 18446744073709551615, 6), }",
             &[],
         );
         let err = header_of(&bytes).unwrap_err();

@@ -11,7 +11,7 @@
 //! inputs that reach every row of the table.
 
 mod diff;
-mod external;
+pub(crate) mod external;
 mod file_check;
 mod inputs;
 mod source;
