@@ -456,7 +456,7 @@ fn run_command(
     }
     let named: Vec<(String, TensorData)> = match engine {
         Engine::Tract => {
-            check_recorded_vocabulary(model, &data)?;
+            check_recorded_input(model, &data)?;
             let tract = TractModel::load_for(model, &[&data])?;
             let outputs = tract.run(vec![data])?;
             tract.output_names().iter().cloned().zip(outputs).collect()
@@ -511,16 +511,13 @@ fn weights_command(spec: &Path, seed: u64, output: &Path) -> Result<Outcome, Fai
     Ok(Outcome::Success)
 }
 
-/// For a file rnnc compiled from an Embedding model, refuses token ids
-/// outside the vocabulary before tract sees them: ONNX `Gather` reads a
-/// negative id from the end of the table, and an id past the end is an
-/// out-of-bounds read. Other files are left to the runtime.
-fn check_recorded_vocabulary(model: &Path, data: &TensorData) -> Result<(), Failure> {
-    let ids = match data {
-        TensorData::I32(a) => a.mapv(i64::from),
-        TensorData::I64(a) => a.clone(),
-        TensorData::F32(_) => return Ok(()),
-    };
+/// For a file rnnc compiled, checks the input against the recorded spec
+/// before tract sees it. Token ids outside the vocabulary are refused: ONNX
+/// `Gather` reads a negative id from the end of the table, and an id past
+/// the end is an out-of-bounds read. An input whose intermediate tensors
+/// would not fit the memory budget is refused, naming the layer at the
+/// peak. Other files are left to the runtime.
+fn check_recorded_input(model: &Path, data: &TensorData) -> Result<(), Failure> {
     let Some(recorded) = Recorded::from_model(&preflight::read_model(model)?) else {
         return Ok(());
     };
@@ -530,7 +527,18 @@ fn check_recorded_vocabulary(model: &Path, data: &TensorData) -> Result<(), Fail
             model.display()
         ))
     })?;
-    reference::check_token_ids(&spec.model, &spec.info, ids.view())?;
+    let ids = match data {
+        TensorData::I32(a) => Some(a.mapv(i64::from)),
+        TensorData::I64(a) => Some(a.clone()),
+        TensorData::F32(_) => None,
+    };
+    if let Some(ids) = ids {
+        reference::check_token_ids(&spec.model, &spec.info, ids.view())?;
+    }
+    // A shape of another rank is tract's to explain (`run` reports the axis).
+    if data.shape().len() == spec.info.input_shape.len() {
+        reference::check_memory(&spec.model, &spec.info, data.shape(), "tract")?;
+    }
     Ok(())
 }
 

@@ -244,3 +244,88 @@ fn the_reference_interpreter_refuses_activations_beyond_the_budget() {
         ],
     );
 }
+
+#[test]
+fn tract_refuses_intermediate_tensors_beyond_the_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let wide = spec(
+        dir.path(),
+        "wide.rnn",
+        "SimpleRNN(64, return_sequences=True, input_shape=(None, 4))\n",
+    );
+    let model = dir.path().join("wide.onnx");
+    let out = rnnc(&["compile", s(&wide), "-o", s(&model)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let input = dir.path().join("x.npy");
+    ndarray_npy::write_npy(&input, &ndarray::Array3::<f32>::zeros((1000, 10, 4))).unwrap();
+    let run = |limit: &str| {
+        rnnc(&[
+            "run",
+            s(&model),
+            "--input",
+            s(&input),
+            "--memory-limit",
+            limit,
+        ])
+    };
+    assert_refused(
+        &run("1M"),
+        &[
+            "tract on input [1000, 10, 4] needs",
+            "SimpleRNN layer `simple_rnn` holds at once",
+            "give a smaller batch (axis 0) or shorter sequences (axis 1)",
+        ],
+    );
+    let out = run("1G");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_weights_file_beyond_the_budget_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let lstm = spec(dir.path(), "lstm.rnn", "LSTM(64, input_shape=(None, 32))\n");
+    let weights = dir.path().join("w.npz");
+    let out = rnnc(&["weights", s(&lstm), "-o", s(&weights)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let model = dir.path().join("lstm.onnx");
+    let out = rnnc(&[
+        "compile",
+        s(&lstm),
+        "--weights",
+        s(&weights),
+        "-o",
+        s(&model),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // 24,832 parameters: 97 KiB of weights, plus the 64 KiB recurrent kernel.
+    let needles = [
+        "reading the weights file needs",
+        "LSTM layer `lstm` alone has",
+        "give `lstm` fewer units",
+    ];
+    let verify = rnnc(&[
+        "verify",
+        s(&model),
+        "--weights",
+        s(&weights),
+        "--memory-limit",
+        "100K",
+    ]);
+    assert_refused(&verify, &needles);
+    let input = dir.path().join("x.npy");
+    ndarray_npy::write_npy(&input, &ndarray::Array3::<f32>::zeros((1, 3, 32))).unwrap();
+    let reference = rnnc(&[
+        "run",
+        s(&model),
+        "--input",
+        s(&input),
+        "--reference",
+        "--weights",
+        s(&weights),
+        "--memory-limit",
+        "100K",
+    ]);
+    assert_refused(&reference, &needles);
+    let verify = rnnc(&["verify", s(&model), "--weights", s(&weights)]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+}

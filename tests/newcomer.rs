@@ -161,13 +161,13 @@ fn control_characters_are_escaped_everywhere_they_are_printed() {
     std::fs::write(
         &spec,
         "model = Sequential(name='\x1b[2Jevil')\n\
-         model.add(SimpleRNN(3, input_shape=(2, 4), name='rnn\x07\\r'))\n",
+         model.add(SimpleRNN(3, input_shape=(2, 4), name='\\r\\nZ'))\n",
     )
     .unwrap();
     let summary = rnnc(&["summary", s(&spec)]);
     let table = text(&summary.stdout);
     assert!(table.contains("Model: \"\\u{1b}[2Jevil\""), "{table}");
-    assert!(table.contains(" rnn\\u{7}\\u{d} (SimpleRNN)"), "{table}");
+    assert!(table.contains(" \\u{d}\\u{a}Z (SimpleRNN)"), "{table}");
     let model = dir.path().join("evil.onnx");
     assert!(rnnc(&["compile", s(&spec), "-o", s(&model)])
         .status
@@ -177,6 +177,15 @@ fn control_characters_are_escaped_everywhere_they_are_printed() {
         .iter()
         .any(|&b| b == 0x1b || b == 0x07 || b == b'\r'));
     assert!(text(&inspected).contains("\\u{1b}[2Jevil"));
+    // A line break inside a name is escaped too: it cannot start a line.
+    assert!(text(&inspected).contains("\\u{d}\\u{a}Z"));
+    assert!(
+        !text(&inspected)
+            .lines()
+            .any(|l| l.trim_start().starts_with('Z')),
+        "{}",
+        text(&inspected)
+    );
     let json = rnnc(&["inspect", s(&model), "--json"]).stdout;
     let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert!(json.to_string().contains("\\u001b[2Jevil"));

@@ -64,6 +64,34 @@ pub fn check_init(info: &ModelInfo, budget: &Budget) -> Result<(), BudgetError> 
     })
 }
 
+/// The bytes of the model's largest single weight: a reader holds one
+/// array's raw bytes beside the weights read so far.
+fn largest_weight_bytes(info: &ModelInfo) -> u64 {
+    info.weights()
+        .map(|(_, spec)| elements(&spec.shape).saturating_mul(F32_BYTES))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Refuses to read a weights file for a model whose weights do not fit the
+/// budget, before any array is read (`verify --weights`, `run --reference
+/// --weights`; `compile` checks its larger need first).
+pub fn check_load(info: &ModelInfo, budget: &Budget) -> Result<(), BudgetError> {
+    let weights = weight_bytes(info);
+    let need = weights.saturating_add(largest_weight_bytes(info));
+    budget.check(need, || {
+        (
+            "reading the weights file".into(),
+            format!(
+                "the model's weights take {} and the reader holds one array's bytes beside them; {}",
+                size::format(weights),
+                heaviest_note(info)
+            ),
+            heaviest_advice(info),
+        )
+    })
+}
+
 /// Refuses to compile a model whose weights, held in both layouts (and
 /// initialized first when `initializing`), do not fit the budget.
 pub fn check_compile(
@@ -190,6 +218,17 @@ mod tests {
         assert_eq!(init_workspace(&no_orthogonal), 0);
         assert_eq!(elements(&[usize::MAX, 2]), u64::MAX);
         assert_eq!(elements(&[]), 1);
+    }
+
+    #[test]
+    fn loading_counts_the_weights_and_one_array() {
+        let big = info("LSTM(16000, input_shape=(None, 16000))");
+        let need = 2_048_064_000 * 4 + 16_000 * 64_000 * 4;
+        assert_eq!(check_load(&big, &budget(need)), Ok(()));
+        let text = check_load(&big, &budget(need - 1)).unwrap_err().to_string();
+        assert!(text.contains("reading the weights file"), "{text}");
+        assert!(text.contains("LSTM layer `lstm` alone has"), "{text}");
+        assert!(text.contains("give `lstm` fewer units"), "{text}");
     }
 
     #[test]

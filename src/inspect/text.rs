@@ -35,7 +35,7 @@ fn render_raw(d: &Description) -> String {
     let opsets: Vec<String> = d
         .opset_import
         .iter()
-        .map(|(domain, version)| format!("{} {version}", domain_name(domain)))
+        .map(|(domain, version)| format!("{} {version}", shown(domain_name(domain))))
         .collect();
     header.push(("opset_import", opsets.join(", ")));
     match (&d.producer_name, &d.producer_version) {
@@ -47,18 +47,21 @@ fn render_raw(d: &Description) -> String {
                 .flatten()
                 .filter(|s| !s.is_empty())
                 .collect();
-            header.push(("producer", parts.join(" ")));
+            header.push(("producer", shown(&parts.join(" "))));
         }
     }
     if let Some(domain) = &d.domain {
-        header.push(("domain", domain.clone()));
+        header.push(("domain", shown(domain)));
     }
     if let Some(version) = d.model_version {
         header.push(("model_version", version.to_string()));
     }
     header.push((
         "graph",
-        d.graph.name.clone().unwrap_or_else(|| "(unnamed)".into()),
+        d.graph
+            .name
+            .as_deref()
+            .map_or_else(|| "(unnamed)".into(), shown),
     ));
     if let Some(doc) = &d.doc_string {
         header.push(("doc_string", shorten(doc)));
@@ -85,7 +88,7 @@ fn render_raw(d: &Description) -> String {
     if !d.metadata.is_empty() {
         let _ = writeln!(out, "\nmetadata_props ({})", d.metadata.len());
         for (key, value) in &d.metadata {
-            let _ = writeln!(out, "  {key} = {}", shorten(value));
+            let _ = writeln!(out, "  {} = {}", shown(key), shorten(value));
         }
     }
 
@@ -116,7 +119,7 @@ fn render_raw(d: &Description) -> String {
         aligned(
             &mut out,
             2,
-            t.op_types.iter().map(|(op, n)| (op.clone(), n.to_string())),
+            t.op_types.iter().map(|(op, n)| (shown(op), n.to_string())),
         );
     }
     out
@@ -133,6 +136,12 @@ fn parameters_text(t: &Totals) -> String {
         ),
         Some(_) | None => t.parameters.to_string(),
     }
+}
+
+/// A name, key or symbol from the file, [escaped](crate::escape) on its own
+/// so that a line break in it cannot start a line of the report.
+fn shown(text: &str) -> String {
+    crate::escape::escape(text).into_owned()
 }
 
 /// `""` is the default ai.onnx domain.
@@ -186,7 +195,7 @@ fn graph(out: &mut String, g: &Graph, indent: usize) {
         .inputs
         .iter()
         .chain(&g.outputs)
-        .map(|v| v.name.chars().count())
+        .map(|v| shown(&v.name).chars().count())
         .max()
         .unwrap_or(0);
     let _ = writeln!(out, "{pad}inputs ({})", g.inputs.len());
@@ -215,8 +224,8 @@ fn graph(out: &mut String, g: &Graph, indent: usize) {
             let name = s
                 .values
                 .as_ref()
-                .and_then(|v| v.name.clone())
-                .unwrap_or_else(|| "(unnamed)".into());
+                .and_then(|v| v.name.as_deref())
+                .map_or_else(|| "(unnamed)".into(), shown);
             let _ = writeln!(out, "{pad}  {name}  {}", sparse_summary(s));
         }
     }
@@ -228,7 +237,7 @@ fn values(out: &mut String, values: &[Value], indent: usize, width: usize) {
             out,
             "{:indent$}{:width$}  {}",
             "",
-            v.name,
+            shown(&v.name),
             type_text(v.ty.as_ref())
         );
     }
@@ -239,12 +248,12 @@ fn node(out: &mut String, index: usize, n: &Node, indent: usize) {
     let name = n
         .name
         .as_ref()
-        .map(|name| format!(" '{name}'"))
+        .map(|name| format!(" '{}'", shown(name)))
         .unwrap_or_default();
     let _ = writeln!(
         out,
         "{pad}#{index} {}{name}: {} -> {}",
-        qualified_op(n),
+        shown(&qualified_op(n)),
         names(&n.inputs),
         names(&n.outputs)
     );
@@ -260,7 +269,13 @@ fn names(names: &[String]) -> String {
     }
     names
         .iter()
-        .map(|n| if n.is_empty() { "\"\"" } else { n.as_str() })
+        .map(|n| {
+            if n.is_empty() {
+                "\"\"".into()
+            } else {
+                shown(n)
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -281,15 +296,15 @@ fn attribute(out: &mut String, a: &Attribute, indent: usize) {
         V::Tensors(v) => list(v.iter().map(tensor_value)),
         V::SparseTensors(v) => list(v.iter().map(sparse_summary)),
         V::Types(v) => list(v.iter().map(|t| type_text(t.as_ref()))),
-        V::Reference(name) => format!("@{name} (the calling node's attribute)"),
+        V::Reference(name) => format!("@{} (the calling node's attribute)", shown(name)),
         V::Undefined => "(no value)".into(),
         V::Graph(g) => {
-            let _ = writeln!(out, "{pad}{} = {}", a.name, graph_summary(g));
+            let _ = writeln!(out, "{pad}{} = {}", shown(&a.name), graph_summary(g));
             graph(out, g, indent + 2);
             return;
         }
         V::Graphs(gs) => {
-            let _ = writeln!(out, "{pad}{} = {} graphs", a.name, gs.len());
+            let _ = writeln!(out, "{pad}{} = {} graphs", shown(&a.name), gs.len());
             for (i, g) in gs.iter().enumerate() {
                 let _ = writeln!(out, "{pad}  [{i}] {}", graph_summary(g));
                 graph(out, g, indent + 4);
@@ -297,14 +312,14 @@ fn attribute(out: &mut String, a: &Attribute, indent: usize) {
             return;
         }
     };
-    let _ = writeln!(out, "{pad}{} = {summary}", a.name);
+    let _ = writeln!(out, "{pad}{} = {summary}", shown(&a.name));
 }
 
 fn graph_summary(g: &Graph) -> String {
     let name = g
         .name
         .as_ref()
-        .map(|n| format!(" '{n}'"))
+        .map(|n| format!(" '{}'", shown(n)))
         .unwrap_or_default();
     format!(
         "graph{name}: {} inputs, {} outputs, {} nodes, {} initializers",
@@ -319,18 +334,18 @@ fn function(out: &mut String, f: &Function) {
     let overload = f
         .overload
         .as_ref()
-        .map(|o| format!(" (overload {o})"))
+        .map(|o| format!(" (overload {})", shown(o)))
         .unwrap_or_default();
     let attributes = if f.attributes.is_empty() {
         String::new()
     } else {
-        format!(" <{}>", f.attributes.join(", "))
+        format!(" <{}>", shown(&f.attributes.join(", ")))
     };
     let _ = writeln!(
         out,
         "  {}:{}{overload}{attributes}: {} -> {}, {} nodes",
-        domain_name(&f.domain),
-        f.name,
+        shown(domain_name(&f.domain)),
+        shown(&f.name),
         names(&f.inputs),
         names(&f.outputs),
         f.nodes.len()
@@ -349,7 +364,7 @@ fn shape_text(shape: Option<&Vec<Dim>>) -> String {
         .iter()
         .map(|d| match d {
             Dim::Fixed(n) => n.to_string(),
-            Dim::Symbol(s) => s.clone(),
+            Dim::Symbol(s) => shown(s),
             Dim::Unknown => "?".into(),
         })
         .collect();
@@ -387,7 +402,7 @@ fn initializer_row(t: &Tensor) -> Vec<String> {
         Storage::External(entries) => {
             rest.push_str("data_location=EXTERNAL");
             for (key, value) in entries {
-                let _ = write!(rest, " {key}={value}");
+                let _ = write!(rest, " {}={}", shown(key), shown(value));
             }
         }
         Storage::Empty if t.elements != Some(0) => rest.push_str("(no data)"),
@@ -398,7 +413,7 @@ fn initializer_row(t: &Tensor) -> Vec<String> {
         }
     }
     vec![
-        t.name.clone().unwrap_or_else(|| "(unnamed)".into()),
+        t.name.as_deref().map_or_else(|| "(unnamed)".into(), shown),
         t.elem.clone(),
         dims_text(&t.dims),
         bytes,
@@ -415,7 +430,7 @@ fn tensor_value(t: &Tensor) -> String {
     if let Storage::External(entries) = &t.storage {
         text.push_str(" data_location=EXTERNAL");
         for (key, value) in entries {
-            let _ = write!(text, " {key}={value}");
+            let _ = write!(text, " {}={}", shown(key), shown(value));
         }
     }
     text

@@ -99,7 +99,7 @@ pub fn run(
         (ReferenceInput::Ids(_), false) => return Err(ReferenceError::IdsToFloatModel),
     };
     check_input_shape(shape, info)?;
-    check_memory(model, info, shape)?;
+    check_memory(model, info, shape, "the reference interpreter")?;
 
     let mut outputs: Vec<ArrayD<f32>> = Vec::new();
     for (index, layer) in model.layers.iter().enumerate() {
@@ -208,14 +208,22 @@ fn sequence<'a>(
 }
 
 /// Refuses an input whose activations would not fit the memory budget left
-/// beside the weights, naming the layer at the peak.
-fn check_memory(model: &Model, info: &ModelInfo, shape: &[usize]) -> Result<(), ReferenceError> {
+/// beside the weights, naming the layer at the peak. `runner` names what
+/// would run it in the message: the reference interpreter, or tract running
+/// an rnnc file (whose intermediate tensors are of the same sizes: the
+/// recorded spec's layer outputs and gates).
+pub fn check_memory(
+    model: &Model,
+    info: &ModelInfo,
+    shape: &[usize],
+    runner: &str,
+) -> Result<(), ReferenceError> {
     let weights = budget::weights::weight_bytes(info);
     let peak = footprint::peak(model, info, shape);
     budget::current().less(weights).check(peak.bytes, || {
         let layer = peak.layer.map(|id| info.layer(id));
         (
-            format!("the reference interpreter on input {shape:?}"),
+            format!("{runner} on input {shape:?}"),
             match layer {
                 Some(l) => format!(
                     "that is what {} layer `{}` holds at once, beside the {} of weights",

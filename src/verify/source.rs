@@ -92,6 +92,7 @@ fn source_weights(
                     found,
                 });
             }
+            crate::budget::weights::check_load(&spec.info, &crate::budget::current())?;
             Ok(weights::load(path, &spec.info)?)
         }
     }
