@@ -32,6 +32,10 @@ pub struct Cli {
     /// RNNC_MEMORY_LIMIT environment variable, else 80% of the available memory.
     #[arg(long, global = true, value_name = "SIZE", value_parser = budget::parse_limit)]
     pub memory_limit: Option<u64>,
+    /// Show no progress on stderr (it is shown only when stderr is a
+    /// terminal, for phases that can take a while).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 /// The subcommands.
@@ -221,6 +225,7 @@ pub fn run(cli: Cli) -> ExitCode {
         crate::console::error(&e.to_string());
         return ExitCode::from(2);
     }
+    crate::progress::configure(cli.quiet);
     if crate::console::stdout_closed() {
         crate::console::error("standard output is closed; rnnc reports on it (redirect it to a file or /dev/null instead of closing it)");
         return ExitCode::from(2);
@@ -375,9 +380,16 @@ fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome
         ]
         .concat(),
     };
-    let proto = backend::emit(&spec.model, &spec.info, &weights, &emit_options)?;
-    drop(weights);
-    let published = external::publish(&output, proto, options.external_data, &inputs)?;
+    let proto = {
+        let _phase = crate::progress::phase("emitting ONNX");
+        backend::emit(&spec.model, &spec.info, &weights, &emit_options)?
+    };
+    // Kept for --verify (the budget counts three copies while writing).
+    let weights = options.verify.then_some(weights);
+    let published = {
+        let _phase = crate::progress::phase(format!("writing {}", output.display()));
+        external::publish(&output, proto, options.external_data, &inputs)?
+    };
     for (path, e) in &published.stale {
         crate::console::note(&format!(
             "cannot remove the old data file `{}`: {e}",
@@ -396,21 +408,27 @@ fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome
         spec.info.total_params,
         published.model_bytes
     );
-    if options.verify {
-        return verify_command(
-            &output,
-            &VerifyOptions {
+    match weights {
+        Some(weights) => {
+            let verify_options = VerifyOptions {
                 weights: options.weights.clone(),
                 ..VerifyOptions::default()
-            },
-        );
+            };
+            let report = verify::verify_compiled(&output, &verify_options, weights, &mut say)?;
+            report_verify(&report)
+        }
+        None => Ok(Outcome::Success),
     }
-    Ok(Outcome::Success)
 }
 
 fn verify_command(model: &Path, options: &VerifyOptions) -> Result<Outcome, Failure> {
-    let report = verify::verify(model, options)?;
-    say(&report.render());
+    report_verify(&verify::verify(model, options, &mut say)?)
+}
+
+/// Prints the end of a verify report (its head and cases were printed as
+/// they became known) and gives the outcome.
+fn report_verify(report: &verify::Report) -> Result<Outcome, Failure> {
+    say(&report.render_tail());
     Ok(if report.passed() {
         Outcome::Success
     } else {
@@ -457,14 +475,20 @@ fn run_command(
     let named: Vec<(String, TensorData)> = match engine {
         Engine::Tract => {
             check_recorded_input(model, &data)?;
-            let tract = TractModel::load_for(model, &[&data])?;
+            let tract = {
+                let _phase = crate::progress::phase("loading the model in tract");
+                TractModel::load_for(model, &[&data])?
+            };
+            let _phase = crate::progress::phase("running the model in tract");
             let outputs = tract.run(vec![data])?;
             tract.output_names().iter().cloned().zip(outputs).collect()
         }
         Engine::Reference { weights } => {
             // rebuild_source reads the file whole: refuse a FIFO or device first.
             crate::files::open_regular(model)?;
-            let source = verify::rebuild_source(model, weights.as_deref())?;
+            let source =
+                verify::rebuild_source(model, verify::SourceWeights::Rebuild(weights.as_deref()))?;
+            let _phase = crate::progress::phase("running the reference interpreter");
             let outputs = reference::run(
                 &source.spec.model,
                 &source.spec.info,

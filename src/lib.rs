@@ -23,6 +23,7 @@ pub mod inspect;
 pub mod ir;
 pub mod metadata;
 pub mod outputs;
+pub mod progress;
 pub mod reference;
 pub mod runtime;
 pub mod spec;

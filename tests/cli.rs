@@ -524,3 +524,84 @@ fn weights_of_another_model_are_a_clear_error_naming_the_layers() {
         assert!(!model.exists());
     }
 }
+
+/// Runs `rnnc args…` under a pseudo-terminal (util-linux `script`), so that
+/// stderr is a terminal; returns everything the terminal received.
+fn rnnc_in_terminal(args: &[&str]) -> String {
+    let command = std::iter::once(env!("CARGO_BIN_EXE_rnnc"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(root())
+        .output()
+        .expect("util-linux `script` runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn progress_shows_on_a_terminal_only_and_quiet_silences_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("m.rnn");
+    std::fs::write(&spec, "LSTM(8, input_shape=(None, 4))\n").unwrap();
+    let model = dir.path().join("m.onnx");
+    let (spec, model) = (spec.to_str().unwrap(), model.to_str().unwrap());
+    // A pipe: stderr stays empty.
+    let piped = rnnc(&["compile", spec, "-o", model, "--verify"]);
+    assert!(piped.status.success());
+    assert_eq!(String::from_utf8_lossy(&piped.stderr), "");
+    // A terminal: each phase is drawn, then cleared.
+    let shown = rnnc_in_terminal(&["compile", spec, "-o", model, "--verify"]);
+    for phase in [
+        "initializing the weights",
+        "emitting ONNX",
+        "writing ",
+        "loading the file in tract",
+        "running input [1, 1, 4]",
+    ] {
+        assert!(shown.contains(phase), "missing {phase:?} in {shown:?}");
+    }
+    assert!(shown.contains("verified:"), "{shown}");
+    // --quiet: the terminal gets exactly the report.
+    let quiet = rnnc_in_terminal(&["compile", spec, "-o", model, "--verify", "--quiet"]);
+    assert!(!quiet.contains("initializing"), "{quiet:?}");
+    assert!(!quiet.contains('\u{1b}'), "{quiet:?}");
+    assert!(quiet.contains("verified:"), "{quiet}");
+}
+
+#[test]
+fn verify_reports_where_the_time_went() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("m.rnn");
+    std::fs::write(&spec, "GRU(4, input_shape=(None, 3))\n").unwrap();
+    let model = dir.path().join("m.onnx");
+    let (spec, model) = (spec.to_str().unwrap(), model.to_str().unwrap());
+    let out = rnnc(&["compile", spec, "-o", model, "--verify"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("time: "))
+        .unwrap_or_else(|| panic!("no time line in {text}"));
+    for phase in [
+        "source weights ",
+        "file check ",
+        "tract load ",
+        "reference ",
+        "tract ",
+    ] {
+        assert!(line.contains(phase), "{line}");
+    }
+    // The verdict comes last, after the cases and the times.
+    assert!(
+        text.lines().last().unwrap().starts_with("verified:"),
+        "{text}"
+    );
+}

@@ -74,7 +74,7 @@ fn compile_refuses_weights_beyond_the_budget_before_writing_anything() {
         &out,
         &[
             "error: initializing the weights needs",
-            "the orthogonal initializer works on",
+            "the orthogonal initializer's workspace takes",
         ],
     );
     assert_eq!(

@@ -8,8 +8,6 @@ use crate::ir::Initializer;
 
 /// Bytes of one weight: rnnc holds weights as f32, as Keras does by default.
 pub const F32_BYTES: u64 = 4;
-/// Bytes of one f64: the orthogonal initializer's QR runs in f64.
-const F64_BYTES: u64 = 8;
 /// Copies of the weights `compile` holds at once, rounded up from the
 /// measured peak resident size of `rnnc compile` (less the binary's own
 /// 12 MB): 2.0 times the weight bytes for an Embedding, 2.9 for an LSTM whose
@@ -24,8 +22,10 @@ pub fn weight_bytes(info: &ModelInfo) -> u64 {
 }
 
 /// The largest extra memory initializing one weight takes beside the weights
-/// themselves: the orthogonal initializer's f64 matrix (one weight is
-/// initialized at a time, so the largest counts).
+/// themselves (one weight is initialized at a time, so the largest counts):
+/// the orthogonal initializer forms `Q` in the weight's own f32 storage with
+/// a workspace of [`QR_BLOCK`] columns and rows, except for a tall weight
+/// (more rows than columns), read out into a second buffer.
 pub fn init_workspace(info: &ModelInfo) -> u64 {
     info.weights()
         .filter(|(_, spec)| {
@@ -35,9 +35,26 @@ pub fn init_workspace(info: &ModelInfo) -> u64 {
                     | WeightInit::UnitForgetBias(Initializer::Orthogonal)
             )
         })
-        .map(|(_, spec)| elements(&spec.shape).saturating_mul(F64_BYTES))
+        .map(|(_, spec)| orthogonal_workspace(&spec.shape))
         .max()
         .unwrap_or(0)
+}
+
+/// The widest block faer's QR uses (`recommended_block_size`).
+const QR_BLOCK: u64 = 256;
+
+fn orthogonal_workspace(shape: &[usize]) -> u64 {
+    let cols = shape.last().copied().unwrap_or(1) as u64;
+    let rows = elements(&shape[..shape.len().saturating_sub(1)]);
+    let (m, n) = (rows.max(cols), rows.min(cols));
+    let blocks = QR_BLOCK
+        .saturating_mul(m.saturating_add(n.saturating_mul(2)))
+        .saturating_mul(F32_BYTES);
+    if rows > cols {
+        blocks.saturating_add(m.saturating_mul(n).saturating_mul(F32_BYTES))
+    } else {
+        blocks
+    }
 }
 
 /// The number of elements of `shape`, saturating at `u64::MAX`.
@@ -122,12 +139,12 @@ pub fn check_compile(
     })
 }
 
-/// ", and the orthogonal initializer works on 2.0 GiB in f64" when it does.
+/// ", and the orthogonal initializer's workspace takes 93.8 MiB" when it does.
 fn workspace_note(info: &ModelInfo) -> String {
     match init_workspace(info) {
         0 => String::new(),
         bytes => format!(
-            ", and the orthogonal initializer works on {} in f64",
+            ", and the orthogonal initializer's workspace takes {}",
             size::format(bytes)
         ),
     }
@@ -209,10 +226,14 @@ mod tests {
     #[test]
     fn weights_and_workspace_follow_the_shapes() {
         // LSTM(16000) on 16000 features: kernel and recurrent kernel
-        // [16000, 64000], bias [64000]; the QR works on the recurrent kernel.
+        // [16000, 64000], bias [64000]; the QR works in the recurrent
+        // kernel's own storage, with blocks of 256 columns and rows.
         let big = info("LSTM(16000, input_shape=(None, 16000))");
         assert_eq!(weight_bytes(&big), 2_048_064_000 * 4);
-        assert_eq!(init_workspace(&big), 16_000 * 64_000 * 8);
+        assert_eq!(init_workspace(&big), 256 * (64_000 + 2 * 16_000) * 4);
+        // A tall orthogonal kernel is read out into a second buffer.
+        let tall = info("SimpleRNN(3, kernel_initializer='orthogonal', input_shape=(None, 50))");
+        assert_eq!(init_workspace(&tall), 256 * (50 + 2 * 3) * 4 + 50 * 3 * 4);
         let no_orthogonal =
             info("SimpleRNN(3, recurrent_initializer='glorot_uniform', input_shape=(None, 2))");
         assert_eq!(init_workspace(&no_orthogonal), 0);
@@ -251,14 +272,14 @@ mod tests {
         assert!(text.contains("give `lstm` fewer units"), "{text}");
         let err = check_init(&big, &budget(6 << 30)).unwrap_err().to_string();
         assert!(
-            err.starts_with("initializing the weights needs 15.3 GiB"),
+            err.starts_with("initializing the weights needs 7.7 GiB"),
             "{err}"
         );
         assert!(
-            err.contains("the orthogonal initializer works on 7.6 GiB in f64"),
+            err.contains("the orthogonal initializer's workspace takes 93.8 MiB"),
             "{err}"
         );
-        assert_eq!(check_init(&big, &budget(16 << 30)), Ok(()));
+        assert_eq!(check_init(&big, &budget(8 << 30)), Ok(()));
     }
 
     #[test]

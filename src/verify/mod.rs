@@ -18,12 +18,14 @@ mod source;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use ndarray::ArrayD;
 
 use crate::budget::{self, BudgetError};
 use crate::files::FileError;
 use crate::ir::LayerKind;
+use crate::progress;
 use crate::reference::{self, ReferenceError};
 use crate::runtime::{RuntimeError, TractModel};
 use crate::spec::{Spec, SpecError};
@@ -33,7 +35,7 @@ use crate::weights::WeightsError;
 pub use file_check::FileCheck;
 pub use inputs::generate as generate_input;
 use inputs::IdCoverage;
-pub use source::{rebuild_source, reference_input, SourceModel};
+pub use source::{rebuild_source, reference_input, SourceModel, SourceWeights};
 
 /// Default absolute tolerance: tract and the reference both compute in f32
 /// but sum in different orders; 1e-5 is the oracle tolerance issue #2 sets
@@ -176,6 +178,23 @@ pub struct Report {
     pub cases: Vec<CaseReport>,
     pub atol: f32,
     pub rtol: f32,
+    pub timings: Timings,
+}
+
+/// Wall-clock time of verify's phases.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timings {
+    /// Reading the file and rebuilding its source (initializing or reading
+    /// the weights unless `compile --verify` passed them).
+    pub source: Duration,
+    /// Emitting the recorded source again and comparing it with the file.
+    pub file_check: Duration,
+    /// tract reading and optimizing the file.
+    pub tract_load: Duration,
+    /// The reference interpreter, over every input.
+    pub reference: Duration,
+    /// tract running, over every input.
+    pub tract: Duration,
 }
 
 impl Report {
@@ -185,8 +204,20 @@ impl Report {
     }
 
     /// The file check, a legend, a table of the cases and the largest
-    /// errors, then the verdict.
+    /// errors, then the times and the verdict: [`render_head`](Self::render_head),
+    /// each case, [`render_tail`](Self::render_tail), which `rnnc verify`
+    /// prints as each becomes known.
     pub fn render(&self) -> String {
+        let mut out = self.render_head();
+        for case in &self.cases {
+            out.push_str(&render_case(case));
+        }
+        out.push_str(&self.render_tail());
+        out
+    }
+
+    /// The file check and the legend of the cases' table.
+    pub fn render_head(&self) -> String {
         let mut out = self.render_file_check();
         let _ = writeln!(
             out,
@@ -194,19 +225,22 @@ impl Report {
              (atol {:e}, rtol {:e}); margin: the worst element's |tract − ref| against its own bound",
             self.atol, self.rtol
         );
-        for case in &self.cases {
-            let _ = write!(out, "input {:?}", case.input_shape);
-            if case.runs > 1 {
-                let _ = write!(out, " ×{}", case.runs);
-            }
-            if let Some(covers) = &case.covers {
-                let _ = write!(out, "  ({covers})");
-            }
-            out.push('\n');
-            for o in &case.outputs {
-                out.push_str(&render_output(o));
-            }
-        }
+        out
+    }
+
+    /// Where the time went, and the verdict.
+    pub fn render_tail(&self) -> String {
+        let mut out = String::new();
+        let t = &self.timings;
+        let _ = writeln!(
+            out,
+            "time: source weights {}, file check {}, tract load {}, reference {}, tract {}",
+            seconds(t.source),
+            seconds(t.file_check),
+            seconds(t.tract_load),
+            seconds(t.reference),
+            seconds(t.tract)
+        );
         let outputs: usize = self.cases.iter().map(|c| c.outputs.len()).sum();
         let failed: usize = self
             .cases
@@ -269,6 +303,31 @@ impl Report {
     }
 }
 
+/// A case's line and its outputs' rows.
+fn render_case(case: &CaseReport) -> String {
+    let mut out = format!("input {:?}", case.input_shape);
+    if case.runs > 1 {
+        let _ = write!(out, " ×{}", case.runs);
+    }
+    if let Some(covers) = &case.covers {
+        let _ = write!(out, "  ({covers})");
+    }
+    out.push('\n');
+    for o in &case.outputs {
+        out.push_str(&render_output(o));
+    }
+    out
+}
+
+/// `0.12 s`, or `3 ms` under a tenth of a second.
+fn seconds(d: Duration) -> String {
+    if d < Duration::from_millis(100) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.2} s", d.as_secs_f64())
+    }
+}
+
 /// One output's row of the table.
 fn render_output(o: &OutputReport) -> String {
     let mut out = format!(
@@ -290,28 +349,92 @@ fn render_output(o: &OutputReport) -> String {
     out
 }
 
-/// Verifies the rnnc-compiled ONNX file at `path`.
-pub fn verify(path: &Path, options: &VerifyOptions) -> Result<Report, VerifyError> {
-    let source = rebuild_source(path, options.weights.as_deref())?;
+/// Verifies the rnnc-compiled ONNX file at `path`, rebuilding its source
+/// weights from the file's record. `show` receives the report's head and
+/// each case's lines as soon as they are known (the tail is the caller's
+/// to print from the returned report).
+pub fn verify(
+    path: &Path,
+    options: &VerifyOptions,
+    show: &mut dyn FnMut(&str),
+) -> Result<Report, VerifyError> {
+    verify_source(
+        path,
+        options,
+        SourceWeights::Rebuild(options.weights.as_deref()),
+        show,
+    )
+}
+
+/// [`verify`] for the file at `path` that `compile` has just written from
+/// `weights`, without initializing or reading them again.
+pub fn verify_compiled(
+    path: &Path,
+    options: &VerifyOptions,
+    weights: crate::weights::Weights,
+    show: &mut dyn FnMut(&str),
+) -> Result<Report, VerifyError> {
+    verify_source(path, options, SourceWeights::Compiled(weights), show)
+}
+
+fn verify_source(
+    path: &Path,
+    options: &VerifyOptions,
+    weights: SourceWeights<'_>,
+    show: &mut dyn FnMut(&str),
+) -> Result<Report, VerifyError> {
+    let mut timings = Timings::default();
+    let started = Instant::now();
+    let source = {
+        let _phase = progress::phase("rebuilding the source model from the file's record");
+        rebuild_source(path, weights)?
+    };
+    timings.source = started.elapsed();
     // Before tract loads the model: the shapes' memory check counts tract's copy.
     let shapes = input_shapes(&source.spec, options.batch)?;
-    let tract = TractModel::load(path)?;
-    let file = file_check::check(&source, path);
+    let started = Instant::now();
+    let tract = {
+        let _phase = progress::phase("loading the file in tract");
+        TractModel::load(path)?
+    };
+    timings.tract_load = started.elapsed();
+    let started = Instant::now();
+    let file = {
+        let _phase = progress::phase("comparing the file with what rnnc emits");
+        file_check::check(&source, path)
+    };
+    timings.file_check = started.elapsed();
+    let mut report = Report {
+        file,
+        cases: Vec::new(),
+        atol: options.atol,
+        rtol: options.rtol,
+        timings,
+    };
+    show(&report.render_head());
     let SourceModel { spec, weights, .. } = &source;
-    let run = |input: TensorData| -> Result<Vec<OutputReport>, VerifyError> {
+    let run = |input: TensorData,
+               timings: &mut Timings|
+     -> Result<Vec<OutputReport>, VerifyError> {
+        let started = Instant::now();
         let expected = reference::run(&spec.model, &spec.info, weights, &reference_input(&input))?;
+        timings.reference += started.elapsed();
+        let started = Instant::now();
         let actual = tract.run_f32(vec![input])?;
+        timings.tract += started.elapsed();
         Ok(compare(tract.output_names(), &actual, &expected, options))
     };
-    let mut cases = Vec::new();
     for (index, shape) in shapes.into_iter().enumerate() {
+        let _phase = progress::phase(format!("running input {shape:?}"));
         let input = inputs::generate(&spec.model, &shape, options.seed.wrapping_add(index as u64));
-        cases.push(CaseReport {
+        let case = CaseReport {
             input_shape: shape,
             runs: 1,
             covers: None,
-            outputs: run(input)?,
-        });
+            outputs: run(input, &mut report.timings)?,
+        };
+        show(&render_case(&case));
+        report.cases.push(case);
     }
     if let Some(coverage) = id_coverage(spec, options.batch) {
         inputs::check_memory(
@@ -321,9 +444,14 @@ pub fn verify(path: &Path, options: &VerifyOptions) -> Result<Report, VerifyErro
             options.batch,
             &budget::current(),
         )?;
+        let phase = progress::bar(
+            coverage.runs as u64,
+            format!("running every token id, input {:?}", coverage.shape),
+        );
         let mut outputs: Vec<OutputReport> = Vec::new();
         for index in 0..coverage.runs {
-            let reports = run(coverage.run(index))?;
+            let reports = run(coverage.run(index), &mut report.timings)?;
+            phase.inc(1);
             if outputs.is_empty() {
                 outputs = reports;
             } else {
@@ -333,19 +461,17 @@ pub fn verify(path: &Path, options: &VerifyOptions) -> Result<Report, VerifyErro
                     .for_each(|(o, r)| o.absorb(r));
             }
         }
-        cases.push(CaseReport {
+        drop(phase);
+        let case = CaseReport {
             input_shape: coverage.shape.clone(),
             runs: coverage.runs,
             covers: Some(format!("every token id, 0 to {}", coverage.vocab - 1)),
             outputs,
-        });
+        };
+        show(&render_case(&case));
+        report.cases.push(case);
     }
-    Ok(Report {
-        file,
-        cases,
-        atol: options.atol,
-        rtol: options.rtol,
-    })
+    Ok(report)
 }
 
 /// For a model whose first layer is an Embedding: inputs that reach every

@@ -30,12 +30,21 @@ pub struct SourceModel {
     pub canonical: bool,
 }
 
-/// Rebuilds the source model of the file at `path`; `weights_file` is the
-/// weights file it was compiled from, when it was compiled from one.
-pub fn rebuild_source(
-    path: &Path,
-    weights_file: Option<&Path>,
-) -> Result<SourceModel, VerifyError> {
+/// Where the source weights come from.
+pub enum SourceWeights<'a> {
+    /// Rebuilt from the file's record: initialized again from the recorded
+    /// seed, or read from this weights file (whose SHA-256 must be the
+    /// recorded one).
+    Rebuild(Option<&'a Path>),
+    /// The weights `compile --verify` has just emitted the file from, so that
+    /// they are not initialized or read a second time. The file check still
+    /// emits the recorded spec again with them and compares every byte.
+    Compiled(Weights),
+}
+
+/// Rebuilds the source model of the file at `path`, its weights as `weights`
+/// says.
+pub fn rebuild_source(path: &Path, weights: SourceWeights<'_>) -> Result<SourceModel, VerifyError> {
     let bytes = files::read_limited(path, PROTOBUF_LIMIT, "an ONNX model")?;
     let file = ModelProto::decode(bytes.as_slice()).map_err(|e| VerifyError::NotOnnx {
         path: path.to_path_buf(),
@@ -56,7 +65,15 @@ pub fn rebuild_source(
             path: path.to_path_buf(),
             key: metadata::SEED,
         })?;
-    let weights = source_weights(&spec, source, weights_file)?;
+    let weights = match weights {
+        SourceWeights::Rebuild(weights_file) => source_weights(&spec, source, weights_file)?,
+        SourceWeights::Compiled(weights) if weights.matches(&spec.info) => weights,
+        SourceWeights::Compiled(_) => {
+            return Err(VerifyError::Reference(
+                crate::reference::ReferenceError::WeightsMismatch,
+            ))
+        }
+    };
     Ok(SourceModel {
         spec,
         weights,

@@ -10,17 +10,19 @@
 //! `index` is the weight's position in `model.get_weights()` order. A weight's
 //! values therefore depend only on the seed, its position, its shape and its
 //! initializer, and are stable across platforms and rnnc versions that keep
-//! this scheme. Each value is sampled in f64 and rounded to f32 as it is
-//! drawn, so no f64 copy of a weight exists (an `Embedding(7000000, 300)`
-//! would need 16.8 GB for one); only the orthogonal initializer keeps an f64
-//! matrix, its QR workspace, which the memory budget counts
-//! ([`crate::budget::weights`]).
+//! this scheme (the orthogonal initializer's QR rounds in f32 as faer's
+//! kernels for the machine's SIMD level do, so its bytes are the same on
+//! every run on one kind of machine). Each value is sampled in f64 and
+//! rounded to f32 as it is drawn, so no f64 copy of a weight exists (an
+//! `Embedding(7000000, 300)` would need 16.8 GB for one); the orthogonal
+//! initializer's workspace is small unless the weight is tall, and the memory
+//! budget counts it ([`crate::budget::weights`]).
 
 use ndarray::{ArrayD, IxDyn};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::Weights;
+use super::{qr, Weights};
 use crate::budget::{self, BudgetError};
 use crate::check::{ModelInfo, WeightInit};
 use crate::ir::Initializer;
@@ -42,11 +44,13 @@ const TRUNCATION: f64 = 2.0;
 /// process's memory budget.
 pub fn initialize(info: &ModelInfo, seed: u64) -> Result<Weights, BudgetError> {
     budget::weights::check_init(info, &budget::current())?;
+    let progress = crate::progress::bar(info.total_params, "initializing the weights");
     let mut index = 0u64;
     let layers = info
         .layers
         .iter()
         .map(|layer| {
+            progress.set_message(format!("initializing the weights of `{}`", layer.name));
             layer
                 .weights
                 .iter()
@@ -59,6 +63,7 @@ pub fn initialize(info: &ModelInfo, seed: u64) -> Result<Weights, BudgetError> {
                             unit_forget_bias(init, &spec.shape, &mut sampler)
                         }
                     };
+                    progress.inc(values.len() as u64);
                     ArrayD::from_shape_vec(IxDyn(&spec.shape), values)
                         .expect("initializer yields one value per element")
                 })
@@ -138,8 +143,9 @@ fn fans(shape: &[usize]) -> (f64, f64) {
 /// Keras 3's `Orthogonal(gain=1)`: draw a normal matrix of shape
 /// `(max(rows, cols), min(rows, cols))`, take `Q` of its reduced QR with the
 /// signs fixed so that `R` has a positive diagonal, and transpose it when the
-/// weight has fewer rows than columns. The f64 matrix is the only workspace:
-/// it is filled column by column where the QR wants it, and read out to f32.
+/// weight has fewer rows than columns. The f32 matrix (Keras' own dtype) is
+/// drawn in the column-major order faer's QR wants, and `Q` is formed in its
+/// storage ([`qr`]); only a tall weight needs a second buffer.
 fn orthogonal(shape: &[usize], sampler: &mut Sampler) -> Vec<f32> {
     let cols = shape.last().copied().unwrap_or(1);
     let rows: usize = shape[..shape.len().saturating_sub(1)].iter().product();
@@ -147,47 +153,33 @@ fn orthogonal(shape: &[usize], sampler: &mut Sampler) -> Vec<f32> {
     if m * n == 0 {
         return vec![0.0; rows * cols];
     }
-    // Column j of the (m, n) normal matrix, drawn row by row, is
-    // `columns[j*m .. (j+1)*m]`.
-    let mut columns = vec![0.0f64; m * n];
+    // The (m, n) normal matrix in column-major order, drawn row by row.
+    let mut q = vec![0.0f32; m * n];
     for i in 0..m {
         for j in 0..n {
-            columns[j * m + i] = sampler.normal();
+            q[j * m + i] = sampler.normal() as f32;
         }
     }
-    orthonormalize_columns(&mut columns, m);
+    qr::orthonormalize(&mut q, m, n);
     if rows < cols {
-        // The weight is Qᵀ, (n, m) row-major: exactly the column buffer.
-        columns.iter().map(|&v| v as f32).collect()
-    } else {
-        (0..m)
-            .flat_map(|i| (0..n).map(move |j| (i, j)))
-            .map(|(i, j)| columns[j * m + i] as f32)
-            .collect()
-    }
-}
-
-/// Turns the columns of an `m`-row matrix (`columns`, each `m` long and
-/// contiguous, full column rank) into the `Q` of its reduced QR, with `R`'s
-/// diagonal positive: modified Gram-Schmidt, each column orthogonalized twice
-/// ("twice is enough") for accuracy. Gram-Schmidt's `R` diagonal is a column
-/// norm, so it is positive by construction, which is exactly Keras'
-/// `q *= sign(diag(r))` normalization. Columns are contiguous because a
-/// recurrent kernel of 512 units is a 2048 × 512 matrix, and strided column
-/// access made it take minutes.
-fn orthonormalize_columns(columns: &mut [f64], m: usize) {
-    let n = columns.len() / m;
-    for j in 0..n {
-        let (done, rest) = columns.split_at_mut(j * m);
-        let vj = &mut rest[..m];
-        for _pass in 0..2 {
-            for qk in done.chunks_exact(m) {
-                let dot: f64 = qk.iter().zip(vj.iter()).map(|(q, v)| q * v).sum();
-                vj.iter_mut().zip(qk).for_each(|(v, q)| *v -= dot * q);
+        // The weight is Qᵀ, (n, m) row-major: exactly Q's column-major storage.
+        q
+    } else if m == n {
+        // The weight is Q, row-major: transpose the square in place.
+        for i in 0..n {
+            for j in i + 1..n {
+                q.swap(j * n + i, i * n + j);
             }
         }
-        let norm = vj.iter().map(|v| v * v).sum::<f64>().sqrt();
-        vj.iter_mut().for_each(|v| *v /= norm);
+        q
+    } else {
+        // A tall weight (more rows than columns, rare for recurrent models):
+        // Q read out row by row into a second buffer, which the memory
+        // budget counts.
+        (0..m)
+            .flat_map(|i| (0..n).map(move |j| (i, j)))
+            .map(|(i, j)| q[j * m + i])
+            .collect()
     }
 }
 
@@ -285,17 +277,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn qr_matches_a_hand_computed_case() {
-        // The matrix [[3, 1], [4, 2]] by columns.
-        let mut q = [3.0, 4.0, 1.0, 2.0];
-        orthonormalize_columns(&mut q, 2);
-        // First column is a/|a|; the second is (1, 2) minus its projection,
-        // (-0.32, 0.24), normalized: R's diagonal (5, 0.4) is positive.
-        assert!((q[0] - 0.6).abs() < 1e-12 && (q[1] - 0.8).abs() < 1e-12);
-        assert!((q[2] + 0.8).abs() < 1e-12 && (q[3] - 0.6).abs() < 1e-12);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod init;
 pub mod keras_file;
 mod load;
 pub mod npz;
+mod qr;
 
 pub use error::{WeightProblem, WeightsError};
 pub use init::initialize;
