@@ -605,3 +605,35 @@ fn verify_reports_where_the_time_went() {
         "{text}"
     );
 }
+
+#[test]
+fn run_repeat_times_tract_and_the_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("m.rnn");
+    std::fs::write(&spec, "SimpleRNN(4, input_shape=(3, 2))\n").unwrap();
+    let model = dir.path().join("m.onnx");
+    let input = dir.path().join("x.npy");
+    let (spec, model, input_s) = (
+        spec.to_str().unwrap(),
+        model.to_str().unwrap(),
+        input.to_str().unwrap(),
+    );
+    assert!(rnnc(&["compile", spec, "-o", model]).status.success());
+    ndarray_npy::write_npy(&input, &ndarray::Array3::<f32>::zeros((2, 3, 2))).unwrap();
+    for extra in [&[][..], &["--reference"][..]] {
+        let mut args = vec!["run", model, "--input", input_s, "--repeat", "3"];
+        args.extend_from_slice(extra);
+        let out = rnnc(&args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{text}");
+        assert!(text.starts_with("output_0 float32 [2, 4]"), "{text}");
+        let last = text.lines().last().unwrap();
+        assert!(last.starts_with("time: 3 runs, min "), "{last}");
+        assert!(
+            last.contains(" ms, median ") && last.ends_with(" ms"),
+            "{last}"
+        );
+    }
+    let zero = rnnc(&["run", model, "--input", input_s, "--repeat", "0"]);
+    assert_eq!(zero.status.code(), Some(2));
+}

@@ -32,6 +32,11 @@ fn inspect_json(model: &Path) -> serde_json::Value {
 
 /// Compiles a spec (a path under the root, or text written to `dir`).
 fn compile(dir: &Path, spec: &str, name: &str) -> PathBuf {
+    compile_with(dir, spec, name, &[])
+}
+
+/// [`compile`] with extra `rnnc compile` flags.
+fn compile_with(dir: &Path, spec: &str, name: &str, extra: &[&str]) -> PathBuf {
     let spec_path = if root().join(spec).is_file() {
         root().join(spec)
     } else {
@@ -40,14 +45,16 @@ fn compile(dir: &Path, spec: &str, name: &str) -> PathBuf {
         path
     };
     let model = dir.join(format!("{name}.onnx"));
-    let out = rnnc(&[
+    let mut args = vec![
         "compile",
         spec_path.to_str().unwrap(),
         "-o",
         model.to_str().unwrap(),
         "--seed",
         "0",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let out = rnnc(&args);
     assert!(
         out.status.success(),
         "{}",
@@ -93,10 +100,12 @@ fn assert_contains(text: &str, needles: &[&str]) {
 #[test]
 fn own_native_model() {
     let dir = tempfile::tempdir().unwrap();
-    let model = compile(
+    // SimpleRNN is a Scan in the auto lowering: ask for the native op.
+    let model = compile_with(
         dir.path(),
         "fixtures/tutorial/deep_bidirectional.rnn",
         "deep",
+        &["--lowering", "native"],
     );
     let text = inspect(&model, &[]);
     assert_contains(

@@ -96,9 +96,10 @@ fn oracle_weights(case: &str) -> [String; 3] {
 
 #[test]
 fn relu_activations_on_an_rnn_node() {
+    // SimpleRNN is a Scan in the auto lowering: the RNN node needs `native`.
     mutation(
         "fixtures/tutorial/simple_rnn.rnn",
-        &[],
+        &["--lowering", "native"],
         "attribute `activations` is [\"Relu\"], rnnc emits none",
         |m| {
             mutate::node(mutate::graph(m), "RNN")
@@ -236,7 +237,12 @@ fn one_embedding_row_random_ids_rarely_reach() {
 fn external_data_tampered() {
     let dir = tempfile::tempdir().unwrap();
     let [spec, flag, weights] = oracle_weights("tutorial_deep_bidirectional");
-    let model = compile(dir.path(), &spec, &[&flag, &weights, "--external-data"]);
+    // The native lowering: its stacked weights are large enough for the data file.
+    let model = compile(
+        dir.path(),
+        &spec,
+        &[&flag, &weights, "--external-data", "--lowering", "native"],
+    );
     // The data file is `m.onnx.<hash>.data`: the one file ending in `.data`.
     let data = std::fs::read_dir(dir.path())
         .unwrap()

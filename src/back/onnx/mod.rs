@@ -69,8 +69,9 @@ pub fn output_name(index: usize) -> String {
 /// How to emit recurrent layers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Lowering {
-    /// Per layer: the native operator where Keras' activations are its
-    /// defaults, else an explicit cell in a Scan.
+    /// Per layer: the native `LSTM`/`GRU` where Keras' activations are its
+    /// defaults, else an explicit cell in a Scan; SimpleRNN always in a Scan
+    /// (onnxruntime's `RNN` kernel is the slow one).
     #[default]
     Auto,
     /// Native `RNN`/`LSTM`/`GRU` everywhere; an error where impossible.
@@ -287,7 +288,9 @@ impl Emitter<'_> {
         let native_ok = r.activation == Activation::Tanh
             && (r.cell == CellKind::SimpleRnn || r.recurrent_activation == Activation::Sigmoid);
         let native = match lowering {
-            Lowering::Auto => native_ok,
+            // onnxruntime's RNN kernel takes 3-4x the time of the Scan form
+            // (and of Keras' own export) at batch >= 32 (docs/runtimes.md).
+            Lowering::Auto => native_ok && r.cell != CellKind::SimpleRnn,
             Lowering::Scan => false,
             Lowering::Native if native_ok => true,
             Lowering::Native => {

@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""rnnc's benchmark suite: one command, ratios measured side by side in one run.
+
+    python3 bench/bench.py            # the full run (minutes), release binary
+    python3 bench/bench.py --smoke    # seconds: tiny models, checks the suite still runs (CI)
+
+Sections (each prints a markdown table; `--out FILE` also writes them there):
+  init     `rnnc weights` and `rnnc compile` on wide recurrent layers: wall time,
+           throughput (MB of weights per second) and peak resident memory
+           against the weight bytes; Keras 3's own build of the same model
+           (KERAS_BACKEND=jax) in the same run when `keras` imports.
+  runtime  rnnc's file (auto lowering) against Keras 3's own export of the same
+           model and weights (bench/peer/, made by bench/make_peer_files.py),
+           in onnxruntime (one thread) and in tract (`rnnc run --repeat`), at
+           batch 1 and 32; and rnnc's reference interpreter against
+           onnxruntime on LSTM(256) and GRU(256).
+  verify   `rnnc compile --verify` end to end on a 12.8M-parameter model, with
+           verify's own time split (source weights, file check, tract, reference).
+
+Times are the minimum over --repeat runs. The machine is shared: compare the
+ratios of one run, not absolute times across runs.
+"""
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (name, spec): wide LSTMs on 300 features, the case issue 8 measured.
+INIT_MODELS = [
+    ("LSTM(1024)", "LSTM(1024, input_shape=(None, 300))"),
+    ("LSTM(2048)", "LSTM(2048, input_shape=(None, 300))"),
+    ("LSTM(4096)", "LSTM(4096, input_shape=(None, 300))"),
+    ("GRU(2048)", "GRU(2048, input_shape=(None, 300))"),
+    ("SimpleRNN(4096)", "SimpleRNN(4096, input_shape=(None, 300))"),
+    ("Embedding(100000, 300) + LSTM(512)",
+     "Embedding(100000, 300)\nLSTM(512)"),
+]
+SMOKE_INIT_MODELS = [
+    ("LSTM(64)", "LSTM(64, input_shape=(None, 30))"),
+    ("GRU(32)", "GRU(32, input_shape=(None, 30))"),
+]
+# 12.8M parameters: the model issue 8's verify measurement used.
+VERIFY_MODEL = ("LSTM(1024) x2 on 300", "LSTM(1024, return_sequences=True, input_shape=(None, 300))\nLSTM(1024)")
+SMOKE_VERIFY_MODEL = ("LSTM(32) x2", "LSTM(32, return_sequences=True, input_shape=(None, 8))\nLSTM(32)")
+
+
+def rnnc_binary(args):
+    if args.rnnc:
+        return Path(args.rnnc)
+    profile = "debug" if args.smoke else "release"
+    binary = ROOT / "target" / profile / "rnnc"
+    if not binary.exists():
+        sys.exit(f"{binary} is missing: run `cargo build{'' if args.smoke else ' --release'}` first")
+    return binary
+
+
+def timed(command, cwd):
+    """Wall seconds, peak RSS (bytes) and stdout of one run; the child's own
+    peak RSS comes from wait4(2)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        child = subprocess.Popen([str(c) for c in command], cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if child.returncode != 0:
+        sys.exit(f"{' '.join(map(str, command))} failed:\n{stdout}\n{stderr}")
+    return seconds, usage.ru_maxrss * 1024, stdout
+
+
+def params_of(rnnc, spec, cwd):
+    out = subprocess.run([str(rnnc), "summary", str(spec)], cwd=cwd, capture_output=True, text=True)
+    match = re.search(r"Total params: ([\d,]+)", out.stdout)
+    return int(match.group(1).replace(",", ""))
+
+
+def keras_build_seconds(spec_text, repeat):
+    """Keras 3 (jax) building the same model: layer construction and weight
+    initialization, in a fresh process each time; None without keras."""
+    layers = [l for l in spec_text.splitlines() if l.strip()]
+    program = (
+        "import os, time\n"
+        "os.environ.setdefault('KERAS_BACKEND', 'jax')\n"
+        "import keras\n"
+        "from keras.layers import *\n"
+        "start = time.perf_counter()\n"
+        f"model = keras.Sequential([{', '.join(layers)}])\n"
+        "model.build((None, None, 300)) if not model.built else None\n"
+        "print(time.perf_counter() - start)\n"
+    )
+    best = None
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                             env={**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"})
+        if out.returncode != 0:
+            return None
+        seconds = float(out.stdout.strip().splitlines()[-1])
+        best = seconds if best is None else min(best, seconds)
+    return best
+
+
+def init_section(args, rnnc, work):
+    models = SMOKE_INIT_MODELS if args.smoke else INIT_MODELS
+    have_keras = not args.smoke and subprocess.run(
+        [sys.executable, "-c", "import keras"], capture_output=True,
+        env={**os.environ, "KERAS_BACKEND": "jax"}).returncode == 0
+    rows = []
+    for name, spec_text in models:
+        spec = work / "model.rnn"
+        spec.write_text(spec_text + "\n")
+        params = params_of(rnnc, spec, work)
+        weight_bytes = params * 4
+        runs = {}
+        for command, argv in [
+            ("weights", ["weights", spec, "-o", work / "w.npz"]),
+            ("compile", ["compile", spec, "-o", work / "m.onnx"]),
+        ]:
+            best = None
+            for _ in range(args.repeat):
+                seconds, rss, _ = timed([rnnc] + argv, work)
+                if best is None or seconds < best[0]:
+                    best = (seconds, rss)
+            runs[command] = best
+        keras = keras_build_seconds(spec_text, args.repeat) if have_keras else None
+        w_s, w_rss = runs["weights"]
+        c_s, c_rss = runs["compile"]
+        rows.append([
+            name,
+            f"{params / 1e6:.1f}M",
+            f"{weight_bytes / 2**20:.0f}",
+            f"{w_s:.2f}",
+            f"{weight_bytes / 2**20 / w_s:.0f}",
+            f"{w_rss / weight_bytes:.2f}",
+            f"{c_s:.2f}",
+            f"{c_rss / weight_bytes:.2f}",
+            "–" if keras is None else f"{keras:.2f}",
+            "–" if keras is None else f"{w_s / keras:.2f}",
+        ])
+    header = ["model", "params", "weights MiB", "`weights` s", "MiB/s", "peak RSS / weights",
+              "`compile` s", "peak RSS / weights", "Keras build s", "rnnc / Keras"]
+    return table("Initialization and compile", header, rows)
+
+
+def verify_section(args, rnnc, work):
+    name, spec_text = SMOKE_VERIFY_MODEL if args.smoke else VERIFY_MODEL
+    spec = work / "verify.rnn"
+    spec.write_text(spec_text + "\n")
+    params = params_of(rnnc, spec, work)
+    best = None
+    for _ in range(args.repeat):
+        seconds, rss, stdout = timed([rnnc, "compile", spec, "-o", work / "v.onnx", "--verify"], work)
+        if best is None or seconds < best[0]:
+            best = (seconds, rss, stdout)
+    seconds, rss, stdout = best
+    line = next(l for l in stdout.splitlines() if l.startswith("time: "))
+    phases = dict(re.findall(r"(source weights|file check|tract load|reference|tract) ([\d.]+ m?s)", line))
+    def as_seconds(text):
+        value, unit = text.split()
+        return float(value) / (1000 if unit == "ms" else 1)
+    tract = as_seconds(phases["tract load"]) + as_seconds(phases["tract"])
+    rows = [[name, f"{params / 1e6:.1f}M", f"{seconds:.2f}", phases["source weights"],
+             phases["file check"], phases["tract load"], phases["reference"], phases["tract"],
+             f"{seconds - tract:.2f}"]]
+    header = ["model", "params", "compile --verify s", "source weights", "file check",
+              "tract load", "reference", "tract run", "beyond tract s"]
+    return table("compile --verify end to end", header, rows)
+
+
+def ort_session(path):
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def ort_min_seconds(sessions, x, reps):
+    """Minimum time of one call per session, the sessions interleaved."""
+    import numpy as np
+    feeds = [{s.get_inputs()[0].name: x.astype(_ort_dtype(s))} for s in sessions]
+    for s, feed in zip(sessions, feeds):
+        s.run(None, feed)  # warm-up
+    best = [float("inf")] * len(sessions)
+    for _ in range(reps):
+        for i, (s, feed) in enumerate(zip(sessions, feeds)):
+            start = time.perf_counter()
+            s.run(None, feed)
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
+
+
+def _ort_dtype(session):
+    import numpy as np
+    kind = session.get_inputs()[0].type
+    return {"tensor(float)": np.float32, "tensor(int32)": np.int32,
+            "tensor(int64)": np.int64}[kind]
+
+
+def tract_min_seconds(rnnc, model, x, reps, work):
+    """tract's minimum time of one run (`rnnc run --repeat`), or None when
+    rnnc cannot run the file."""
+    import numpy as np
+    path = work / "x.npy"
+    np.save(path, x)
+    out = subprocess.run([str(rnnc), "run", str(model), "--input", str(path), "--repeat", str(reps)],
+                         capture_output=True, text=True, cwd=work)
+    if out.returncode != 0:
+        return None
+    match = re.search(r"time: \d+ runs, min ([\d.]+) ms", out.stdout)
+    return float(match.group(1)) / 1e3
+
+
+def batch_of(x, batch, rng):
+    """An input of `batch` rows like the reference input `x` (ids drawn from
+    the ids it holds, floats normal)."""
+    import numpy as np
+    shape = (batch,) + x.shape[1:]
+    if x.dtype.kind in "iu":
+        return rng.choice(np.unique(x), size=shape).astype(x.dtype)
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def runtime_section(args, rnnc, work):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    reps = 5 if args.smoke else 50
+    peer_dir = ROOT / "bench" / "peer"
+    models = sorted(peer_dir.glob("*.rnn"))
+    if args.smoke:
+        models = models[:1]
+    rows = []
+    for spec in models:
+        name = spec.stem
+        peer = peer_dir / f"{name}.keras_export.onnx"
+        weights = peer_dir / f"{name}.weights.h5"
+        ours = work / f"{name}.onnx"
+        timed([rnnc, "compile", spec, "--weights", weights, "-o", ours], work)
+        x_ref = np.load(peer_dir / f"{name}.ref.npz")["x"]
+        for batch in (1, 32):
+            x = batch_of(x_ref, batch, rng)
+            ort_ours, ort_peer = ort_min_seconds([ort_session(ours), ort_session(peer)], x, reps)
+            tract_ours = tract_min_seconds(rnnc, ours, x, reps, work)
+            tract_peer = tract_min_seconds(rnnc, peer, x, reps, work)
+            rows.append([
+                name, str(batch),
+                f"{ort_ours * 1e6:,.0f}", f"{ort_peer * 1e6:,.0f}", f"{ort_ours / ort_peer:.2f}",
+                "–" if tract_ours is None else f"{tract_ours * 1e6:,.0f}",
+                "does not load" if tract_peer is None else f"{tract_peer * 1e6:,.0f}",
+            ])
+    header = ["model", "batch", "ORT rnnc µs", "ORT Keras export µs", "rnnc / Keras",
+              "tract rnnc µs", "tract Keras export µs"]
+    text = table("rnnc's files against Keras 3's own export (onnxruntime 1 thread, tract)", header, rows)
+
+    rows = []
+    cells = [("LSTM(256)", "LSTM(256, return_sequences=True, input_shape=(None, 64))"),
+             ("GRU(256)", "GRU(256, return_sequences=True, input_shape=(None, 64))")]
+    for name, spec_text in cells[:1] if args.smoke else cells:
+        spec = work / "ref.rnn"
+        spec.write_text(spec_text + "\n")
+        model = work / "ref.onnx"
+        timed([rnnc, "compile", spec, "-o", model], work)
+        for batch in (1, 32):
+            x = rng.standard_normal((batch, 50, 64)).astype(np.float32)
+            (ort_s,) = ort_min_seconds([ort_session(model)], x, reps)
+            path = work / "x.npy"
+            np.save(path, x)
+            out = subprocess.run([str(rnnc), "run", str(model), "--input", str(path), "--reference",
+                                  "--repeat", str(reps)], capture_output=True, text=True, cwd=work)
+            ref_s = float(re.search(r"min ([\d.]+) ms", out.stdout).group(1)) / 1e3
+            rows.append([name, str(batch), f"{ref_s * 1e6:,.0f}", f"{ort_s * 1e6:,.0f}",
+                         f"{ref_s / ort_s:.2f}"])
+    header = ["model (T=50, F=64)", "batch", "reference µs", "ORT µs", "reference / ORT"]
+    text += "\n" + table("The reference interpreter against onnxruntime", header, rows)
+    return text
+
+
+def table(title, header, rows):
+    lines = [f"### {title}", "", "| " + " | ".join(header) + " |",
+             "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="tiny models, seconds (CI)")
+    parser.add_argument("--rnnc", help="the rnnc binary (default: target/release/rnnc)")
+    parser.add_argument("--repeat", type=int, default=None, help="runs per measurement (min taken)")
+    parser.add_argument("--only", choices=["init", "verify", "runtime"], action="append")
+    parser.add_argument("--out", help="also write the tables to this markdown file")
+    args = parser.parse_args()
+    if args.repeat is None:
+        args.repeat = 1 if args.smoke else 3
+    rnnc = rnnc_binary(args)
+    sections = args.only or ["init", "verify", "runtime"]
+    header = (f"rnnc benchmark, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+              f"{os.cpu_count()} cores, {platform.python_version()}, "
+              f"binary {rnnc.relative_to(ROOT) if rnnc.is_relative_to(ROOT) else rnnc}\n")
+    out = [header]
+    with tempfile.TemporaryDirectory() as work:
+        work = Path(work)
+        for section in sections:
+            run = {"init": init_section, "verify": verify_section, "runtime": runtime_section}
+            text = run[section](args, rnnc, work)
+            print(text, flush=True)
+            out.append(text)
+    if args.out:
+        Path(args.out).write_text("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
