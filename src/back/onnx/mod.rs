@@ -354,7 +354,7 @@ impl Emitter<'_> {
     /// `x` `[B, T, …]` reversed on its time axis by
     /// `Gather(x, (T-1) - Range(0, T, 1), axis=1)`: portable with a symbolic
     /// T, where a Slice with step -1 fails in tract.
-    fn reverse_time(&mut self, x: &str) -> String {
+    pub(super) fn reverse_time(&mut self, x: &str) -> String {
         let indices = match &self.reversed_time {
             Some(indices) => indices.clone(),
             None => {

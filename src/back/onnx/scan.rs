@@ -6,15 +6,20 @@
 //! The recipe that ran identically in tract, onnxruntime and OpenVINO:
 //!
 //! - the input projection `X·W + b` for all steps is one MatMul outside the
-//!   Scan, on the batch-major input, scanned over axis 1 (no Transposes);
+//!   Scan, on the batch-major input, transposed to time-major and scanned
+//!   over axis 0, the per-step outputs transposed back: as fast as scanning
+//!   axis 1 in onnxruntime and OpenVINO, and the ONNX reference evaluator
+//!   only scans axis 0 (`docs/runtimes.md`);
 //! - the recurrent kernel (and GRU's recurrent bias) are outer-scope
 //!   initializers that the body refers to;
 //! - zero initial states come from `Shape(X)`, keeping the batch symbolic;
 //! - the body's sum is `Add(MatMul(h, U), xw_t)` in that operand order
 //!   (OpenVINO computed the other order wrongly);
-//! - backwards: `scan_input_directions=[1]`, with `scan_output_directions=[0]`
-//!   for go_backwards (Keras returns processing order) and `[1]` for a
-//!   Bidirectional backward half (time-aligned).
+//! - backwards: the input reversed in time by a `Gather` (as the native
+//!   lowering does) and scanned forwards; the per-step outputs stay in
+//!   processing order for go_backwards (as Keras returns them) and are
+//!   reversed back for a Bidirectional backward half (time-aligned). The
+//!   ONNX reference evaluator runs no other Scan direction.
 //!
 //! Weights stay in Keras layout and gate order (i, f, c, o; z, r, h).
 
@@ -34,30 +39,40 @@ pub(super) fn scan(
 ) -> Vec<CellOutputs> {
     let layer = em.info.layer(id);
     let name = layer.name.clone();
-    // (weights, initializer base name, scan input direction, scan output direction)
-    let plan: Vec<(Option<Direction>, String, i64, i64)> = if bidirectional {
+    // (weights, initializer base name, read backwards, per-step outputs
+    // reversed back to time order)
+    let plan: Vec<(Option<Direction>, String, bool, bool)> = if bidirectional {
         vec![
             (
                 Some(Direction::Forward),
                 format!("{name}/{}", layer.inner_names[0]),
-                0,
-                0,
+                false,
+                false,
             ),
             (
                 Some(Direction::Backward),
                 format!("{name}/{}", layer.inner_names[1]),
-                1,
-                1,
+                true,
+                true,
             ),
         ]
     } else {
-        vec![(None, name, i64::from(r.go_backwards), 0)]
+        vec![(None, name, r.go_backwards, false)]
     };
     plan.into_iter()
-        .map(|(direction, base, input_direction, output_direction)| {
+        .map(|(direction, base, backwards, realign)| {
             let cw = em.weights.cell(em.info, id, direction);
             let weights = layout::scan_weights(r.cell, &cw);
-            one_direction(em, x, r, &weights, &base, input_direction, output_direction)
+            let input = if backwards {
+                em.reverse_time(x)
+            } else {
+                x.to_string()
+            };
+            let mut outputs = one_direction(em, &input, r, &weights, &base);
+            if realign {
+                outputs.sequence = outputs.sequence.map(|y| em.reverse_time(&y));
+            }
+            outputs
         })
         .collect()
 }
@@ -85,8 +100,6 @@ fn one_direction(
     r: &Recurrent,
     w: &layout::ScanWeights,
     base: &str,
-    input_direction: i64,
-    output_direction: i64,
 ) -> CellOutputs {
     let hidden = r.units as i64;
     let gates = r.cell.gates() as i64;
@@ -101,6 +114,9 @@ fn one_direction(
             em.b.initializer(&format!("{base}/bias"), w.input_bias.view().into_dyn());
         xw = em.b.op("Add", &[&xw, &bias], vec![]);
     }
+    // xw_tm: [T, B, gates*units], time-major for a Scan over axis 0.
+    let xw =
+        em.b.op("Transpose", &[&xw], vec![attr_ints("perm", &[1, 0, 2])]);
     let reset_before = r.cell == CellKind::Gru { reset_after: false };
     let (u, u_h) = if reset_before {
         let (zr, h) = layout::split_gru_recurrent(w.recurrent_kernel.view());
@@ -170,16 +186,20 @@ fn one_direction(
     let attributes = vec![
         attr_graph("body", graph),
         attr_int("num_scan_inputs", 1),
-        attr_ints("scan_input_axes", &[1]),
-        attr_ints("scan_output_axes", &[1]),
-        attr_ints("scan_input_directions", &[input_direction]),
-        attr_ints("scan_output_directions", &[output_direction]),
+        attr_ints("scan_input_axes", &[0]),
+        attr_ints("scan_output_axes", &[0]),
+        attr_ints("scan_input_directions", &[0]),
+        attr_ints("scan_output_directions", &[0]),
     ];
-    // Outputs: final h, (final c), then the per-step h [B, T, H].
+    // Outputs: final h, (final c), then the per-step h [T, B, H].
     let mut outs = em.b.node_with("Scan", &inputs, &wanted, attributes);
-    let sequence = outs.pop().expect("scan output");
+    let steps = outs.pop().expect("scan output");
+    // The per-step h batch-major again: [B, T, H].
+    let sequence = r.return_sequences.then(|| {
+        em.b.op("Transpose", &[&steps], vec![attr_ints("perm", &[1, 0, 2])])
+    });
     CellOutputs {
-        sequence: r.return_sequences.then_some(sequence),
+        sequence,
         h: outs[0].clone(),
         c: is_lstm.then(|| outs[1].clone()),
     }
