@@ -203,20 +203,11 @@ impl Report {
         self.file.passed() && self.cases.iter().all(|c| c.outputs.iter().all(|o| o.ok))
     }
 
-    /// The file check, a legend, a table of the cases and the largest
-    /// errors, then the times and the verdict: [`render_head`](Self::render_head),
-    /// each case, [`render_tail`](Self::render_tail), which `rnnc verify`
-    /// prints as each becomes known.
-    pub fn render(&self) -> String {
-        let mut out = self.render_head();
-        for case in &self.cases {
-            out.push_str(&render_case(case));
-        }
-        out.push_str(&self.render_tail());
-        out
-    }
-
-    /// The file check and the legend of the cases' table.
+    /// The report is its head (the file check and the legend of the cases'
+    /// table), each case's lines ([`verify`] shows them as they become
+    /// known) and its tail (the times and the verdict).
+    ///
+    /// The head.
     pub fn render_head(&self) -> String {
         let mut out = self.render_file_check();
         let _ = writeln!(
