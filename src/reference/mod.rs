@@ -14,6 +14,7 @@ mod bidirectional;
 mod dense;
 mod embedding;
 pub mod footprint;
+mod matmul;
 mod recurrent;
 
 use ndarray::{ArrayD, ArrayView3, Ix3};

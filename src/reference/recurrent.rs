@@ -10,7 +10,7 @@
 
 use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, Axis, Ix1, Ix2};
 
-use super::activation;
+use super::{activation, matmul};
 use crate::ir::{Activation, CellKind, Recurrent};
 use crate::weights::CellWeights;
 
@@ -64,7 +64,7 @@ pub fn run(
         .into_owned()
         .into_shape_with_order((batch * time, features))
         .expect("contiguous [B, T, F] reshapes to [B*T, F]");
-    let mut xw = flat.dot(&w.kernel);
+    let mut xw = matmul::dot_faer(flat.view(), w.kernel);
     if let Some(b) = &input_bias {
         xw += b;
     }
@@ -152,7 +152,7 @@ fn simple_rnn_step(
     h: &Array2<f32>,
     recurrent_kernel: ArrayView2<f32>,
 ) -> Array2<f32> {
-    activated(act, h.dot(&recurrent_kernel) + xw_t)
+    activated(act, matmul::dot(h.view(), recurrent_kernel) + xw_t)
 }
 
 /// LSTM, gates i, f, c, o:
@@ -166,7 +166,7 @@ fn lstm_step(
     recurrent_kernel: ArrayView2<f32>,
 ) -> (Array2<f32>, Array2<f32>) {
     let u = layer.units as usize;
-    let z = h.dot(&recurrent_kernel) + xw_t;
+    let z = matmul::dot(h.view(), recurrent_kernel) + xw_t;
     let gate = |k: usize| z.slice(s![.., k * u..(k + 1) * u]).to_owned();
     let ra = layer.recurrent_activation;
     let i = activated(ra, gate(0));
@@ -197,7 +197,7 @@ fn gru_step(
     let ra = layer.recurrent_activation;
     let block = |a: ArrayView2<f32>, k: usize| a.slice(s![.., k * u..(k + 1) * u]).to_owned();
     let candidate = if reset_after {
-        let mut rec = h.dot(&recurrent_kernel);
+        let mut rec = matmul::dot(h.view(), recurrent_kernel);
         if let Some(b) = recurrent_bias {
             rec += b;
         }
@@ -208,10 +208,13 @@ fn gru_step(
     } else {
         let u_zr = recurrent_kernel.slice(s![.., 0..2 * u]);
         let u_h = recurrent_kernel.slice(s![.., 2 * u..3 * u]);
-        let rec_zr = h.dot(&u_zr);
+        let rec_zr = matmul::dot(h.view(), u_zr);
         let z = activated(ra, block(xw_t, 0) + block(rec_zr.view(), 0));
         let r = activated(ra, block(xw_t, 1) + block(rec_zr.view(), 1));
-        let hh = activated(layer.activation, block(xw_t, 2) + (r * h).dot(&u_h));
+        let hh = activated(
+            layer.activation,
+            block(xw_t, 2) + matmul::dot((r * h).view(), u_h),
+        );
         (z, hh)
     };
     let (z, hh) = candidate;
