@@ -186,7 +186,7 @@ fn orthogonal(shape: &[usize], sampler: &mut Sampler) -> Vec<f32> {
 /// Uniform and normal variates from one ChaCha8 stream, computed in f64.
 struct Sampler {
     rng: ChaCha8Rng,
-    /// Box-Muller yields normals in pairs; the second waits here.
+    /// The polar method yields normals in pairs; the second waits here.
     spare: Option<f64>,
 }
 
@@ -212,17 +212,24 @@ impl Sampler {
         low + (high - low) * self.unit()
     }
 
-    /// Standard normal by the Box-Muller transform.
+    /// Standard normal by Marsaglia's polar method: Box-Muller without the
+    /// sine and cosine (a point drawn in the unit disc by rejection), about
+    /// twice as fast, which matters for the orthogonal initializer's
+    /// millions of draws.
     fn normal(&mut self) -> f64 {
         if let Some(z) = self.spare.take() {
             return z;
         }
-        let u1 = 1.0 - self.unit(); // in (0, 1]: ln is finite
-        let u2 = self.unit();
-        let radius = (-2.0 * u1.ln()).sqrt();
-        let angle = std::f64::consts::TAU * u2;
-        self.spare = Some(radius * angle.sin());
-        radius * angle.cos()
+        loop {
+            let u = 2.0 * self.unit() - 1.0;
+            let v = 2.0 * self.unit() - 1.0;
+            let s = u * u + v * v;
+            if s > 0.0 && s < 1.0 {
+                let factor = (-2.0 * s.ln() / s).sqrt();
+                self.spare = Some(v * factor);
+                return u * factor;
+            }
+        }
     }
 
     /// Standard normal conditioned on `|z| <= 2`, by rejection.
