@@ -213,19 +213,26 @@ fn compile_verify_of_a_huge_fixed_input_names_the_axes() {
     );
 }
 
-#[test]
-fn the_reference_interpreter_refuses_activations_beyond_the_budget() {
-    let dir = tempfile::tempdir().unwrap();
+/// A SimpleRNN(64) returning sequences compiled in `dir`, and a zero input
+/// of shape [1000, 10, 4] whose activations take a few MiB.
+fn wide_model_and_input(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let wide = spec(
-        dir.path(),
+        dir,
         "wide.rnn",
         "SimpleRNN(64, return_sequences=True, input_shape=(None, 4))\n",
     );
-    let model = dir.path().join("wide.onnx");
+    let model = dir.join("wide.onnx");
     let out = rnnc(&["compile", s(&wide), "-o", s(&model)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let input = dir.path().join("x.npy");
+    let input = dir.join("x.npy");
     ndarray_npy::write_npy(&input, &ndarray::Array3::<f32>::zeros((1000, 10, 4))).unwrap();
+    (model, input)
+}
+
+#[test]
+fn the_reference_interpreter_refuses_activations_beyond_the_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, input) = wide_model_and_input(dir.path());
     let out = rnnc(&[
         "run",
         s(&model),
@@ -248,16 +255,7 @@ fn the_reference_interpreter_refuses_activations_beyond_the_budget() {
 #[test]
 fn tract_refuses_intermediate_tensors_beyond_the_budget() {
     let dir = tempfile::tempdir().unwrap();
-    let wide = spec(
-        dir.path(),
-        "wide.rnn",
-        "SimpleRNN(64, return_sequences=True, input_shape=(None, 4))\n",
-    );
-    let model = dir.path().join("wide.onnx");
-    let out = rnnc(&["compile", s(&wide), "-o", s(&model)]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let input = dir.path().join("x.npy");
-    ndarray_npy::write_npy(&input, &ndarray::Array3::<f32>::zeros((1000, 10, 4))).unwrap();
+    let (model, input) = wide_model_and_input(dir.path());
     let run = |limit: &str| {
         rnnc(&[
             "run",
