@@ -8,7 +8,7 @@
 //! The input projection `x·W + b` of all time steps is one matrix product
 //! `[B*T, F]·[F, gU]`; the time loop then adds `h·U` step by step.
 
-use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, Axis, Ix1, Ix2};
+use ndarray::{Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut2, Axis, Ix1, Ix2};
 
 use super::{activation, matmul};
 use crate::ir::{Activation, CellKind, Recurrent};
@@ -58,19 +58,22 @@ pub fn run(
     // bias: [gU], or [2, 3U] = (input row, recurrent row) for GRU reset_after.
     let (input_bias, recurrent_bias) = split_bias(layer.cell, w, gates * units);
 
-    // xw: [B*T, gU] = x [B*T, F] · kernel [F, gU] + input bias.
-    let flat = x
+    // xw: [T, B, gU] = x [T*B, F] · kernel [F, gU] + input bias, time-major
+    // so that each step's gates are one contiguous block, which the step
+    // then turns into its outputs in place.
+    let time_major = x
+        .permuted_axes([1, 0, 2])
         .as_standard_layout()
         .into_owned()
-        .into_shape_with_order((batch * time, features))
-        .expect("contiguous [B, T, F] reshapes to [B*T, F]");
-    let mut xw = matmul::dot_faer(flat.view(), w.kernel);
+        .into_shape_with_order((time * batch, features))
+        .expect("contiguous [T, B, F] reshapes to [T*B, F]");
+    let mut xw = matmul::dot(time_major.view(), w.kernel);
     if let Some(b) = &input_bias {
         xw += b;
     }
-    let xw = xw
-        .into_shape_with_order((batch, time, gates * units))
-        .expect("[B*T, gU] reshapes to [B, T, gU]");
+    let mut xw = xw
+        .into_shape_with_order((time, batch, gates * units))
+        .expect("[T*B, gU] reshapes to [T, B, gU]");
 
     let mut h = Array2::<f32>::zeros((batch, units));
     let mut c = Array2::<f32>::zeros((batch, units));
@@ -79,23 +82,19 @@ pub fn run(
         .then(|| Array3::<f32>::zeros((batch, time, units)));
     for step in 0..time {
         let t = if go_backwards { time - 1 - step } else { step };
-        let xw_t = xw.index_axis(Axis(1), t);
-        h = match layer.cell {
-            CellKind::SimpleRnn => simple_rnn_step(layer.activation, xw_t, &h, w.recurrent_kernel),
-            CellKind::Lstm { .. } => {
-                let (h_new, c_new) = lstm_step(layer, xw_t, &h, &c, w.recurrent_kernel);
-                c = c_new;
-                h_new
-            }
+        let z = xw.index_axis_mut(Axis(0), t);
+        match layer.cell {
+            CellKind::SimpleRnn => simple_rnn_step(layer.activation, z, &mut h, w.recurrent_kernel),
+            CellKind::Lstm { .. } => lstm_step(layer, z, &mut h, &mut c, w.recurrent_kernel),
             CellKind::Gru { reset_after } => gru_step(
                 layer,
                 reset_after,
-                xw_t,
-                &h,
+                z,
+                &mut h,
                 w.recurrent_kernel,
                 recurrent_bias.as_ref(),
             ),
-        };
+        }
         if let Some(seq) = sequence.as_mut() {
             seq.index_axis_mut(Axis(1), step).assign(&h);
         }
@@ -139,46 +138,74 @@ fn split_bias(
     }
 }
 
-/// `act` applied to a copy.
-fn activated(act: Activation, mut x: Array2<f32>) -> Array2<f32> {
-    activation::apply(act, &mut x);
-    x
+/// The contiguous values of a standard-layout matrix (one time step of the
+/// `[T, B, gU]` projection, or an owned state), as `(values, row length)`.
+fn rows_of<'a>(a: &'a mut ArrayViewMut2<'_, f32>) -> (&'a mut [f32], usize) {
+    let width = a.ncols();
+    let values = a
+        .as_slice_mut()
+        .expect("steps of a standard-layout [T, B, gU] array are contiguous");
+    (values, width)
 }
 
-/// SimpleRNN: `h = act(x·W + b + h·U)`.
+/// Row `b` of an owned standard-layout matrix, mutable.
+fn row_mut(a: &mut Array2<f32>, b: usize) -> &mut [f32] {
+    a.row_mut(b)
+        .into_slice()
+        .expect("rows of standard-layout arrays are contiguous")
+}
+
+/// SimpleRNN: `h = act(x·W + b + h·U)`; `z` holds `x·W + b` on entry.
 fn simple_rnn_step(
     act: Activation,
-    xw_t: ArrayView2<f32>,
-    h: &Array2<f32>,
+    mut z: ArrayViewMut2<f32>,
+    h: &mut Array2<f32>,
     recurrent_kernel: ArrayView2<f32>,
-) -> Array2<f32> {
-    activated(act, matmul::dot(h.view(), recurrent_kernel) + xw_t)
+) {
+    let width = z.ncols();
+    matmul::add_dot(z.view_mut(), 0..width, h.view(), recurrent_kernel, 0..width);
+    let (values, _) = rows_of(&mut z);
+    activation::apply_slice(act, values);
+    h.assign(&z);
 }
 
-/// LSTM, gates i, f, c, o:
+/// LSTM, gates i, f, c, o, updating `h` and `c` in place; `z` holds
+/// `x·W + b` on entry:
 /// `z = x·W + b + h·U`; `i = ra(z_i)`, `f = ra(z_f)`, `o = ra(z_o)`;
 /// `c' = f*c + i*act(z_c)`; `h' = o*act(c')`.
 fn lstm_step(
     layer: &Recurrent,
-    xw_t: ArrayView2<f32>,
-    h: &Array2<f32>,
-    c: &Array2<f32>,
+    mut z: ArrayViewMut2<f32>,
+    h: &mut Array2<f32>,
+    c: &mut Array2<f32>,
     recurrent_kernel: ArrayView2<f32>,
-) -> (Array2<f32>, Array2<f32>) {
+) {
     let u = layer.units as usize;
-    let z = matmul::dot(h.view(), recurrent_kernel) + xw_t;
-    let gate = |k: usize| z.slice(s![.., k * u..(k + 1) * u]).to_owned();
-    let ra = layer.recurrent_activation;
-    let i = activated(ra, gate(0));
-    let f = activated(ra, gate(1));
-    let candidate = activated(layer.activation, gate(2));
-    let o = activated(ra, gate(3));
-    let c_new = f * c + i * candidate;
-    let h_new = o * activated(layer.activation, c_new.clone());
-    (h_new, c_new)
+    let (ra, act) = (layer.recurrent_activation, layer.activation);
+    matmul::add_dot(z.view_mut(), 0..4 * u, h.view(), recurrent_kernel, 0..4 * u);
+    let (values, width) = rows_of(&mut z);
+    for (b, z) in values.chunks_exact_mut(width).enumerate() {
+        let (i_f, rest) = z.split_at_mut(2 * u);
+        let (candidate, o) = rest.split_at_mut(u);
+        activation::apply_slice(ra, i_f);
+        activation::apply_slice(act, candidate);
+        activation::apply_slice(ra, o);
+        let (i, f) = i_f.split_at(u);
+        let c = row_mut(c, b);
+        for j in 0..u {
+            c[j] = f[j] * c[j] + i[j] * candidate[j];
+        }
+        let h = row_mut(h, b);
+        h.copy_from_slice(c);
+        activation::apply_slice(act, h);
+        for (h, o) in h.iter_mut().zip(o.iter()) {
+            *h *= o;
+        }
+    }
 }
 
-/// GRU, gates z, r, h; `xw_t` already holds the input bias.
+/// GRU, gates z, r, h, updating `h` in place; `z` holds `x·W + b` (the
+/// input bias) on entry.
 ///
 /// reset_after: `rec = h·U + b_rec`; `z = ra(xw_z + rec_z)`,
 /// `r = ra(xw_r + rec_r)`, `ĥ = act(xw_h + r*rec_h)`.
@@ -188,37 +215,62 @@ fn lstm_step(
 fn gru_step(
     layer: &Recurrent,
     reset_after: bool,
-    xw_t: ArrayView2<f32>,
-    h: &Array2<f32>,
+    mut z: ArrayViewMut2<f32>,
+    h: &mut Array2<f32>,
     recurrent_kernel: ArrayView2<f32>,
     recurrent_bias: Option<&ndarray::Array1<f32>>,
-) -> Array2<f32> {
+) {
     let u = layer.units as usize;
-    let ra = layer.recurrent_activation;
-    let block = |a: ArrayView2<f32>, k: usize| a.slice(s![.., k * u..(k + 1) * u]).to_owned();
-    let candidate = if reset_after {
+    let (ra, act) = (layer.recurrent_activation, layer.activation);
+    if reset_after {
         let mut rec = matmul::dot(h.view(), recurrent_kernel);
-        if let Some(b) = recurrent_bias {
-            rec += b;
+        if let Some(bias) = recurrent_bias {
+            rec += bias;
         }
-        let z = activated(ra, block(xw_t, 0) + block(rec.view(), 0));
-        let r = activated(ra, block(xw_t, 1) + block(rec.view(), 1));
-        let hh = activated(layer.activation, block(xw_t, 2) + r * block(rec.view(), 2));
-        (z, hh)
+        let (values, width) = rows_of(&mut z);
+        for (b, x) in values.chunks_exact_mut(width).enumerate() {
+            let rec = row_mut(&mut rec, b);
+            for (x, rec) in x[..2 * u].iter_mut().zip(&rec[..2 * u]) {
+                *x += rec;
+            }
+            activation::apply_slice(ra, &mut x[..2 * u]);
+            let (gates, candidate) = x.split_at_mut(2 * u);
+            for j in 0..u {
+                candidate[j] += gates[u + j] * rec[2 * u + j];
+            }
+            activation::apply_slice(act, candidate);
+        }
     } else {
-        let u_zr = recurrent_kernel.slice(s![.., 0..2 * u]);
-        let u_h = recurrent_kernel.slice(s![.., 2 * u..3 * u]);
-        let rec_zr = matmul::dot(h.view(), u_zr);
-        let z = activated(ra, block(xw_t, 0) + block(rec_zr.view(), 0));
-        let r = activated(ra, block(xw_t, 1) + block(rec_zr.view(), 1));
-        let hh = activated(
-            layer.activation,
-            block(xw_t, 2) + matmul::dot((r * h).view(), u_h),
+        matmul::add_dot(z.view_mut(), 0..2 * u, h.view(), recurrent_kernel, 0..2 * u);
+        let (values, width) = rows_of(&mut z);
+        let mut reset_h = Array2::<f32>::zeros(h.dim());
+        for (b, x) in values.chunks_exact_mut(width).enumerate() {
+            activation::apply_slice(ra, &mut x[..2 * u]);
+            let (r, h) = (&x[u..2 * u], h.row(b));
+            for ((out, r), h) in row_mut(&mut reset_h, b).iter_mut().zip(r).zip(h) {
+                *out = r * h;
+            }
+        }
+        matmul::add_dot(
+            z.view_mut(),
+            2 * u..3 * u,
+            reset_h.view(),
+            recurrent_kernel,
+            2 * u..3 * u,
         );
-        (z, hh)
-    };
-    let (z, hh) = candidate;
-    &z * h + (1.0 - z) * hh
+        let (values, width) = rows_of(&mut z);
+        for x in values.chunks_exact_mut(width) {
+            activation::apply_slice(act, &mut x[2 * u..]);
+        }
+    }
+    let (values, width) = rows_of(&mut z);
+    for (b, x) in values.chunks_exact(width).enumerate() {
+        let (gate, candidate) = (&x[..u], &x[2 * u..]);
+        let h = row_mut(h, b);
+        for j in 0..u {
+            h[j] = gate[j] * h[j] + (1.0 - gate[j]) * candidate[j];
+        }
+    }
 }
 
 #[cfg(test)]
