@@ -18,6 +18,7 @@ mod source;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, SyncSender};
 use std::time::{Duration, Instant};
 
 use ndarray::ArrayD;
@@ -25,6 +26,7 @@ use ndarray::ArrayD;
 use crate::budget::{self, BudgetError};
 use crate::files::FileError;
 use crate::ir::LayerKind;
+use crate::metadata::WeightSource;
 use crate::progress;
 use crate::reference::{self, ReferenceError};
 use crate::runtime::{RuntimeError, TractModel};
@@ -35,6 +37,7 @@ use crate::weights::WeightsError;
 pub use file_check::FileCheck;
 pub use inputs::generate as generate_input;
 use inputs::IdCoverage;
+use source::{read_source, SourceFile};
 pub use source::{rebuild_source, reference_input, SourceModel, SourceWeights};
 
 /// Default absolute tolerance: tract and the reference both compute in f32
@@ -195,6 +198,9 @@ pub struct Timings {
     pub reference: Duration,
     /// tract running, over every input.
     pub tract: Duration,
+    /// verify from start to end: tract loads and runs on a thread of its
+    /// own, alongside the source weights, the file check and the reference.
+    pub total: Duration,
 }
 
 impl Report {
@@ -225,12 +231,14 @@ impl Report {
         let t = &self.timings;
         let _ = writeln!(
             out,
-            "time: source weights {}, file check {}, tract load {}, reference {}, tract {}",
+            "time: source weights {}, file check {}, tract load {}, reference {}, tract {}; \
+             {} in all (tract alongside the rest)",
             seconds(t.source),
             seconds(t.file_check),
             seconds(t.tract_load),
             seconds(t.reference),
-            seconds(t.tract)
+            seconds(t.tract),
+            seconds(t.total)
         );
         let outputs: usize = self.cases.iter().map(|c| c.outputs.len()).sum();
         let failed: usize = self
@@ -368,33 +376,166 @@ pub fn verify_compiled(
     verify_source(path, options, SourceWeights::Compiled(weights), show)
 }
 
+/// What the tract thread sends, in order: the output names once the file is
+/// loaded, then each input it ran with tract's outputs.
+enum FromTract {
+    Loaded {
+        names: Vec<String>,
+        took: Duration,
+    },
+    Ran {
+        input: TensorData,
+        outputs: Vec<ArrayD<f32>>,
+        took: Duration,
+    },
+}
+
+/// The inputs of every case in order: one per shape, then the token-id
+/// coverage runs.
+fn case_inputs<'a>(
+    model: &'a crate::ir::Model,
+    shapes: &'a [Vec<usize>],
+    coverage: Option<&'a IdCoverage>,
+    seed: u64,
+) -> impl Iterator<Item = TensorData> + 'a {
+    let cases = shapes
+        .iter()
+        .enumerate()
+        .map(move |(index, shape)| inputs::generate(model, shape, seed.wrapping_add(index as u64)));
+    let coverage = coverage
+        .into_iter()
+        .flat_map(|coverage| (0..coverage.runs).map(move |index| coverage.run(index)));
+    cases.chain(coverage)
+}
+
+/// tract's side of verify, on a thread of its own: loads the file and runs
+/// every case's input, sending each result as soon as it is known. The
+/// channel holds one result, so tract runs at most one case ahead of the
+/// reference (the memory check counts one case of each); it stops when the
+/// receiver is gone.
+fn run_in_tract(
+    path: &Path,
+    model: &crate::ir::Model,
+    shapes: &[Vec<usize>],
+    coverage: Option<&IdCoverage>,
+    seed: u64,
+    sender: SyncSender<Result<FromTract, VerifyError>>,
+) {
+    let started = Instant::now();
+    let tract = match TractModel::load(path) {
+        Ok(tract) => tract,
+        Err(error) => {
+            // A send fails only once verify has stopped listening.
+            let _ = sender.send(Err(error.into()));
+            return;
+        }
+    };
+    let loaded = FromTract::Loaded {
+        names: tract.output_names().to_vec(),
+        took: started.elapsed(),
+    };
+    if sender.send(Ok(loaded)).is_err() {
+        return;
+    }
+    for input in case_inputs(model, shapes, coverage, seed) {
+        let started = Instant::now();
+        let result = tract
+            .run_f32(vec![input.clone()])
+            .map(|outputs| FromTract::Ran {
+                input,
+                outputs,
+                took: started.elapsed(),
+            });
+        let failed = result.is_err();
+        if sender.send(result.map_err(VerifyError::from)).is_err() || failed {
+            return;
+        }
+    }
+}
+
 fn verify_source(
     path: &Path,
     options: &VerifyOptions,
     weights: SourceWeights<'_>,
     show: &mut dyn FnMut(&str),
 ) -> Result<Report, VerifyError> {
+    let started = Instant::now();
+    let file = read_source(path)?;
+    // The weights file's own refusal is the more telling one, and comes
+    // before the cases' (which count the weights too).
+    if let (WeightSource::File { .. }, SourceWeights::Rebuild(Some(_))) =
+        (&file.weight_source, &weights)
+    {
+        budget::weights::check_load(&file.spec.info, &budget::current())?;
+    }
+    let shapes = input_shapes(&file.spec, options.batch)?;
+    let coverage = id_coverage(&file.spec, options.batch);
+    if let Some(coverage) = &coverage {
+        inputs::check_memory(
+            &file.spec.model,
+            &file.spec.info,
+            std::slice::from_ref(&coverage.shape),
+            options.batch,
+            &budget::current(),
+        )?;
+    }
+    // tract loads and runs the file on a thread of its own while this one
+    // rebuilds the source weights, checks the file and runs the reference:
+    // the two sides share nothing but the inputs.
+    let model = file.spec.model.clone();
+    let mut report = std::thread::scope(|scope| {
+        let (sender, receiver) = mpsc::sync_channel(1);
+        let (model, shapes, coverage) = (&model, &shapes, coverage.as_ref());
+        scope.spawn(move || run_in_tract(path, model, shapes, coverage, options.seed, sender));
+        let from_tract = || {
+            receiver
+                .recv()
+                .expect("the tract thread sends a result before it ends")
+        };
+        verify_alongside(
+            path, file, weights, options, shapes, coverage, from_tract, show,
+        )
+    })?;
+    report.timings.total = started.elapsed();
+    Ok(report)
+}
+
+/// The source, the file check and the reference, with tract's results
+/// taken from `from_tract` as they are needed.
+#[allow(clippy::too_many_arguments)]
+fn verify_alongside(
+    path: &Path,
+    file: SourceFile,
+    weights: SourceWeights<'_>,
+    options: &VerifyOptions,
+    shapes: &[Vec<usize>],
+    coverage: Option<&IdCoverage>,
+    mut from_tract: impl FnMut() -> Result<FromTract, VerifyError>,
+    show: &mut dyn FnMut(&str),
+) -> Result<Report, VerifyError> {
     let mut timings = Timings::default();
     let started = Instant::now();
     let source = {
         let _phase = progress::phase("rebuilding the source model from the file's record");
-        rebuild_source(path, weights)?
+        file.with_weights(weights)?
     };
     timings.source = started.elapsed();
-    // Before tract loads the model: the shapes' memory check counts tract's copy.
-    let shapes = input_shapes(&source.spec, options.batch)?;
-    let started = Instant::now();
-    let tract = {
-        let _phase = progress::phase("loading the file in tract");
-        TractModel::load(path)?
-    };
-    timings.tract_load = started.elapsed();
     let started = Instant::now();
     let file = {
         let _phase = progress::phase("comparing the file with what rnnc emits");
         file_check::check(&source, path)
     };
     timings.file_check = started.elapsed();
+    let names = {
+        let _phase = progress::phase("loading the file in tract");
+        match from_tract()? {
+            FromTract::Loaded { names, took } => {
+                timings.tract_load = took;
+                names
+            }
+            FromTract::Ran { .. } => unreachable!("the tract thread sends its names first"),
+        }
+    };
     let mut report = Report {
         file,
         cases: Vec::new(),
@@ -404,44 +545,40 @@ fn verify_source(
     };
     show(&report.render_head());
     let SourceModel { spec, weights, .. } = &source;
-    let run = |input: TensorData,
-               timings: &mut Timings|
-     -> Result<Vec<OutputReport>, VerifyError> {
+    let mut run = |timings: &mut Timings| -> Result<Vec<OutputReport>, VerifyError> {
+        let FromTract::Ran {
+            input,
+            outputs: actual,
+            took,
+        } = from_tract()?
+        else {
+            unreachable!("the tract thread sends its names once")
+        };
+        timings.tract += took;
         let started = Instant::now();
         let expected = reference::run(&spec.model, &spec.info, weights, &reference_input(&input))?;
         timings.reference += started.elapsed();
-        let started = Instant::now();
-        let actual = tract.run_f32(vec![input])?;
-        timings.tract += started.elapsed();
-        Ok(compare(tract.output_names(), &actual, &expected, options))
+        Ok(compare(&names, &actual, &expected, options))
     };
-    for (index, shape) in shapes.into_iter().enumerate() {
+    for shape in shapes {
         let _phase = progress::phase(format!("running input {shape:?}"));
-        let input = inputs::generate(&spec.model, &shape, options.seed.wrapping_add(index as u64));
         let case = CaseReport {
-            input_shape: shape,
+            input_shape: shape.clone(),
             runs: 1,
             covers: None,
-            outputs: run(input, &mut report.timings)?,
+            outputs: run(&mut report.timings)?,
         };
         show(&render_case(&case));
         report.cases.push(case);
     }
-    if let Some(coverage) = id_coverage(spec, options.batch) {
-        inputs::check_memory(
-            &spec.model,
-            &spec.info,
-            std::slice::from_ref(&coverage.shape),
-            options.batch,
-            &budget::current(),
-        )?;
+    if let Some(coverage) = coverage {
         let phase = progress::bar(
             coverage.runs as u64,
             format!("running every token id, input {:?}", coverage.shape),
         );
         let mut outputs: Vec<OutputReport> = Vec::new();
-        for index in 0..coverage.runs {
-            let reports = run(coverage.run(index), &mut report.timings)?;
+        for _ in 0..coverage.runs {
+            let reports = run(&mut report.timings)?;
             phase.inc(1);
             if outputs.is_empty() {
                 outputs = reports;

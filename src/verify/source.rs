@@ -42,9 +42,25 @@ pub enum SourceWeights<'a> {
     Compiled(Weights),
 }
 
+/// An rnnc file as read, with its recorded spec: everything of the source
+/// model but the weights, which take the time.
+pub struct SourceFile {
+    pub spec: Spec,
+    /// Where the weights came from (the record requires it).
+    pub weight_source: WeightSource,
+    pub recorded: Recorded,
+    pub file: ModelProto,
+    pub canonical: bool,
+}
+
 /// Rebuilds the source model of the file at `path`, its weights as `weights`
 /// says.
 pub fn rebuild_source(path: &Path, weights: SourceWeights<'_>) -> Result<SourceModel, VerifyError> {
+    read_source(path)?.with_weights(weights)
+}
+
+/// Reads the file at `path` and its recorded spec.
+pub fn read_source(path: &Path) -> Result<SourceFile, VerifyError> {
     let bytes = files::read_limited(path, PROTOBUF_LIMIT, "an ONNX model")?;
     let file = ModelProto::decode(bytes.as_slice()).map_err(|e| VerifyError::NotOnnx {
         path: path.to_path_buf(),
@@ -58,29 +74,51 @@ pub fn rebuild_source(path: &Path, weights: SourceWeights<'_>) -> Result<SourceM
     })?;
     let spec =
         Spec::from_source(recorded.spec.clone(), &recorded.spec_file).map_err(VerifyError::Spec)?;
-    let source = recorded
+    let weight_source = recorded
         .weights
-        .as_ref()
+        .clone()
         .ok_or_else(|| VerifyError::NotRnnc {
             path: path.to_path_buf(),
             key: metadata::SEED,
         })?;
-    let weights = match weights {
-        SourceWeights::Rebuild(weights_file) => source_weights(&spec, source, weights_file)?,
-        SourceWeights::Compiled(weights) if weights.matches(&spec.info) => weights,
-        SourceWeights::Compiled(_) => {
-            return Err(VerifyError::Reference(
-                crate::reference::ReferenceError::WeightsMismatch,
-            ))
-        }
-    };
-    Ok(SourceModel {
+    Ok(SourceFile {
         spec,
-        weights,
+        weight_source,
         recorded,
         file,
         canonical,
     })
+}
+
+impl SourceFile {
+    /// The source model, its weights as `weights` says.
+    pub fn with_weights(self, weights: SourceWeights<'_>) -> Result<SourceModel, VerifyError> {
+        let SourceFile {
+            spec,
+            weight_source,
+            recorded,
+            file,
+            canonical,
+        } = self;
+        let weights = match weights {
+            SourceWeights::Rebuild(weights_file) => {
+                source_weights(&spec, &weight_source, weights_file)?
+            }
+            SourceWeights::Compiled(weights) if weights.matches(&spec.info) => weights,
+            SourceWeights::Compiled(_) => {
+                return Err(VerifyError::Reference(
+                    crate::reference::ReferenceError::WeightsMismatch,
+                ))
+            }
+        };
+        Ok(SourceModel {
+            spec,
+            weights,
+            recorded,
+            file,
+            canonical,
+        })
+    }
 }
 
 /// The source weights, rebuilt as they were at compile time.
