@@ -200,9 +200,11 @@ def ort_session(path):
 
 
 def ort_min_seconds(sessions, x, reps):
-    """Minimum time of one call per session, the sessions interleaved."""
+    """Minimum time of one call per session, the sessions interleaved; `x` is
+    one input for all, or a list of one per session."""
     import numpy as np
-    feeds = [{s.get_inputs()[0].name: x.astype(_ort_dtype(s))} for s in sessions]
+    xs = x if isinstance(x, list) else [x] * len(sessions)
+    feeds = [{s.get_inputs()[0].name: x.astype(_ort_dtype(s))} for s, x in zip(sessions, xs)]
     for s, feed in zip(sessions, feeds):
         s.run(None, feed)  # warm-up
     best = [float("inf")] * len(sessions)
@@ -235,6 +237,42 @@ def tract_min_seconds(rnnc, model, x, reps, work):
     return float(match.group(1)) / 1e3
 
 
+RECURRENT_OPS = ("RNN", "GRU", "LSTM")
+
+
+def bare_op_file(rnnc, spec, weights, work, name):
+    """The bare single ONNX operator of a one-layer model: rnnc's native
+    lowering with everything around the `RNN`/`GRU`/`LSTM` node taken away —
+    a time-major input `X` [T, B, F] straight into the node, its weights as
+    initializers, its first output as the graph's. The floor any converter's
+    file can reach with the op. None for models of more than one such node
+    or other layers (the stack, the classifier)."""
+    import onnx
+    from onnx import helper
+    native = work / f"{name}.native.onnx"
+    timed([rnnc, "compile", spec, "--weights", weights, "--lowering", "native", "-o", native], work)
+    model = onnx.load(str(native))
+    nodes = [n for n in model.graph.node if n.op_type in RECURRENT_OPS]
+    if len(nodes) != 1 or any(n.op_type in ("Gather", "MatMul", "Gemm") for n in model.graph.node):
+        return None
+    node = nodes[0]
+    initializers = {i.name: i for i in model.graph.initializer}
+    # Inputs computed in the graph (zero initial states for a free batch)
+    # are optional: left out, they default to zeros.
+    inputs = ["X"] + [i if i in initializers else "" for i in node.input[1:]]
+    while inputs[-1] == "":
+        inputs.pop()
+    bare = helper.make_node(node.op_type, inputs, [node.output[0]])
+    bare.attribute.extend(node.attribute)
+    x = helper.make_tensor_value_info("X", onnx.TensorProto.FLOAT, ["T", "B", None])
+    y = helper.make_tensor_value_info(node.output[0], onnx.TensorProto.FLOAT, None)
+    used = [initializers[i] for i in inputs[1:] if i]
+    graph = helper.make_graph([bare], "bare_op", [x], [y], used)
+    path = work / f"{name}.bare.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=model.opset_import), str(path))
+    return path
+
+
 def batch_of(x, batch, rng):
     """An input of `batch` rows like the reference input `x` (ids drawn from
     the ids it holds, floats normal)."""
@@ -260,20 +298,31 @@ def runtime_section(args, rnnc, work):
         weights = peer_dir / f"{name}.weights.h5"
         ours = work / f"{name}.onnx"
         timed([rnnc, "compile", spec, "--weights", weights, "-o", ours], work)
+        bare = bare_op_file(rnnc, spec, weights, work, name)
         x_ref = np.load(peer_dir / f"{name}.ref.npz")["x"]
         for batch in (1, 32):
             x = batch_of(x_ref, batch, rng)
-            ort_ours, ort_peer = ort_min_seconds([ort_session(ours), ort_session(peer)], x, reps)
+            sessions = [ort_session(ours), ort_session(peer)]
+            feeds = [x, x]
+            if bare is not None:
+                sessions.append(ort_session(bare))
+                feeds.append(np.ascontiguousarray(x.transpose(1, 0, 2)))
+            ort_times = ort_min_seconds(sessions, feeds, reps)
+            ort_ours, ort_peer = ort_times[:2]
             tract_ours = tract_min_seconds(rnnc, ours, x, reps, work)
             tract_peer = tract_min_seconds(rnnc, peer, x, reps, work)
+            tract_bare = None if bare is None else tract_min_seconds(rnnc, bare, feeds[2], reps, work)
+            def us(t, missing):
+                return missing if t is None else f"{t * 1e6:,.0f}"
             rows.append([
                 name, str(batch),
                 f"{ort_ours * 1e6:,.0f}", f"{ort_peer * 1e6:,.0f}", f"{ort_ours / ort_peer:.2f}",
-                "–" if tract_ours is None else f"{tract_ours * 1e6:,.0f}",
-                "does not load" if tract_peer is None else f"{tract_peer * 1e6:,.0f}",
+                us(ort_times[2] if bare is not None else None, "–"),
+                us(tract_ours, "–"), us(tract_peer, "does not load"),
+                us(tract_bare, "–"),
             ])
     header = ["model", "batch", "ORT rnnc µs", "ORT Keras export µs", "rnnc / Keras",
-              "tract rnnc µs", "tract Keras export µs"]
+              "ORT bare op µs", "tract rnnc µs", "tract Keras export µs", "tract bare op µs"]
     text = table("rnnc's files against Keras 3's own export (onnxruntime 1 thread, tract)", header, rows)
 
     rows = []
