@@ -244,16 +244,20 @@ def bare_op_file(rnnc, spec, weights, work, name):
     """The bare single ONNX operator of a one-layer model: rnnc's native
     lowering with everything around the `RNN`/`GRU`/`LSTM` node taken away —
     a time-major input `X` [T, B, F] straight into the node, its weights as
-    initializers, its first output as the graph's. The floor any converter's
+    initializers, its first used output as the graph's. The floor any converter's
     file can reach with the op. None for models of more than one such node
     or other layers (the stack, the classifier)."""
     import onnx
     from onnx import helper
+    layers = [line for line in Path(spec).read_text().splitlines()
+              if line.strip() and not line.startswith("Input(")]
+    if len(layers) != 1:
+        return None
     native = work / f"{name}.native.onnx"
     timed([rnnc, "compile", spec, "--weights", weights, "--lowering", "native", "-o", native], work)
     model = onnx.load(str(native))
     nodes = [n for n in model.graph.node if n.op_type in RECURRENT_OPS]
-    if len(nodes) != 1 or any(n.op_type in ("Gather", "MatMul", "Gemm") for n in model.graph.node):
+    if len(nodes) != 1:
         return None
     node = nodes[0]
     initializers = {i.name: i for i in model.graph.initializer}
@@ -262,10 +266,14 @@ def bare_op_file(rnnc, spec, weights, work, name):
     inputs = ["X"] + [i if i in initializers else "" for i in node.input[1:]]
     while inputs[-1] == "":
         inputs.pop()
-    bare = helper.make_node(node.op_type, inputs, [node.output[0]])
+    # Its first used output (Y, or Y_h for a layer returning its last step).
+    output = next(o for o in node.output if o)
+    outputs = list(node.output[:list(node.output).index(output) + 1])
+    bare = helper.make_node(node.op_type, inputs, outputs)
     bare.attribute.extend(node.attribute)
-    x = helper.make_tensor_value_info("X", onnx.TensorProto.FLOAT, ["T", "B", None])
-    y = helper.make_tensor_value_info(node.output[0], onnx.TensorProto.FLOAT, None)
+    features = model.graph.input[0].type.tensor_type.shape.dim[-1].dim_value
+    x = helper.make_tensor_value_info("X", onnx.TensorProto.FLOAT, ["T", "B", features])
+    y = helper.make_tensor_value_info(output, onnx.TensorProto.FLOAT, None)
     used = [initializers[i] for i in inputs[1:] if i]
     graph = helper.make_graph([bare], "bare_op", [x], [y], used)
     path = work / f"{name}.bare.onnx"
@@ -319,7 +327,7 @@ def runtime_section(args, rnnc, work):
                 f"{ort_ours * 1e6:,.0f}", f"{ort_peer * 1e6:,.0f}", f"{ort_ours / ort_peer:.2f}",
                 us(ort_times[2] if bare is not None else None, "–"),
                 us(tract_ours, "–"), us(tract_peer, "does not load"),
-                us(tract_bare, "–"),
+                "–" if bare is None else us(tract_bare, "does not load"),
             ])
     header = ["model", "batch", "ORT rnnc µs", "ORT Keras export µs", "rnnc / Keras",
               "ORT bare op µs", "tract rnnc µs", "tract Keras export µs", "tract bare op µs"]
