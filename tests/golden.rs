@@ -1,7 +1,10 @@
 //! Golden files for what users read: `rnnc summary` of every tutorial spec
 //! (`fixtures/tutorial/<case>.summary`), the error message and exit code
-//! of every spec in `fixtures/errors/` (`<case>.stderr`), and the notes about
-//! ignored lines of every spec in `fixtures/notes/` (`<case>.stderr`).
+//! of every spec in `fixtures/errors/` (`<case>.stderr`), the notes about
+//! ignored lines of every spec in `fixtures/notes/` (`<case>.stderr`), and
+//! the graph rnnc emits for every Keras oracle, as `rnnc inspect` prints it
+//! (`fixtures/oracle/<case>/graph.inspect`), so that a backend change is a
+//! diff to review.
 //!
 //! The goldens are written by one command, never by hand:
 //! `UPDATE_GOLDEN=1 cargo test --test golden`.
@@ -114,6 +117,47 @@ fn notes_on_ignored_lines() {
         assert!(out.status.success(), "{}: {stderr}", spec.display());
         assert!(!out.stdout.is_empty(), "{}", spec.display());
         if let Err(e) = golden(&spec.with_extension("stderr"), &stderr) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn emitted_graph_of_every_oracle() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/oracle"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("model.rnn").is_file())
+        .map(|p| p.strip_prefix(root()).unwrap().to_path_buf())
+        .collect();
+    cases.sort();
+    assert!(cases.len() > 100, "the oracle fixtures are missing");
+    let mut failures = Vec::new();
+    for (index, case) in cases.iter().enumerate() {
+        let model = dir.path().join(format!("{index}.onnx"));
+        let spec = case.join("model.rnn");
+        let weights = case.join("weights.npz");
+        let out = rnnc(&[
+            "compile",
+            spec.to_str().unwrap(),
+            "--weights",
+            weights.to_str().unwrap(),
+            "-o",
+            model.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            case.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = rnnc(&["inspect", model.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", case.display());
+        let text = String::from_utf8(out.stdout).unwrap();
+        if let Err(e) = golden(&case.join("graph.inspect"), &text) {
             failures.push(e);
         }
     }
