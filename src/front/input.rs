@@ -37,7 +37,10 @@ pub(super) fn layer_input(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Op
         LayerType::SimpleRnn | LayerType::Lstm | LayerType::Gru => RNN_SHAPE,
         LayerType::Dense => &["input_dim"],
         LayerType::Embedding => &["input_length"],
-        _ => &[],
+        LayerType::Bidirectional
+        | LayerType::TimeDistributed
+        | LayerType::Dropout
+        | LayerType::Activation => &[],
     };
     let ways: Vec<(&str, Span)> = ["input_shape", "batch_input_shape", "batch_shape"]
         .iter()

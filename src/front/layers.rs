@@ -434,7 +434,15 @@ fn recurrent(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Recurrent {
         LayerType::Gru => CellKind::Gru {
             reset_after: flag(cx, "reset_after", true),
         },
-        _ => CellKind::SimpleRnn,
+        LayerType::SimpleRnn => CellKind::SimpleRnn,
+        LayerType::Bidirectional
+        | LayerType::Dense
+        | LayerType::TimeDistributed
+        | LayerType::Embedding
+        | LayerType::Dropout
+        | LayerType::Activation => {
+            unreachable!("recurrent layers are lowered from recurrent layer types only")
+        }
     };
     if let Some(bound) = args.get("stateful") {
         cx.false_only(

@@ -140,7 +140,7 @@ impl CellKind {
     pub fn states(self) -> usize {
         match self {
             CellKind::Lstm { .. } => 2,
-            _ => 1,
+            CellKind::SimpleRnn | CellKind::Gru { .. } => 1,
         }
     }
 }

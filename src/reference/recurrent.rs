@@ -101,7 +101,7 @@ pub fn run(
     }
     let states = match layer.cell {
         CellKind::Lstm { .. } => vec![h.clone(), c],
-        _ => vec![h.clone()],
+        CellKind::SimpleRnn | CellKind::Gru { .. } => vec![h.clone()],
     };
     RecurrentRun {
         sequence,
