@@ -70,6 +70,9 @@ pub struct LayerInfo {
     pub name: String,
     /// Keras' class name (`SimpleRNN`, `Bidirectional`, …).
     pub class_name: &'static str,
+    /// Where Keras 3's weights file keeps the layer's own weights
+    /// ([`LayerKind::keras_vars_group`](crate::ir::LayerKind::keras_vars_group)).
+    pub keras_vars_group: &'static str,
     /// Names of the layers inside a wrapper: `forward_<inner>` and
     /// `backward_<inner>` for Bidirectional, the Dense for TimeDistributed.
     pub inner_names: Vec<String>,

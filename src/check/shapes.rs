@@ -70,6 +70,7 @@ pub(super) fn infer(model: &Model, names: Vec<LayerNames>) -> Result<ModelInfo, 
         layers.push(LayerInfo {
             name: names.name,
             class_name: layer.kind.class_name(),
+            keras_vars_group: layer.kind.keras_vars_group(),
             inner_names: names.inner,
             input_shape,
             output_shapes,

@@ -103,6 +103,21 @@ impl LayerKind {
             LayerKind::Activation(_) => "Activation",
         }
     }
+
+    /// Where Keras 3's `.weights.h5` keeps the layer's own weights, below
+    /// `layers/<name>/` (Bidirectional's directions are under
+    /// `forward_layer/cell/vars` and `backward_layer/cell/vars`).
+    pub fn keras_vars_group(&self) -> &'static str {
+        match self {
+            LayerKind::Recurrent(_) => "cell/vars",
+            LayerKind::Bidirectional(_) => "vars",
+            LayerKind::TimeDistributed(_) => "layer/vars",
+            LayerKind::Dense(_)
+            | LayerKind::Embedding(_)
+            | LayerKind::Dropout { .. }
+            | LayerKind::Activation(_) => "vars",
+        }
+    }
 }
 
 /// The recurrent cell types and their cell-specific options.

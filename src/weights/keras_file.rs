@@ -409,12 +409,10 @@ fn array_paths(key: &str, layer: &LayerInfo) -> Vec<String> {
                 Some(Direction::Forward) => 1,
                 Some(Direction::Backward) => 2,
             }];
-            let vars = match (layer.class_name, spec.direction) {
-                (_, Some(Direction::Forward)) => "forward_layer/cell/vars",
-                (_, Some(Direction::Backward)) => "backward_layer/cell/vars",
-                ("SimpleRNN" | "LSTM" | "GRU", None) => "cell/vars",
-                ("TimeDistributed", None) => "layer/vars",
-                _ => "vars",
+            let vars = match spec.direction {
+                Some(Direction::Forward) => "forward_layer/cell/vars",
+                Some(Direction::Backward) => "backward_layer/cell/vars",
+                None => layer.keras_vars_group,
             };
             let path = format!("{key}/{vars}/{i}");
             *i += 1;
