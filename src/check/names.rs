@@ -41,7 +41,7 @@ pub fn assign(model: &Model) -> Result<Vec<LayerNames>, Vec<CheckError>> {
                 let inner = b
                     .inner_name
                     .clone()
-                    .unwrap_or_else(|| auto(snake_prefix(b.layer.cell.class_name())));
+                    .unwrap_or_else(|| auto(b.layer.cell.keras_name_prefix()));
                 let name = layer.name.clone().unwrap_or_else(|| auto("bidirectional"));
                 let base = inner.strip_prefix("forward_").unwrap_or(&inner);
                 LayerNames {
@@ -64,7 +64,7 @@ pub fn assign(model: &Model) -> Result<Vec<LayerNames>, Vec<CheckError>> {
                 name: layer
                     .name
                     .clone()
-                    .unwrap_or_else(|| auto(snake_prefix(kind.class_name()))),
+                    .unwrap_or_else(|| auto(kind.keras_name_prefix())),
                 inner: Vec::new(),
             },
         };
@@ -84,21 +84,5 @@ pub fn assign(model: &Model) -> Result<Vec<LayerNames>, Vec<CheckError>> {
         Ok(out)
     } else {
         Err(errors)
-    }
-}
-
-/// The snake_case prefix Keras derives from a class name.
-pub fn snake_prefix(class: &'static str) -> &'static str {
-    match class {
-        "SimpleRNN" => "simple_rnn",
-        "LSTM" => "lstm",
-        "GRU" => "gru",
-        "Bidirectional" => "bidirectional",
-        "Dense" => "dense",
-        "TimeDistributed" => "time_distributed",
-        "Embedding" => "embedding",
-        "Dropout" => "dropout",
-        "Activation" => "activation",
-        other => other,
     }
 }

@@ -104,6 +104,20 @@ impl LayerKind {
         }
     }
 
+    /// The prefix of the names Keras gives unnamed layers of this kind
+    /// (`simple_rnn`, `simple_rnn_1`, …): the class name in snake_case.
+    pub fn keras_name_prefix(&self) -> &'static str {
+        match self {
+            LayerKind::Recurrent(r) => r.cell.keras_name_prefix(),
+            LayerKind::Bidirectional(_) => "bidirectional",
+            LayerKind::Dense(_) => "dense",
+            LayerKind::TimeDistributed(_) => "time_distributed",
+            LayerKind::Embedding(_) => "embedding",
+            LayerKind::Dropout { .. } => "dropout",
+            LayerKind::Activation(_) => "activation",
+        }
+    }
+
     /// Where Keras 3's `.weights.h5` keeps the layer's own weights, below
     /// `layers/<name>/` (Bidirectional's directions are under
     /// `forward_layer/cell/vars` and `backward_layer/cell/vars`).
@@ -148,6 +162,15 @@ impl CellKind {
             CellKind::SimpleRnn => "SimpleRNN",
             CellKind::Lstm { .. } => "LSTM",
             CellKind::Gru { .. } => "GRU",
+        }
+    }
+
+    /// The prefix of the names Keras gives unnamed layers of this cell.
+    pub fn keras_name_prefix(self) -> &'static str {
+        match self {
+            CellKind::SimpleRnn => "simple_rnn",
+            CellKind::Lstm { .. } => "lstm",
+            CellKind::Gru { .. } => "gru",
         }
     }
 
