@@ -9,8 +9,11 @@
 //! The goldens are written by one command, never by hand:
 //! `UPDATE_GOLDEN=1 cargo test --test golden`.
 
+#[path = "common/oracle_cases.rs"]
+mod oracle_cases;
 #[path = "common/run.rs"]
 mod run;
+use oracle_cases::oracle_cases;
 use run::{rnnc, root};
 
 use std::path::{Path, PathBuf};
@@ -126,16 +129,11 @@ fn notes_on_ignored_lines() {
 #[test]
 fn emitted_graph_of_every_oracle() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/oracle"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("model.rnn").is_file())
-        .map(|p| p.strip_prefix(root()).unwrap().to_path_buf())
-        .collect();
-    cases.sort();
+    let cases = oracle_cases();
     assert!(cases.len() > 100, "the oracle fixtures are missing");
     let mut failures = Vec::new();
     for (index, case) in cases.iter().enumerate() {
+        let case = case.strip_prefix(root()).unwrap();
         let model = dir.path().join(format!("{index}.onnx"));
         let spec = case.join("model.rnn");
         let weights = case.join("weights.npz");

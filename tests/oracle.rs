@@ -3,8 +3,11 @@
 //! Keras' weights, run the ONNX file in tract through `rnnc run`, and require
 //! Keras' own predictions; then `rnnc verify` must pass on the same file.
 
+#[path = "common/oracle_cases.rs"]
+mod oracle_cases;
 #[path = "common/run.rs"]
 mod run;
+use oracle_cases::oracle_cases;
 use run::{rnnc, root};
 
 #[path = "common/graph.rs"]
@@ -39,17 +42,13 @@ fn read_npz(path: &Path) -> Vec<(String, ArrayD<f32>)> {
 }
 
 fn cases(prefixes: &[&str]) -> Vec<PathBuf> {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/oracle"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("model.rnn").exists())
+    oracle_cases()
+        .into_iter()
         .filter(|p| {
             let name = p.file_name().unwrap().to_string_lossy();
             prefixes.iter().any(|prefix| name.starts_with(prefix))
         })
-        .collect();
-    cases.sort();
-    cases
+        .collect()
 }
 
 fn is_deep(spec: &str) -> bool {

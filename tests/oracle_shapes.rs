@@ -2,22 +2,12 @@
 //! same model: model name, layer names and classes, output shapes, parameter
 //! counts, and the weight paths and shapes in `model.weights` order.
 
-use std::path::{Path, PathBuf};
-
 use rnnc::spec::Spec;
 use serde_json::Value;
 
-fn oracle_cases() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oracle");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("model.rnn").exists())
-        .collect();
-    cases.sort();
-    assert!(cases.len() > 50, "oracle fixtures missing");
-    cases
-}
+#[path = "common/oracle_cases.rs"]
+mod oracle_cases;
+use oracle_cases::oracle_cases;
 
 fn shape(v: &Value) -> Vec<Option<u64>> {
     v.as_array().unwrap().iter().map(Value::as_u64).collect()
