@@ -6,7 +6,8 @@
 //! last axis of every kernel: LSTM **i, f, c, o**; GRU **z, r, h**.
 //!
 //! The input projection `x·W + b` of all time steps is one matrix product
-//! `[B*T, F]·[F, gU]`; the time loop then adds `h·U` step by step.
+//! `[T*B, F]·[F, gU]`, time-major; each step then adds `h·U` to its own
+//! contiguous `[B, gU]` block and turns it into `h` (and `c`) in place.
 
 use ndarray::{Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut2, Axis, Ix1, Ix2};
 
@@ -138,8 +139,8 @@ fn split_bias(
     }
 }
 
-/// The contiguous values of a standard-layout matrix (one time step of the
-/// `[T, B, gU]` projection, or an owned state), as `(values, row length)`.
+/// The contiguous values of one time step of the standard-layout
+/// `[T, B, gU]` projection, as `(values, row length)`.
 fn rows_of<'a>(a: &'a mut ArrayViewMut2<'_, f32>) -> (&'a mut [f32], usize) {
     let width = a.ncols();
     let values = a

@@ -209,11 +209,9 @@ impl Report {
         self.file.passed() && self.cases.iter().all(|c| c.outputs.iter().all(|o| o.ok))
     }
 
-    /// The report is its head (the file check and the legend of the cases'
-    /// table), each case's lines ([`verify`] shows them as they become
-    /// known) and its tail (the times and the verdict).
-    ///
-    /// The head.
+    /// The report's head: the file check and the legend of the cases' table.
+    /// Each case's lines follow ([`verify`] shows them as they become known),
+    /// then [`render_tail`](Self::render_tail).
     pub fn render_head(&self) -> String {
         let mut out = self.render_file_check();
         let _ = writeln!(
@@ -410,9 +408,10 @@ fn case_inputs<'a>(
 
 /// tract's side of verify, on a thread of its own: loads the file and runs
 /// every case's input, sending each result as soon as it is known. The
-/// channel holds one result, so tract runs at most one case ahead of the
-/// reference (the memory check counts one case of each); it stops when the
-/// receiver is gone.
+/// channel holds one result: while the reference works on case k, tract may
+/// hold case k+1's finished result and run case k+2 (the memory check counts
+/// one case's activations on each side, not the waiting result's input and
+/// outputs). It stops when the receiver is gone.
 fn run_in_tract(
     path: &Path,
     model: &crate::ir::Model,
