@@ -105,9 +105,12 @@ pub enum Command {
     Run {
         /// The ONNX file.
         model: PathBuf,
-        /// The input array (`.npy`; float32/float64 features or int32/int64 token ids).
-        #[arg(long)]
-        input: PathBuf,
+        /// An input array (`.npy`; float32/float64 features or int32/int64
+        /// token ids). Repeat it for a model of several inputs, in the
+        /// model's input order, or give each as `NAME=FILE` with the graph
+        /// input's name.
+        #[arg(long, required = true)]
+        input: Vec<String>,
         /// Write the outputs to this `.npz` (entries named after the graph outputs).
         #[arg(long)]
         output: Option<PathBuf>,
@@ -459,18 +462,17 @@ enum Engine {
 
 fn run_command(
     model: &Path,
-    input: &Path,
+    input_args: &[String],
     output: Option<&Path>,
     engine: &Engine,
     allow_nan: bool,
     repeat: Option<u32>,
 ) -> Result<Outcome, Failure> {
+    let input_paths = order_inputs(model, input_args)?;
     if let Some(path) = output {
         let data_files = outputs::external_data_files(model);
-        let mut inputs = vec![
-            Input::new("the model", model),
-            Input::new("the input array", input),
-        ];
+        let mut inputs = vec![Input::new("the model", model)];
+        inputs.extend(input_paths.iter().map(|p| Input::new("the input array", p)));
         if let Engine::Reference { weights: Some(w) } = engine {
             inputs.push(Input::new("the weights file", w));
         }
@@ -481,9 +483,13 @@ fn run_command(
         );
         outputs::check(path, &inputs)?;
     }
-    let data = TensorData::read_npy(input)?;
-    if !allow_nan {
-        tensor::require_finite(input, &data)?;
+    let mut data = Vec::with_capacity(input_paths.len());
+    for path in &input_paths {
+        let array = TensorData::read_npy(path)?;
+        if !allow_nan {
+            tensor::require_finite(path, &array)?;
+        }
+        data.push(array);
     }
     let mut timing: Option<String> = None;
     let named: Vec<(String, TensorData)> = match engine {
@@ -491,13 +497,13 @@ fn run_command(
             check_recorded_input(model, &data)?;
             let tract = {
                 let _phase = crate::progress::phase("loading the model in tract");
-                TractModel::load_for(model, &[&data])?
+                TractModel::load_for(model, &data.iter().collect::<Vec<_>>())?
             };
             let _phase = crate::progress::phase("running the model in tract");
             if let Some(n) = repeat {
-                timing = Some(time_runs(n, || tract.run(vec![data.clone()]).map(drop))?);
+                timing = Some(time_runs(n, || tract.run(data.clone()).map(drop))?);
             }
-            let outputs = tract.run(vec![data])?;
+            let outputs = tract.run(data)?;
             tract.output_names().iter().cloned().zip(outputs).collect()
         }
         Engine::Reference { weights } => {
@@ -506,13 +512,13 @@ fn run_command(
             let source =
                 verify::rebuild_source(model, verify::SourceWeights::Rebuild(weights.as_deref()))?;
             let _phase = crate::progress::phase("running the reference interpreter");
-            let input = verify::reference_input(&data);
+            let inputs: Vec<_> = data.iter().map(verify::reference_input).collect();
             let run = || {
                 reference::run(
                     &source.spec.model,
                     &source.spec.info,
                     &source.weights,
-                    &input,
+                    &inputs,
                 )
             };
             if let Some(n) = repeat {
@@ -586,7 +592,7 @@ fn weights_command(spec: &Path, seed: u64, output: &Path) -> Result<Outcome, Fai
 /// the end is an out-of-bounds read. An input whose intermediate tensors
 /// would not fit the memory budget is refused, naming the layer at the
 /// peak. Other files are left to the runtime.
-fn check_recorded_input(model: &Path, data: &TensorData) -> Result<(), Failure> {
+fn check_recorded_input(model: &Path, data: &[TensorData]) -> Result<(), Failure> {
     let Some(recorded) = Recorded::from_model(&preflight::read_model(model)?) else {
         return Ok(());
     };
@@ -596,19 +602,82 @@ fn check_recorded_input(model: &Path, data: &TensorData) -> Result<(), Failure> 
             model.display()
         ))
     })?;
-    let ids = match data {
-        TensorData::I32(a) => Some(a.mapv(i64::from)),
-        TensorData::I64(a) => Some(a.clone()),
-        TensorData::F32(_) => None,
-    };
-    if let Some(ids) = ids {
-        reference::check_token_ids(&spec.model, &spec.info, ids.view())?;
+    for (index, array) in data.iter().enumerate() {
+        let ids = match array {
+            TensorData::I32(a) => Some(a.mapv(i64::from)),
+            TensorData::I64(a) => Some(a.clone()),
+            TensorData::F32(_) => None,
+        };
+        if let (Some(ids), true) = (ids, index < spec.info.inputs.len()) {
+            let input = crate::ir::InputId(index as u32);
+            reference::check_token_ids(&spec.model, &spec.info, input, ids.view())?;
+        }
     }
-    // A shape of another rank is tract's to explain (`run` reports the axis).
-    if data.shape().len() == spec.info.input_shape.len() {
-        reference::check_memory(&spec.model, &spec.info, data.shape(), "tract")?;
+    // A count or rank that does not fit is tract's to explain (`run` reports
+    // the input and axis).
+    let fits = data.len() == spec.info.inputs.len()
+        && data
+            .iter()
+            .zip(&spec.info.inputs)
+            .all(|(a, i)| a.shape().len() == i.shape.len());
+    if fits {
+        let shapes: Vec<Vec<usize>> = data.iter().map(|a| a.shape().to_vec()).collect();
+        reference::check_memory(&spec.model, &spec.info, &shapes, "tract")?;
     }
     Ok(())
+}
+
+/// The `--input` files in the model's input order: as given, or, when each
+/// is `NAME=FILE`, placed by the graph input's name.
+fn order_inputs(model: &Path, args: &[String]) -> Result<Vec<PathBuf>, Failure> {
+    let named: Vec<Option<(&str, &str)>> = args
+        .iter()
+        .map(|a| {
+            a.split_once('=')
+                .filter(|(name, _)| !name.is_empty() && !name.contains(['/', '\\']))
+                .filter(|_| !Path::new(a).exists())
+        })
+        .collect();
+    if named.iter().all(Option::is_none) {
+        return Ok(args.iter().map(PathBuf::from).collect());
+    }
+    if named.iter().any(Option::is_none) {
+        return Err(Failure::from(
+            "give every --input as NAME=FILE, or none of them (then in the model's input order)"
+                .to_string(),
+        ));
+    }
+    let graph = preflight::read_model(model)?.graph.unwrap_or_default();
+    let initializers: Vec<&str> = graph
+        .initializer
+        .iter()
+        .filter_map(|t| t.name.as_deref())
+        .collect();
+    let declared: Vec<String> = graph
+        .input
+        .iter()
+        .filter_map(|v| v.name.clone())
+        .filter(|n| !initializers.contains(&n.as_str()))
+        .collect();
+    let mut ordered: Vec<Option<PathBuf>> = vec![None; declared.len()];
+    for (name, file) in named.into_iter().flatten() {
+        let Some(slot) = declared.iter().position(|d| d == name) else {
+            return Err(Failure::from(format!(
+                "the model has no input named `{name}`; its inputs are {}",
+                declared.join(", ")
+            )));
+        };
+        if ordered[slot].replace(PathBuf::from(file)).is_some() {
+            return Err(Failure::from(format!("input `{name}` is given twice")));
+        }
+    }
+    declared
+        .iter()
+        .zip(ordered)
+        .map(|(name, path)| {
+            path.ok_or_else(|| Failure::from(format!("no --input {name}=FILE is given")))
+        })
+        .collect()
 }
 
 fn inspect_command(model: &Path, json: bool) -> Result<Outcome, Failure> {

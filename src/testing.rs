@@ -106,16 +106,16 @@ pub fn model_with_batch(batch: Option<u64>, dims: &[Option<u64>], layers: Vec<La
         layers.first().map(|l| &l.kind),
         Some(LayerKind::Embedding(_))
     );
-    Model {
-        name: None,
-        input: Some(InputDecl {
+    Model::sequential(
+        None,
+        Some(InputDecl {
             batch,
             dims: dims.to_vec(),
             dtype: ids.then_some(InputDtype::Int32),
             span: Span::default(),
         }),
         layers,
-    }
+    )
 }
 
 /// Checks a hand-built model, panicking on errors.

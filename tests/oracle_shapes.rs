@@ -23,7 +23,7 @@ fn checked_shapes_names_and_params_equal_keras() {
                 .unwrap();
         let info = &spec.info;
         assert_eq!(info.name, keras["model_name"].as_str().unwrap(), "{name}");
-        assert_eq!(info.input_shape, shape(&keras["input_shape"]), "{name}");
+        assert_eq!(info.inputs[0].shape, shape(&keras["input_shape"]), "{name}");
         assert_eq!(
             info.total_params,
             keras["total_params"].as_u64().unwrap(),

@@ -71,6 +71,60 @@ pub enum CheckError {
     #[error("two layers are named `{name}`")]
     DuplicateName { name: String, span: Span },
 
+    #[error("{class} layer `{layer}` cannot merge shapes {shapes}: {why}")]
+    MergeShapes {
+        layer: String,
+        class: &'static str,
+        shapes: String,
+        why: String,
+        span: Span,
+    },
+
+    #[error("{class} layer `{layer}` is called on {got} tensors; it takes {expected}")]
+    MergeArity {
+        layer: String,
+        class: &'static str,
+        got: usize,
+        expected: &'static str,
+        span: Span,
+    },
+
+    #[error("layer `{layer}` is given {got} initial states; a {class} takes {expected}")]
+    InitialStateCount {
+        layer: String,
+        class: String,
+        got: usize,
+        expected: usize,
+        span: Span,
+    },
+
+    #[error("initial state {index} of layer `{layer}` has shape {got}; it must be {expected}")]
+    InitialStateShape {
+        layer: String,
+        index: usize,
+        got: String,
+        expected: String,
+        span: Span,
+    },
+
+    #[error(
+        "layer `{layer}` is called again on input {got}, but its weights were built for {first}"
+    )]
+    SharedLayerInput {
+        layer: String,
+        got: String,
+        first: String,
+        span: Span,
+    },
+
+    #[error("input `{name}` is used by an Embedding and by {other} layer `{layer}`")]
+    MixedInputUse {
+        name: String,
+        other: &'static str,
+        layer: String,
+        span: Span,
+    },
+
     #[error("the model has {params} parameters, more than rnnc's limit of {limit}")]
     TooManyParams {
         params: u128,
@@ -93,6 +147,12 @@ impl CheckError {
             | CheckError::MultipleOutputsNotLast { span, .. }
             | CheckError::BidirectionalGoBackwards { span, .. }
             | CheckError::DuplicateName { span, .. }
+            | CheckError::MergeShapes { span, .. }
+            | CheckError::MergeArity { span, .. }
+            | CheckError::InitialStateCount { span, .. }
+            | CheckError::InitialStateShape { span, .. }
+            | CheckError::SharedLayerInput { span, .. }
+            | CheckError::MixedInputUse { span, .. }
             | CheckError::TooManyParams { span, .. } => Some(*span),
         }
     }
@@ -135,6 +195,24 @@ impl CheckError {
                     .into(),
             ),
             CheckError::DuplicateName { .. } => Some("give each layer a unique `name=`".into()),
+            CheckError::MergeShapes { .. } => None,
+            CheckError::MergeArity { .. } => None,
+            CheckError::InitialStateCount { .. } => Some(
+                "pass the states a layer returns with return_state=True: [h] for SimpleRNN \
+                 and GRU, [h, c] for LSTM, forward states then backward for Bidirectional"
+                    .into(),
+            ),
+            CheckError::InitialStateShape { .. } => {
+                Some("a state is (batch, units) of the layer it starts".into())
+            }
+            CheckError::SharedLayerInput { .. } => Some(
+                "a shared layer has one set of weights: call it on inputs with the same feature size"
+                    .into(),
+            ),
+            CheckError::MixedInputUse { .. } => Some(
+                "an Embedding reads integer token ids; give the other layer an input of its own"
+                    .into(),
+            ),
             CheckError::TooManyParams { .. } => Some("reduce the layer sizes".into()),
         }
     }

@@ -1,20 +1,22 @@
 //! The check pass: the single gate between the IR and everything after it.
 //!
-//! [`check`] resolves the model input, then walks the layers computing each
-//! one's output shapes, parameter count, automatic name and weight list exactly
-//! as Keras does. The resulting [`ModelInfo`] is what the summary printer, the
+//! [`check`] resolves the model inputs, then walks the layer calls in order
+//! computing each value's shape and each layer's parameter count, automatic
+//! name and weight list exactly as Keras does. The resulting [`ModelInfo`] is what the summary printer, the
 //! weight initializer and loader, the ONNX backend and the reference
 //! interpreter consume; none of them recomputes a shape.
 
 mod error;
 mod names;
+mod order;
 mod shapes;
 
 pub use error::CheckError;
-pub use names::DEFAULT_MODEL_NAME;
+pub use names::default_model_name;
+pub use order::Operation;
 pub use shapes::format_shape;
 
-use crate::ir::{Initializer, InputDtype, LayerId, Model};
+use crate::ir::{CallId, Initializer, InputDtype, InputId, LayerId, Model, Value};
 
 /// A tensor shape including the batch axis; `None` is a dimension of any size.
 pub type Shape = Vec<Option<u64>>;
@@ -27,14 +29,20 @@ pub const MAX_PARAMS: u64 = 1 << 31;
 /// What the check pass knows about a valid model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelInfo {
-    /// The model's name (`sequential` unless the spec names it).
+    /// The model's name (`sequential` / `functional` unless the spec names it).
     pub name: String,
-    /// Element type of the model input.
-    pub input_dtype: InputDtype,
-    /// The model input shape, batch axis first.
-    pub input_shape: Shape,
-    /// One entry per layer, in model order.
+    /// One entry per model input, in `model.inputs` order.
+    pub inputs: Vec<InputInfo>,
+    /// One entry per layer, by [`LayerId`].
     pub layers: Vec<LayerInfo>,
+    /// The inputs and layers in Keras' `model.layers` order: the order of
+    /// the summary's rows and of `model.get_weights()`. Layers that feed no
+    /// output are not in it.
+    pub order: Vec<Operation>,
+    /// One entry per call, by [`CallId`].
+    pub calls: Vec<CallInfo>,
+    /// The shapes of the model's outputs, in `model.outputs` order.
+    pub output_shapes: Vec<Shape>,
     /// Sum of all layers' parameters.
     pub total_params: u64,
 }
@@ -45,22 +53,59 @@ impl ModelInfo {
         &self.layers[id.index()]
     }
 
-    /// The shapes of the model's outputs (the last layer's outputs), in Keras' order.
-    pub fn output_shapes(&self) -> &[Shape] {
-        self.layers
-            .last()
-            .map_or(std::slice::from_ref(&self.input_shape), |l| {
-                l.output_shapes.as_slice()
-            })
+    /// The input's info by id.
+    pub fn input(&self, id: InputId) -> &InputInfo {
+        &self.inputs[id.index()]
+    }
+
+    /// The shape of a value of the model.
+    pub fn shape(&self, value: Value) -> &Shape {
+        match value {
+            Value::Input(id) => &self.inputs[id.index()].shape,
+            Value::Output { call, output } => {
+                &self.calls[call.index()].output_shapes[output as usize]
+            }
+        }
+    }
+
+    /// The call's info by id.
+    pub fn call(&self, id: CallId) -> &CallInfo {
+        &self.calls[id.index()]
+    }
+
+    /// The model's layers in Keras' `model.layers` order.
+    pub fn layer_order(&self) -> impl Iterator<Item = LayerId> + '_ {
+        self.order.iter().filter_map(|op| match op {
+            Operation::Layer(id) => Some(*id),
+            Operation::Input(_) => None,
+        })
     }
 
     /// Every weight of the model in `model.get_weights()` order, with its layer.
     pub fn weights(&self) -> impl Iterator<Item = (LayerId, &WeightSpec)> {
-        self.layers
-            .iter()
-            .enumerate()
-            .flat_map(|(i, l)| l.weights.iter().map(move |w| (LayerId(i as u32), w)))
+        self.layer_order()
+            .flat_map(|id| self.layer(id).weights.iter().map(move |w| (id, w)))
     }
+}
+
+/// What the check pass knows about one model input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputInfo {
+    /// `name=`, or Keras' automatic `input_layer`, `input_layer_1`, …
+    pub name: String,
+    /// Element type: int32/int64 token ids for an input read by an Embedding.
+    pub dtype: InputDtype,
+    /// The shape, batch axis first.
+    pub shape: Shape,
+}
+
+/// What the check pass knows about one call of a layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallInfo {
+    /// The shapes of its inputs, then of its initial states.
+    pub input_shapes: Vec<Shape>,
+    /// The shapes it produces, in Keras' order.
+    pub output_shapes: Vec<Shape>,
 }
 
 /// What the check pass knows about one layer.
@@ -76,11 +121,14 @@ pub struct LayerInfo {
     /// Names of the layers inside a wrapper: `forward_<inner>` and
     /// `backward_<inner>` for Bidirectional, the Dense for TimeDistributed.
     pub inner_names: Vec<String>,
-    /// The shape this layer receives.
+    /// The shape this layer receives at its first call (the one that built
+    /// its weights).
     pub input_shape: Shape,
-    /// The shapes it produces, in Keras' order (several with `return_state`
-    /// or `merge_mode=None`).
+    /// The shapes its first call produces, in Keras' order (several with
+    /// `return_state` or `merge_mode=None`).
     pub output_shapes: Vec<Shape>,
+    /// Its calls, in order (two or more for a shared layer).
+    pub calls: Vec<CallId>,
     /// Number of parameters, as `count_params()` reports.
     pub params: u64,
     /// The layer's weights in `get_weights()` order.
@@ -153,6 +201,7 @@ pub fn check(model: &Model) -> Result<ModelInfo, Vec<CheckError>> {
     let names = names::assign(model)?;
     let mut info = shapes::infer(model, names)?;
     info.total_params = info.layers.iter().map(|l| l.params).sum();
+    info.order = order::keras_order(model);
     Ok(info)
 }
 

@@ -3,15 +3,31 @@
 //! Keras names an unnamed layer after its class in snake_case, counting per
 //! class within a model: `simple_rnn`, `simple_rnn_1`, … A wrapped layer is
 //! constructed (and so named) before its wrapper, and a Bidirectional layer's
-//! two copies are named `forward_<inner>` and `backward_<inner>`.
+//! two copies are named `forward_<inner>` and `backward_<inner>`. Unnamed
+//! model inputs are `input_layer`, `input_layer_1`, … (a counter of their own).
 
 use std::collections::HashMap;
 
 use super::CheckError;
-use crate::ir::{LayerKind, Model};
+use crate::ir::{LayerKind, Model, ModelClass};
 
-/// The default model name of `Sequential()`.
-pub const DEFAULT_MODEL_NAME: &str = "sequential";
+/// Keras' automatic model name for the class: `sequential` or `functional`.
+pub fn default_model_name(class: ModelClass) -> &'static str {
+    match class {
+        ModelClass::Sequential => "sequential",
+        ModelClass::Functional => "functional",
+    }
+}
+
+/// The prefix of Keras 3's automatic input names.
+const INPUT_NAME_PREFIX: &str = "input_layer";
+
+/// The names of a model's layers (by layer id) and inputs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Names {
+    pub layers: Vec<LayerNames>,
+    pub inputs: Vec<String>,
+}
 
 /// Names of a layer and of the layers inside it.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,8 +37,8 @@ pub struct LayerNames {
     pub inner: Vec<String>,
 }
 
-/// Assigns every layer its name; fails on duplicates, as Keras does.
-pub fn assign(model: &Model) -> Result<Vec<LayerNames>, Vec<CheckError>> {
+/// Assigns every layer and input its name; fails on duplicates, as Keras does.
+pub fn assign(model: &Model) -> Result<Names, Vec<CheckError>> {
     let mut counters: HashMap<&'static str, u32> = HashMap::new();
     let mut auto = |prefix: &'static str| {
         let n = counters.entry(prefix).or_insert(0);
@@ -70,18 +86,37 @@ pub fn assign(model: &Model) -> Result<Vec<LayerNames>, Vec<CheckError>> {
         };
         out.push(names);
     }
+    let inputs: Vec<String> = model
+        .inputs
+        .iter()
+        .map(|input| {
+            input
+                .name
+                .clone()
+                .unwrap_or_else(|| auto(INPUT_NAME_PREFIX))
+        })
+        .collect();
     let mut seen: HashMap<&str, ()> = HashMap::new();
     let mut errors = Vec::new();
-    for (names, layer) in out.iter().zip(&model.layers) {
-        if seen.insert(names.name.as_str(), ()).is_some() {
+    let spans = model.inputs.iter().map(|i| i.span);
+    let named = inputs.iter().zip(spans).chain(
+        out.iter()
+            .map(|n| &n.name)
+            .zip(model.layers.iter().map(|l| l.span)),
+    );
+    for (name, span) in named {
+        if seen.insert(name.as_str(), ()).is_some() {
             errors.push(CheckError::DuplicateName {
-                name: names.name.clone(),
-                span: layer.span,
+                name: name.clone(),
+                span,
             });
         }
     }
     if errors.is_empty() {
-        Ok(out)
+        Ok(Names {
+            layers: out,
+            inputs,
+        })
     } else {
         Err(errors)
     }

@@ -1,12 +1,14 @@
 //! Shape inference, parameter counts and weight lists, layer by layer.
 
-use super::names::{LayerNames, DEFAULT_MODEL_NAME};
+use super::names::{default_model_name, LayerNames, Names};
 use super::{
-    CheckError, Direction, LayerInfo, ModelInfo, Shape, WeightInit, WeightRole, WeightSpec,
-    MAX_PARAMS,
+    CallInfo, CheckError, Direction, InputInfo, LayerInfo, ModelInfo, Shape, WeightInit,
+    WeightRole, WeightSpec, MAX_PARAMS,
 };
+use crate::diag::Span;
 use crate::ir::{
-    CellKind, Dense, InputDecl, InputDtype, Layer, LayerKind, MergeMode, Model, Recurrent,
+    Call, CellKind, Dense, InputDecl, InputDtype, InputId, Layer, LayerKind, Merge, MergeMode,
+    Model, ModelClass, Recurrent, Value,
 };
 
 /// Formats a shape as Keras prints it: `(None, 10, 8)`, `(None,)`.
@@ -22,85 +24,217 @@ pub fn format_shape(shape: &[Option<u64>]) -> String {
     }
 }
 
-/// Infers every layer's shapes and weights; `total_params` is left for the caller.
-pub(super) fn infer(model: &Model, names: Vec<LayerNames>) -> Result<ModelInfo, Vec<CheckError>> {
-    let Some(first) = model.layers.first() else {
+/// Infers every value's shape and every layer's weights; `total_params` and
+/// `order` are left for the caller.
+pub(super) fn infer(model: &Model, names: Names) -> Result<ModelInfo, Vec<CheckError>> {
+    if model.calls.is_empty() {
         return Err(vec![CheckError::NoLayers]);
+    }
+    let inputs = resolve_inputs(model, &names)?;
+    let model_name = model
+        .name
+        .as_deref()
+        .unwrap_or_else(|| default_model_name(model.class));
+    let path_root = match model.class {
+        ModelClass::Sequential => Some(model_name),
+        ModelClass::Functional => None,
     };
-    let decl = resolve_input(model, &names)?;
-    let input_dtype = match (&first.kind, decl.dtype) {
-        (LayerKind::Embedding(_), Some(dtype)) => dtype,
-        (LayerKind::Embedding(_), None) => InputDtype::Int32,
-        _ => InputDtype::Float32,
-    };
-    let mut input_shape = vec![decl.batch];
-    input_shape.extend(decl.dims.iter().copied());
-
-    let model_name = model.name.as_deref().unwrap_or(DEFAULT_MODEL_NAME);
-    let mut layers: Vec<LayerInfo> = Vec::with_capacity(model.layers.len());
-    let mut params_so_far: u128 = 0;
-    let mut current = input_shape.clone();
-    for (index, (layer, names)) in model.layers.iter().zip(names).enumerate() {
-        if let Some(previous) = layers.last() {
-            if previous.output_shapes.len() > 1 {
-                return Err(vec![CheckError::MultipleOutputsNotLast {
-                    layer: previous.name.clone(),
-                    outputs: previous.output_shapes.len(),
-                    span: model.layers[index - 1].span,
-                }]);
-            }
-        }
-        let ctx = LayerContext {
-            model_name,
-            names: &names,
-            layer,
-            input: &current,
-            previous: index.checked_sub(1).map(|i| (&model.layers[i], &layers[i])),
-        };
-        let (output_shapes, weights, params) = ctx.infer_layer(index == 0)?;
-        params_so_far += params;
-        if params_so_far > u128::from(MAX_PARAMS) {
-            return Err(vec![CheckError::TooManyParams {
-                params: params_so_far,
-                limit: MAX_PARAMS,
-                span: layer.span,
-            }]);
-        }
-        let input_shape = std::mem::replace(&mut current, output_shapes[0].clone());
-        layers.push(LayerInfo {
-            name: names.name,
+    let mut layers: Vec<LayerInfo> = model
+        .layers
+        .iter()
+        .zip(&names.layers)
+        .map(|(layer, names)| LayerInfo {
+            name: names.name.clone(),
             class_name: layer.kind.class_name(),
             keras_vars_group: layer.kind.keras_vars_group(),
-            inner_names: names.inner,
-            input_shape,
+            inner_names: names.inner.clone(),
+            input_shape: Vec::new(),
+            output_shapes: Vec::new(),
+            calls: Vec::new(),
+            params: 0,
+            weights: Vec::new(),
+        })
+        .collect();
+    let mut calls: Vec<CallInfo> = Vec::with_capacity(model.calls.len());
+    let mut params_so_far: u128 = 0;
+    for (id, call) in model.calls() {
+        let layer = &model.layers[call.layer.index()];
+        let shape_of = |v: Value| -> Shape {
+            match v {
+                Value::Input(i) => inputs[i.index()].shape.clone(),
+                Value::Output { call, output } => {
+                    calls[call.index()].output_shapes[output as usize].clone()
+                }
+            }
+        };
+        if let Some(err) = several_outputs_to_one_input(model, call, &layers) {
+            return Err(vec![err]);
+        }
+        let input_shapes: Vec<Shape> = call.inputs.iter().map(|&v| shape_of(v)).collect();
+        let state_shapes: Vec<Shape> = call.initial_state.iter().map(|&v| shape_of(v)).collect();
+        let producer = call.inputs.first().and_then(|&v| match v {
+            Value::Output { call, .. } => Some(&model.calls[call.index()]),
+            Value::Input(_) => None,
+        });
+        let ctx = LayerContext {
+            path_root,
+            names: &names.layers[call.layer.index()],
+            layer,
+            span: call.span,
+            input: &input_shapes[0],
+            inputs: &input_shapes,
+            producer: producer.map(|p| {
+                (
+                    &model.layers[p.layer.index()],
+                    layers[p.layer.index()].name.as_str(),
+                )
+            }),
+        };
+        let reads_model_input = matches!(call.inputs.first(), Some(Value::Input(_)));
+        let (output_shapes, weights, params) = ctx.infer_layer(reads_model_input)?;
+        ctx.check_initial_state(&state_shapes, &output_shapes)?;
+        let info = &mut layers[call.layer.index()];
+        if info.calls.is_empty() {
+            params_so_far += params;
+            if params_so_far > u128::from(MAX_PARAMS) {
+                return Err(vec![CheckError::TooManyParams {
+                    params: params_so_far,
+                    limit: MAX_PARAMS,
+                    span: layer.span,
+                }]);
+            }
+            info.input_shape = input_shapes[0].clone();
+            info.output_shapes = output_shapes.clone();
+            info.params = params as u64;
+            info.weights = weights;
+        } else if weights
+            .iter()
+            .map(|w| &w.shape)
+            .ne(info.weights.iter().map(|w| &w.shape))
+        {
+            return Err(vec![CheckError::SharedLayerInput {
+                layer: info.name.clone(),
+                got: format_shape(&input_shapes[0]),
+                first: format_shape(&info.input_shape),
+                span: call.span,
+            }]);
+        }
+        info.calls.push(id);
+        let mut all_inputs = input_shapes;
+        all_inputs.extend(state_shapes);
+        calls.push(CallInfo {
+            input_shapes: all_inputs,
             output_shapes,
-            params: params as u64,
-            weights,
         });
     }
+    let output_shapes = model
+        .outputs
+        .iter()
+        .map(|&v| match v {
+            Value::Input(i) => inputs[i.index()].shape.clone(),
+            Value::Output { call, output } => {
+                calls[call.index()].output_shapes[output as usize].clone()
+            }
+        })
+        .collect();
     Ok(ModelInfo {
         name: model_name.to_string(),
-        input_dtype,
-        input_shape,
+        inputs,
         layers,
+        order: Vec::new(),
+        calls,
+        output_shapes,
         total_params: 0,
     })
 }
 
-/// The model's input declaration: a leading `Input`, else the first layer's,
-/// else — for an Embedding, as in the first example of Keras' RNN guide
-/// (`Embedding(input_dim=1000, output_dim=64)` with no input length) — int32
-/// token ids of any batch and length. Later declarations must agree with it.
-fn resolve_input(model: &Model, names: &[LayerNames]) -> Result<InputDecl, Vec<CheckError>> {
+/// A Sequential layer fed all outputs of a layer that returns several: Keras
+/// refuses it, and so does rnnc.
+fn several_outputs_to_one_input(
+    model: &Model,
+    call: &Call,
+    layers: &[LayerInfo],
+) -> Option<CheckError> {
+    let layer = &model.layers[call.layer.index()];
+    if layer.kind.takes_list() || call.inputs.len() < 2 {
+        return None;
+    }
+    let Value::Output { call: from, .. } = call.inputs[0] else {
+        return None;
+    };
+    let producer = &model.calls[from.index()];
+    Some(CheckError::MultipleOutputsNotLast {
+        layer: layers[producer.layer.index()].name.clone(),
+        outputs: call.inputs.len(),
+        span: producer.span,
+    })
+}
+
+/// Each model input's name, type and shape. A declared input is taken as
+/// declared; an undeclared one (a Sequential model without `Input`) comes
+/// from its first layer's declaration, else — for an Embedding, as in the
+/// first example of Keras' RNN guide (`Embedding(input_dim=1000,
+/// output_dim=64)` with no input length) — int32 token ids of any batch and
+/// length. Later declarations on layers must agree with it. An input read by
+/// an Embedding holds token ids (int32 unless declared int64); any other
+/// input is float32.
+fn resolve_inputs(model: &Model, names: &Names) -> Result<Vec<InputInfo>, Vec<CheckError>> {
+    let mut out = Vec::with_capacity(model.inputs.len());
+    for (index, input) in model.inputs.iter().enumerate() {
+        let value = Value::Input(InputId(index as u32));
+        let consumers: Vec<&Layer> = model
+            .consumers(value)
+            .map(|(_, c)| &model.layers[c.layer.index()])
+            .collect();
+        let embedding = consumers
+            .iter()
+            .find(|l| matches!(l.kind, LayerKind::Embedding(_)));
+        if let Some(embedding) = embedding {
+            if let Some(other) = consumers
+                .iter()
+                .find(|l| !matches!(l.kind, LayerKind::Embedding(_)))
+            {
+                let id = model.layers.iter().position(|l| std::ptr::eq(l, *other));
+                return Err(vec![CheckError::MixedInputUse {
+                    name: names.inputs[index].clone(),
+                    other: other.kind.class_name(),
+                    layer: id.map_or_else(String::new, |i| names.layers[i].name.clone()),
+                    span: embedding.span,
+                }]);
+            }
+        }
+        let decl = match (&input.decl, index) {
+            (_, 0) => first_input(model, names)?,
+            (Some(decl), _) => decl.clone(),
+            (None, _) => unreachable!("only a Sequential model's one input may be undeclared"),
+        };
+        let dtype = match (embedding.is_some(), decl.dtype) {
+            (true, Some(dtype)) => dtype,
+            (true, None) => InputDtype::Int32,
+            (false, _) => InputDtype::Float32,
+        };
+        out.push(InputInfo {
+            name: names.inputs[index].clone(),
+            dtype,
+            shape: with_batch(&decl),
+        });
+    }
+    Ok(out)
+}
+
+/// The first input's declaration: as declared, else (a Sequential model
+/// without `Input(...)`) the first layer's, checked against the other
+/// layers' declarations.
+fn first_input(model: &Model, names: &Names) -> Result<InputDecl, Vec<CheckError>> {
     let first_layer = &model.layers[0];
     let missing = |sample: &'static str| {
         Err(vec![CheckError::MissingInputShape {
-            layer: names[0].name.clone(),
+            layer: names.layers[0].name.clone(),
             sample,
             span: first_layer.span,
         }])
     };
-    let decl = match model.input.as_ref().or(first_layer.input.as_ref()) {
+    let decl = match model.inputs[0].decl.as_ref().or(first_layer.input.as_ref()) {
         Some(decl) => decl.clone(),
         None => match &first_layer.kind {
             LayerKind::Embedding(_) => InputDecl {
@@ -110,6 +244,7 @@ fn resolve_input(model: &Model, names: &[LayerNames]) -> Result<InputDecl, Vec<C
                 span: first_layer.span,
             },
             LayerKind::Dense(_) => return missing("(features,)"),
+            LayerKind::Merge(_) | LayerKind::RepeatVector { .. } => return missing("(features,)"),
             LayerKind::Recurrent(_)
             | LayerKind::Bidirectional(_)
             | LayerKind::TimeDistributed(_)
@@ -120,7 +255,7 @@ fn resolve_input(model: &Model, names: &[LayerNames]) -> Result<InputDecl, Vec<C
     let errors: Vec<CheckError> = model
         .layers
         .iter()
-        .zip(names)
+        .zip(&names.layers)
         .filter_map(|(layer, names)| {
             let other = layer.input.as_ref()?;
             let agrees =
@@ -148,18 +283,27 @@ fn with_batch(decl: &InputDecl) -> Shape {
 
 /// Everything one layer's inference needs.
 struct LayerContext<'a> {
-    model_name: &'a str,
+    /// The model name that starts weight paths (Sequential), or none
+    /// (functional: Keras builds the layers outside the model's scope).
+    path_root: Option<&'a str>,
     names: &'a LayerNames,
     layer: &'a Layer,
+    /// The call (or, in a Sequential model, the layer).
+    span: Span,
+    /// The first input's shape.
     input: &'a Shape,
-    previous: Option<(&'a Layer, &'a LayerInfo)>,
+    /// Every input's shape (the list of a merge).
+    inputs: &'a [Shape],
+    /// The layer that produced the first input and its name, unless it is a
+    /// model input.
+    producer: Option<(&'a Layer, &'a str)>,
 }
 
 /// Output shapes, weights and parameter count of one layer.
 type Inferred = (Vec<Shape>, Vec<WeightSpec>, u128);
 
 impl LayerContext<'_> {
-    fn infer_layer(&self, is_first: bool) -> Result<Inferred, Vec<CheckError>> {
+    fn infer_layer(&self, reads_model_input: bool) -> Result<Inferred, Vec<CheckError>> {
         let class = self.layer.kind.class_name();
         match &self.layer.kind {
             LayerKind::Recurrent(r) => {
@@ -212,10 +356,10 @@ impl LayerContext<'_> {
                 Ok((vec![replace_last(self.input, d.units)], weights, params))
             }
             LayerKind::Embedding(e) => {
-                if !is_first {
+                if !reads_model_input {
                     return Err(vec![CheckError::EmbeddingNotFirst {
                         layer: self.names.name.clone(),
-                        span: self.layer.span,
+                        span: self.span,
                     }]);
                 }
                 if self.input.len() != 2 {
@@ -238,26 +382,157 @@ impl LayerContext<'_> {
             LayerKind::Dropout { .. } | LayerKind::Activation(_) => {
                 Ok((vec![self.input.clone()], Vec::new(), 0))
             }
+            LayerKind::Merge(m) => Ok((vec![self.merge(*m)?], Vec::new(), 0)),
+            LayerKind::RepeatVector { n } => {
+                if self.input.len() != 2 {
+                    return Err(vec![self.wrong_rank(class, "2 (batch, features)")]);
+                }
+                Ok((
+                    vec![vec![self.input[0], Some(*n), self.input[1]]],
+                    Vec::new(),
+                    0,
+                ))
+            }
         }
+    }
+
+    /// The output shape of a merge: Keras' rules for equal shapes (a free
+    /// dimension matches any), and for `Concatenate` equal shapes but on the
+    /// axis, which adds up.
+    fn merge(&self, m: Merge) -> Result<Shape, Vec<CheckError>> {
+        let class = m.class_name();
+        let arity = |expected: &'static str| {
+            vec![CheckError::MergeArity {
+                layer: self.names.name.clone(),
+                class,
+                got: self.inputs.len(),
+                expected,
+                span: self.span,
+            }]
+        };
+        match m {
+            Merge::Subtract if self.inputs.len() != 2 => return Err(arity("exactly 2")),
+            _ if self.inputs.is_empty() => return Err(arity("a list of at least 1")),
+            _ => {}
+        }
+        let shapes = || {
+            let all: Vec<String> = self.inputs.iter().map(|s| format_shape(s)).collect();
+            format!("[{}]", all.join(", "))
+        };
+        let fail = |why: String| {
+            vec![CheckError::MergeShapes {
+                layer: self.names.name.clone(),
+                class,
+                shapes: shapes(),
+                why,
+                span: self.span,
+            }]
+        };
+        let rank = self.input.len();
+        if self.inputs.iter().any(|s| s.len() != rank) {
+            return Err(fail("the ranks differ".into()));
+        }
+        let concat_axis = match m {
+            Merge::Concatenate { axis } => {
+                let resolved = if axis < 0 { rank as i64 + axis } else { axis };
+                if resolved < 1 || resolved >= rank as i64 {
+                    return Err(fail(format!(
+                        "axis {axis} is not a feature axis of rank-{rank} tensors"
+                    )));
+                }
+                Some(resolved as usize)
+            }
+            Merge::Add
+            | Merge::Subtract
+            | Merge::Multiply
+            | Merge::Average
+            | Merge::Maximum
+            | Merge::Minimum => None,
+        };
+        let mut out = self.input.clone();
+        for shape in &self.inputs[1..] {
+            for axis in 0..rank {
+                if Some(axis) == concat_axis {
+                    out[axis] = out[axis].zip(shape[axis]).map(|(a, b)| a + b);
+                    continue;
+                }
+                match (out[axis], shape[axis]) {
+                    (Some(a), Some(b)) if a != b => {
+                        return Err(fail(format!(
+                            "axis {axis} is {a} in one and {b} in another"
+                        )))
+                    }
+                    (None, known) => out[axis] = known,
+                    _ => {}
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// `initial_state=`: as many states as the layer returns, each
+    /// `(batch, units)`.
+    fn check_initial_state(
+        &self,
+        states: &[Shape],
+        outputs: &[Shape],
+    ) -> Result<(), Vec<CheckError>> {
+        if states.is_empty() {
+            return Ok(());
+        }
+        let Some(r) = self.layer.kind.recurrent() else {
+            unreachable!("the frontend gives initial_state only to recurrent layers")
+        };
+        let copies = match self.layer.kind {
+            LayerKind::Bidirectional(_) => 2,
+            _ => 1,
+        };
+        let expected = copies * r.cell.states();
+        if states.len() != expected {
+            let class = match self.layer.kind {
+                LayerKind::Bidirectional(_) => format!("Bidirectional {}", r.cell.class_name()),
+                _ => r.cell.class_name().to_string(),
+            };
+            return Err(vec![CheckError::InitialStateCount {
+                layer: self.names.name.clone(),
+                class,
+                got: states.len(),
+                expected,
+                span: self.span,
+            }]);
+        }
+        let batch = outputs[0][0];
+        let want = vec![batch, Some(r.units)];
+        for (index, state) in states.iter().enumerate() {
+            let fits = state.len() == 2
+                && state[1] == Some(r.units)
+                && (state[0].is_none() || batch.is_none() || state[0] == batch);
+            if !fits {
+                return Err(vec![CheckError::InitialStateShape {
+                    layer: self.names.name.clone(),
+                    index,
+                    got: format_shape(state),
+                    expected: format_shape(&want),
+                    span: self.span,
+                }]);
+            }
+        }
+        Ok(())
     }
 
     /// The feature size of a `(batch, time, features)` input.
     fn sequence_features(&self, class: &'static str) -> Result<u64, Vec<CheckError>> {
         if self.input.len() != 3 {
-            let producer = self.previous.and_then(|(layer, info)| {
-                let recurrent = match &layer.kind {
-                    LayerKind::Recurrent(r) => Some(r),
-                    LayerKind::Bidirectional(b) => Some(&b.layer),
-                    _ => None,
-                }?;
-                (!recurrent.return_sequences).then(|| info.name.clone())
+            let producer = self.producer.and_then(|(layer, name)| {
+                let recurrent = layer.kind.recurrent()?;
+                (!recurrent.return_sequences).then(|| name.to_string())
             });
             return Err(vec![CheckError::NotASequence {
                 layer: self.names.name.clone(),
                 class,
                 got: format_shape(self.input),
                 producer,
-                span: self.layer.span,
+                span: self.span,
             }]);
         }
         self.known_last(class)
@@ -282,7 +557,7 @@ impl LayerContext<'_> {
                 layer: self.names.name.clone(),
                 class,
                 got: format_shape(self.input),
-                span: self.layer.span,
+                span: self.span,
             }]
         })
     }
@@ -293,7 +568,7 @@ impl LayerContext<'_> {
             class,
             expected,
             got: format_shape(self.input),
-            span: self.layer.span,
+            span: self.span,
         }
     }
 
@@ -390,14 +665,13 @@ impl LayerContext<'_> {
         init: WeightInit,
     ) -> WeightSpec {
         let key = format!("{}/{}", prefix.join("/"), role.keras_name());
-        let path = match cell {
-            Some(cell) => format!(
-                "{}/{}/{cell}/{}",
-                self.model_name,
-                prefix.join("/"),
-                role.keras_name()
-            ),
-            None => format!("{}/{key}", self.model_name),
+        let within = match cell {
+            Some(cell) => format!("{}/{cell}/{}", prefix.join("/"), role.keras_name()),
+            None => key.clone(),
+        };
+        let path = match self.path_root {
+            Some(root) => format!("{root}/{within}"),
+            None => within,
         };
         WeightSpec {
             role,

@@ -34,11 +34,7 @@ fn layer(kind: LayerKind, input: Option<InputDecl>) -> Layer {
 }
 
 fn model(layers: Vec<Layer>) -> Model {
-    Model {
-        name: None,
-        input: None,
-        layers,
-    }
+    Model::sequential(None, None, layers)
 }
 
 fn bidi(units: u64, merge_mode: MergeMode) -> LayerKind {
@@ -197,7 +193,7 @@ fn return_state_and_merge_none_outputs() {
     let info = check(&m).unwrap();
     let b = vec![None, Some(4)];
     assert_eq!(
-        info.output_shapes(),
+        info.output_shapes,
         [b.clone(), b.clone(), b.clone(), b.clone(), b.clone(), b]
     );
 }
@@ -231,7 +227,7 @@ fn dense_time_distributed_embedding() {
         layer(LayerKind::Dense(dense(2)), None),
     ]);
     let info = check(&m).unwrap();
-    assert_eq!(info.input_dtype, InputDtype::Int32);
+    assert_eq!(info.inputs[0].dtype, InputDtype::Int32);
     assert_eq!(info.layers[2].name, "time_distributed");
     assert_eq!(info.layers[2].inner_names, ["dense"]);
     assert_eq!(info.layers[3].name, "dense_1");
@@ -370,8 +366,8 @@ fn embedding_without_input_length_takes_ids_of_any_length() {
     let info = crate::spec::Spec::from_source(source.into(), "guide.rnn")
         .unwrap()
         .info;
-    assert_eq!(info.input_dtype, InputDtype::Int32);
-    assert_eq!(info.input_shape, vec![None, None]);
+    assert_eq!(info.inputs[0].dtype, InputDtype::Int32);
+    assert_eq!(info.inputs[0].shape, vec![None, None]);
     let rows: Vec<(Shape, u64)> = info
         .layers
         .iter()

@@ -132,11 +132,7 @@ pub fn lower(stmts: &[Stmt]) -> Result<(Model, Vec<Diagnostic>), Vec<FrontError>
     };
     match model {
         Some(model) if cx.errors.is_empty() => Ok((
-            Model {
-                name: model.name,
-                input: model.input,
-                layers: model.layers,
-            },
+            Model::sequential(model.name, model.input, model.layers),
             notes,
         )),
         _ => Err(cx.errors),

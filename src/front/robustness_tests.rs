@@ -247,12 +247,12 @@ fn model_build_gives_the_input_shape() {
     let source =
         "model = Sequential()\nmodel.add(LSTM(4))\nmodel.build(input_shape=(None, 10, 3))\n";
     let model = parse_spec(source).unwrap().model;
-    let input = model.input.expect("an input from build");
+    let input = model.inputs[0].decl.clone().expect("an input from build");
     assert_eq!((input.batch, input.dims), (None, vec![Some(10), Some(3)]));
     let model = parse_spec("model = Sequential()\nmodel.add(GRU(2))\nmodel.build((8, 5, 1))\n")
         .unwrap()
         .model;
-    let input = model.input.expect("an input from build");
+    let input = model.inputs[0].decl.clone().expect("an input from build");
     assert_eq!((input.batch, input.dims), (Some(8), vec![Some(5), Some(1)]));
     // Agreeing with the first layer's shape is fine; disagreeing is not.
     let same = "model = Sequential()\nmodel.add(LSTM(4, input_shape=(10, 3)))\nmodel.build((None, 10, 3))\n";

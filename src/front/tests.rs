@@ -69,7 +69,7 @@ fn tutorial_cell_3() {
     let src = "from keras.models import Sequential\nfrom keras.layers import SimpleRNN \n\n# batch_size를 정의하지 않았을 때\nmodel = Sequential()\nmodel.add(SimpleRNN(3, input_shape=(2,10)))\n# model.add(SimpleRNN(3, input_length=2, input_dim=10)) <-위와 같은 뜻\nmodel.summary()\n";
     let m = model(src);
     assert_eq!(m.name, None);
-    assert_eq!(m.input, None);
+    assert_eq!(m.inputs[0].decl, None);
     assert_eq!(m.layers.len(), 1);
     assert_eq!(m.layers[0].name, None);
     assert_eq!(*recurrent(&m, 0), simple_rnn(3, false));
@@ -213,7 +213,7 @@ model = keras.Sequential([
 "#;
     let m = model(src);
     assert_eq!(m.name.as_deref(), Some("tagger"));
-    let input = m.input.as_ref().expect("input");
+    let input = m.inputs[0].decl.as_ref().expect("input");
     assert_eq!(
         (input.batch, input.dims.clone(), input.dtype),
         (Some(4), vec![None], Some(InputDtype::Int32))
@@ -285,7 +285,7 @@ fn other_model_variables_and_layer_constants() {
     let m = model(src);
     assert_eq!(m.name.as_deref(), Some("small"));
     assert_eq!(
-        m.input.as_ref().map(|d| d.dims.clone()),
+        m.inputs[0].decl.as_ref().map(|d| d.dims.clone()),
         Some(vec![Some(7), Some(2)])
     );
     assert_eq!(recurrent(&m, 0).units, 5);
@@ -679,7 +679,7 @@ fn input_layer_in_both_keras_spellings() {
         "model = Sequential([layers.InputLayer(batch_shape=(3, 6, 2)), LSTM(4)])\n",
     ] {
         let m = model(spec);
-        let input = m.input.expect("input");
+        let input = m.inputs[0].decl.clone().expect("input");
         assert_eq!((input.batch, input.dims), (Some(3), vec![Some(6), Some(2)]));
     }
 }

@@ -1,9 +1,17 @@
-//! The typed intermediate representation of a Sequential model.
+//! The typed intermediate representation of a Keras model.
 //!
-//! The IR is what the frontend produces and every later stage consumes: a model
-//! is an optional input declaration followed by layers in order. It knows nothing
-//! of text or protobuf; the only trace of the source is a [`Span`] on each item a
-//! check can complain about, so that errors point at the user's text.
+//! The IR is what the frontend produces and every later stage consumes: a
+//! graph of layer calls over typed values ([`graph`]), where a Sequential
+//! model is a chain and a functional one any acyclic wiring. Layers are
+//! objects with their own weights; a layer object called twice (a shared
+//! layer) is one [`Layer`] with two [`Call`]s, as in Keras. The IR knows
+//! nothing of text or protobuf; the only trace of the source is a [`Span`] on
+//! each item a check can complain about, so that errors point at the user's
+//! text.
+
+mod graph;
+
+pub use graph::{Call, CallId, InputId, ModelClass, ModelInput, Value};
 
 use crate::diag::Span;
 
@@ -18,15 +26,25 @@ impl LayerId {
     }
 }
 
-/// A Keras Sequential model as the spec describes it.
+/// A Keras model as the spec describes it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
-    /// `Sequential(name=...)`; `None` means Keras' automatic `sequential`.
+    /// `Sequential(name=...)` / `Model(..., name=...)`; `None` means Keras'
+    /// automatic name for the class.
     pub name: Option<String>,
-    /// A leading `Input(shape=..., batch_size=...)`, if the spec has one.
-    pub input: Option<InputDecl>,
-    /// The layers in the order they were added.
+    /// The Keras class the spec builds: it decides the automatic model name,
+    /// the weight paths and the summary's layout, never how a stage walks
+    /// the graph.
+    pub class: ModelClass,
+    /// The model inputs, in `model.inputs` order (one for Sequential).
+    pub inputs: Vec<ModelInput>,
+    /// The layer objects, in the order Keras lists them in `model.layers`.
     pub layers: Vec<Layer>,
+    /// Every layer call, in an order where each call comes after the calls
+    /// producing its inputs (the order the spec makes them).
+    pub calls: Vec<Call>,
+    /// The model outputs, in `model.outputs` order.
+    pub outputs: Vec<Value>,
 }
 
 /// Element type of the model input.
@@ -88,6 +106,10 @@ pub enum LayerKind {
     Dropout { rate: f64 },
     /// `Activation(name)`.
     Activation(Activation),
+    /// A merge of a list of tensors: `Concatenate`, `Add`, `Multiply`, …
+    Merge(Merge),
+    /// `RepeatVector(n)`: `(batch, features)` to `(batch, n, features)`.
+    RepeatVector { n: u64 },
 }
 
 impl LayerKind {
@@ -101,6 +123,63 @@ impl LayerKind {
             LayerKind::Embedding(_) => "Embedding",
             LayerKind::Dropout { .. } => "Dropout",
             LayerKind::Activation(_) => "Activation",
+            LayerKind::Merge(m) => m.class_name(),
+            LayerKind::RepeatVector { .. } => "RepeatVector",
+        }
+    }
+
+    /// How many tensors a call of the layer returns: the sequence or last
+    /// step, then the states with `return_state` (forward then backward for
+    /// Bidirectional, whose `merge_mode=None` returns both directions' outputs).
+    pub fn output_count(&self) -> usize {
+        let states = |r: &Recurrent| if r.return_state { r.cell.states() } else { 0 };
+        match self {
+            LayerKind::Recurrent(r) => 1 + states(r),
+            LayerKind::Bidirectional(b) => {
+                let main = match b.merge_mode {
+                    MergeMode::None => 2,
+                    MergeMode::Concat | MergeMode::Sum | MergeMode::Mul | MergeMode::Ave => 1,
+                };
+                main + 2 * states(&b.layer)
+            }
+            LayerKind::Dense(_)
+            | LayerKind::TimeDistributed(_)
+            | LayerKind::Embedding(_)
+            | LayerKind::Dropout { .. }
+            | LayerKind::Activation(_)
+            | LayerKind::Merge(_)
+            | LayerKind::RepeatVector { .. } => 1,
+        }
+    }
+
+    /// Whether a call takes a list of tensors (a merge) rather than one.
+    pub fn takes_list(&self) -> bool {
+        match self {
+            LayerKind::Merge(_) => true,
+            LayerKind::Recurrent(_)
+            | LayerKind::Bidirectional(_)
+            | LayerKind::Dense(_)
+            | LayerKind::TimeDistributed(_)
+            | LayerKind::Embedding(_)
+            | LayerKind::Dropout { .. }
+            | LayerKind::Activation(_)
+            | LayerKind::RepeatVector { .. } => false,
+        }
+    }
+
+    /// The recurrent layer a call may give `initial_state=` to: the layer
+    /// itself, or the one a Bidirectional wraps (whose states it takes twice).
+    pub fn recurrent(&self) -> Option<&Recurrent> {
+        match self {
+            LayerKind::Recurrent(r) => Some(r),
+            LayerKind::Bidirectional(b) => Some(&b.layer),
+            LayerKind::Dense(_)
+            | LayerKind::TimeDistributed(_)
+            | LayerKind::Embedding(_)
+            | LayerKind::Dropout { .. }
+            | LayerKind::Activation(_)
+            | LayerKind::Merge(_)
+            | LayerKind::RepeatVector { .. } => None,
         }
     }
 
@@ -115,6 +194,8 @@ impl LayerKind {
             LayerKind::Embedding(_) => "embedding",
             LayerKind::Dropout { .. } => "dropout",
             LayerKind::Activation(_) => "activation",
+            LayerKind::Merge(m) => m.keras_name_prefix(),
+            LayerKind::RepeatVector { .. } => "repeat_vector",
         }
     }
 
@@ -129,7 +210,9 @@ impl LayerKind {
             LayerKind::Dense(_)
             | LayerKind::Embedding(_)
             | LayerKind::Dropout { .. }
-            | LayerKind::Activation(_) => "vars",
+            | LayerKind::Activation(_)
+            | LayerKind::Merge(_)
+            | LayerKind::RepeatVector { .. } => "vars",
         }
     }
 }
@@ -260,6 +343,55 @@ pub struct Dense {
     pub use_bias: bool,
     pub kernel_initializer: Initializer,
     pub bias_initializer: Initializer,
+}
+
+/// The merge layers: one tensor from a list of tensors of one shape (or,
+/// for `Concatenate`, shapes equal but on the axis).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Merge {
+    /// `Concatenate(axis=-1)`; `axis` as written (negative from the end).
+    Concatenate { axis: i64 },
+    /// `Add()`: the sum, added left to right.
+    Add,
+    /// `Subtract()`: exactly two inputs, the first minus the second.
+    Subtract,
+    /// `Multiply()`: the product, left to right.
+    Multiply,
+    /// `Average()`: the sum left to right, divided by the count.
+    Average,
+    /// `Maximum()`.
+    Maximum,
+    /// `Minimum()`.
+    Minimum,
+}
+
+impl Merge {
+    /// Keras' class name.
+    pub fn class_name(self) -> &'static str {
+        match self {
+            Merge::Concatenate { .. } => "Concatenate",
+            Merge::Add => "Add",
+            Merge::Subtract => "Subtract",
+            Merge::Multiply => "Multiply",
+            Merge::Average => "Average",
+            Merge::Maximum => "Maximum",
+            Merge::Minimum => "Minimum",
+        }
+    }
+
+    /// The prefix of Keras' automatic names (also the functional form's name:
+    /// `layers.concatenate([...])`).
+    pub fn keras_name_prefix(self) -> &'static str {
+        match self {
+            Merge::Concatenate { .. } => "concatenate",
+            Merge::Add => "add",
+            Merge::Subtract => "subtract",
+            Merge::Multiply => "multiply",
+            Merge::Average => "average",
+            Merge::Maximum => "maximum",
+            Merge::Minimum => "minimum",
+        }
+    }
 }
 
 /// An embedding lookup table.

@@ -6,22 +6,26 @@
 //! backward with `merge_mode=None`), then the forward states, then the
 //! backward states.
 
-use ndarray::{concatenate, ArrayD, ArrayView3, Axis};
+use ndarray::{concatenate, ArrayD, ArrayView2, ArrayView3, Axis};
 
 use super::recurrent::{self, RecurrentRun};
 use crate::ir::{MergeMode, Recurrent};
 use crate::weights::CellWeights;
 
-/// Runs both directions over `x` `[B, T, F]` and merges them.
+/// Runs both directions over `x` `[B, T, F]` (from `initial` states, or
+/// zeros when it is empty) and merges them.
 pub fn run(
     layer: &Recurrent,
     merge: MergeMode,
     forward: &CellWeights<'_>,
     backward: &CellWeights<'_>,
     x: ArrayView3<f32>,
+    initial: &[ArrayView2<f32>],
 ) -> Vec<ArrayD<f32>> {
-    let fwd = recurrent::run(layer, forward, x, layer.go_backwards);
-    let bwd = recurrent::run(layer, backward, x, !layer.go_backwards);
+    // `initial_state`: the forward copy's states, then the backward copy's.
+    let (fwd_initial, bwd_initial) = initial.split_at(initial.len() / 2);
+    let fwd = recurrent::run(layer, forward, x, layer.go_backwards, fwd_initial);
+    let bwd = recurrent::run(layer, backward, x, !layer.go_backwards, bwd_initial);
     let (fwd_main, fwd_states) = split(fwd, false);
     let (bwd_main, bwd_states) = split(bwd, layer.return_sequences);
     let mut outputs = merge_outputs(merge, fwd_main, bwd_main);

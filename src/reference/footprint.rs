@@ -25,16 +25,25 @@ pub fn f32_bytes(shape: &[usize]) -> u64 {
     elements(shape).saturating_mul(F32_BYTES)
 }
 
-/// The peak memory of [`super::run`] on an input of `input_shape` (which
-/// must have the model's rank; its axis 0 is the batch, axis 1 the time).
-pub fn peak(model: &Model, info: &ModelInfo, input_shape: &[usize]) -> Footprint {
+/// The peak memory of [`super::run`] on inputs of `input_shapes` (each of
+/// its input's rank; axis 0 is the batch, axis 1 the time). A free
+/// dimension of an intermediate value is taken as the largest of the
+/// inputs' on that axis, which bounds it from above.
+pub fn peak(model: &Model, info: &ModelInfo, input_shapes: &[Vec<usize>]) -> Footprint {
+    let largest = |axis: usize| {
+        input_shapes
+            .iter()
+            .filter_map(|s| s.get(axis).copied())
+            .max()
+            .unwrap_or(1)
+    };
     let concrete = |shape: &Shape| -> Vec<usize> {
         shape
             .iter()
             .enumerate()
             .map(|(axis, dim)| match dim {
                 Some(n) => usize::try_from(*n).unwrap_or(usize::MAX),
-                None => input_shape.get(axis).copied().unwrap_or(1),
+                None => largest(axis),
             })
             .collect()
     };
@@ -42,10 +51,17 @@ pub fn peak(model: &Model, info: &ModelInfo, input_shape: &[usize]) -> Footprint
         bytes: 0,
         layer: None,
     };
-    for (index, (layer, layer_info)) in model.layers.iter().zip(&info.layers).enumerate() {
-        // The first layer works on a copy of the model input (ids are read in place).
-        let input = f32_bytes(&concrete(&layer_info.input_shape));
-        let outputs = layer_info
+    for (call_id, call) in model.calls() {
+        let layer = model.layer_of(call_id);
+        let call_info = info.call(call_id);
+        // A layer works on copies of its inputs (ids are read in place).
+        let input_shape = &call_info.input_shapes[0];
+        let input = call_info
+            .input_shapes
+            .iter()
+            .map(|s| f32_bytes(&concrete(s)))
+            .fold(0u64, u64::saturating_add);
+        let outputs = call_info
             .output_shapes
             .iter()
             .map(|s| f32_bytes(&concrete(s)))
@@ -53,17 +69,13 @@ pub fn peak(model: &Model, info: &ModelInfo, input_shape: &[usize]) -> Footprint
         let bytes = match &layer.kind {
             LayerKind::Recurrent(r) => {
                 // x, its contiguous [B*T, F] copy, x·W [B*T, gU], the outputs.
-                let gates = gate_bytes(&concrete(&layer_info.input_shape), r.units, r.cell.gates());
+                let gates = gate_bytes(&concrete(input_shape), r.units, r.cell.gates());
                 sum(&[input, input, gates, outputs])
             }
             LayerKind::Bidirectional(b) => {
                 // One direction's temporaries while the other's result
                 // waits, then both results and the merged outputs.
-                let gates = gate_bytes(
-                    &concrete(&layer_info.input_shape),
-                    b.layer.units,
-                    b.layer.cell.gates(),
-                );
+                let gates = gate_bytes(&concrete(input_shape), b.layer.units, b.layer.cell.gates());
                 sum(&[input, input, gates, outputs.saturating_mul(3)])
             }
             LayerKind::Dense(_) | LayerKind::TimeDistributed(_) => {
@@ -72,11 +84,13 @@ pub fn peak(model: &Model, info: &ModelInfo, input_shape: &[usize]) -> Footprint
             }
             LayerKind::Embedding(_) => outputs,
             LayerKind::Dropout { .. } | LayerKind::Activation(_) => input,
+            // The inputs' copies and the result.
+            LayerKind::Merge(_) | LayerKind::RepeatVector { .. } => sum(&[input, outputs]),
         };
         if bytes > best.bytes || best.layer.is_none() {
             best = Footprint {
                 bytes,
-                layer: Some(LayerId(index as u32)),
+                layer: Some(call.layer),
             };
         }
     }
@@ -107,7 +121,7 @@ mod tests {
     #[test]
     fn a_recurrent_layer_holds_its_input_twice_its_gates_and_outputs() {
         let s = spec("LSTM(8, return_sequences=True, input_shape=(None, 3))");
-        let f = peak(&s.model, &s.info, &[2, 5, 3]);
+        let f = peak(&s.model, &s.info, &[vec![2, 5, 3]]);
         let input = 2 * 5 * 3 * 4;
         let gates = 2 * 5 * 32 * 4;
         let outputs = 2 * 5 * 8 * 4;
@@ -123,7 +137,7 @@ mod tests {
              model.add(SimpleRNN(100, return_sequences=True))\n\
              model.add(Dense(2))\n",
         );
-        let f = peak(&s.model, &s.info, &[3, 6]);
+        let f = peak(&s.model, &s.info, &[vec![3, 6]]);
         assert_eq!(f.layer, Some(LayerId(1)));
         let input = 3 * 6 * 4 * 4;
         assert_eq!(f.bytes, 2 * input + 2 * (3 * 6 * 100 * 4));
@@ -132,7 +146,7 @@ mod tests {
     #[test]
     fn huge_shapes_saturate_instead_of_overflowing() {
         let s = spec("SimpleRNN(3, input_shape=(None, 8))");
-        let f = peak(&s.model, &s.info, &[usize::MAX, usize::MAX, 8]);
+        let f = peak(&s.model, &s.info, &[vec![usize::MAX, usize::MAX, 8]]);
         assert_eq!(f.bytes, u64::MAX);
         assert_eq!(f32_bytes(&[1 << 40, 1 << 40]), u64::MAX);
     }

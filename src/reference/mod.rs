@@ -15,17 +15,20 @@ mod dense;
 mod embedding;
 pub mod footprint;
 mod matmul;
+mod merge;
 mod recurrent;
 
-use ndarray::{ArrayD, ArrayView3, Ix3};
+use std::collections::HashMap;
+
+use ndarray::{ArrayD, ArrayView2, ArrayView3, Ix2, Ix3};
 
 use crate::budget::{self, BudgetError};
-use crate::check::{format_shape, Direction, LayerInfo, ModelInfo};
-use crate::ir::{InputDtype, LayerId, LayerKind, Model};
+use crate::check::{format_shape, Direction, LayerInfo, ModelInfo, Shape};
+use crate::ir::{InputDtype, InputId, LayerId, LayerKind, Model, Value};
 use crate::weights::Weights;
 
-/// A model input: float features, or integer token ids for a model that
-/// starts with an Embedding.
+/// A model input: float features, or integer token ids for an input read
+/// by an Embedding.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ReferenceInput {
     /// Features, `(batch, time, features)` for a recurrent first layer.
@@ -55,7 +58,10 @@ pub enum ReferenceError {
         wanted: u64,
     },
 
-    #[error("the model starts with an Embedding and takes integer token ids, got float input")]
+    #[error("the model takes {expected} inputs, got {got}")]
+    InputCount { got: usize, expected: usize },
+
+    #[error("the input is read by an Embedding and takes integer token ids, got float input")]
     FloatInputToEmbedding,
 
     #[error("the model takes float input, got integer token ids")]
@@ -81,85 +87,150 @@ pub enum ReferenceError {
     Budget(#[from] BudgetError),
 }
 
-/// Runs `model` on `input`, returning its outputs in Keras' order (several
-/// with `return_state` or `merge_mode=None`).
+/// Runs `model` on its inputs (in `model.inputs` order), returning its
+/// outputs in Keras' order.
 pub fn run(
     model: &Model,
     info: &ModelInfo,
     weights: &Weights,
-    input: &ReferenceInput,
+    inputs: &[ReferenceInput],
 ) -> Result<Vec<ArrayD<f32>>, ReferenceError> {
     if !weights.matches(info) {
         return Err(ReferenceError::WeightsMismatch);
     }
-    let takes_ids = matches!(info.input_dtype, InputDtype::Int32 | InputDtype::Int64);
-    let shape = match (input, takes_ids) {
-        (ReferenceInput::Float(x), false) => x.shape(),
-        (ReferenceInput::Ids(ids), true) => ids.shape(),
-        (ReferenceInput::Float(_), true) => return Err(ReferenceError::FloatInputToEmbedding),
-        (ReferenceInput::Ids(_), false) => return Err(ReferenceError::IdsToFloatModel),
-    };
-    check_input_shape(shape, info)?;
-    check_memory(model, info, shape, "the reference interpreter")?;
-
-    let mut outputs: Vec<ArrayD<f32>> = Vec::new();
-    for (index, layer) in model.layers.iter().enumerate() {
-        let id = LayerId(index as u32);
-        let current = match (outputs.pop(), input) {
-            (Some(previous), _) => Value::Float(previous),
-            (None, ReferenceInput::Float(x)) => Value::Float(x.clone()),
-            (None, ReferenceInput::Ids(ids)) => Value::Ids(ids),
-        };
-        outputs = run_layer(&layer.kind, id, info, weights, current)?;
+    if inputs.len() != info.inputs.len() {
+        return Err(ReferenceError::InputCount {
+            got: inputs.len(),
+            expected: info.inputs.len(),
+        });
     }
-    Ok(outputs)
+    let mut shapes = Vec::with_capacity(inputs.len());
+    for (input, declared) in inputs.iter().zip(&info.inputs) {
+        let takes_ids = matches!(declared.dtype, InputDtype::Int32 | InputDtype::Int64);
+        let shape = match (input, takes_ids) {
+            (ReferenceInput::Float(x), false) => x.shape(),
+            (ReferenceInput::Ids(ids), true) => ids.shape(),
+            (ReferenceInput::Float(_), true) => return Err(ReferenceError::FloatInputToEmbedding),
+            (ReferenceInput::Ids(_), false) => return Err(ReferenceError::IdsToFloatModel),
+        };
+        check_input_shape(shape, &declared.shape)?;
+        shapes.push(shape.to_vec());
+    }
+    check_memory(model, info, &shapes, "the reference interpreter")?;
+
+    // Each value's array while some later call still reads it.
+    let mut values: HashMap<Value, ArrayD<f32>> = HashMap::new();
+    for (call_id, call) in model.calls() {
+        let layer = &model.layers[call.layer.index()];
+        let get = |values: &HashMap<Value, ArrayD<f32>>, v: Value| -> Option<ArrayD<f32>> {
+            values.get(&v).cloned()
+        };
+        let outputs = match (&layer.kind, call.inputs[0]) {
+            (LayerKind::Embedding(_), Value::Input(id)) => {
+                let ReferenceInput::Ids(ids) = &inputs[id.index()] else {
+                    unreachable!("checked: an Embedding's input holds token ids")
+                };
+                let table = weights.embeddings(info, call.layer);
+                vec![embedding::run(
+                    table,
+                    ids.view(),
+                    &info.layer(call.layer).name,
+                )?]
+            }
+            (kind, _) => {
+                let read = |v: Value| -> ArrayD<f32> {
+                    match v {
+                        Value::Input(id) => match &inputs[id.index()] {
+                            ReferenceInput::Float(x) => x.clone(),
+                            ReferenceInput::Ids(_) => {
+                                unreachable!("checked: only an Embedding reads ids")
+                            }
+                        },
+                        Value::Output { .. } => {
+                            get(&values, v).expect("calls come after the calls they read")
+                        }
+                    }
+                };
+                let xs: Vec<ArrayD<f32>> = call.inputs.iter().map(|&v| read(v)).collect();
+                let states: Vec<ArrayD<f32>> =
+                    call.initial_state.iter().map(|&v| read(v)).collect();
+                run_layer(kind, call.layer, info, weights, xs, &states)?
+            }
+        };
+        for (index, y) in outputs.into_iter().enumerate() {
+            let value = Value::Output {
+                call: call_id,
+                output: index as u32,
+            };
+            if model.last_use(value) > call_id.index() {
+                values.insert(value, y);
+            }
+        }
+        // Drop what no later call reads.
+        values.retain(|&v, _| model.last_use(v) > call_id.index());
+    }
+    Ok(model
+        .outputs
+        .iter()
+        .map(|&v| match v {
+            Value::Output { .. } => values[&v].clone(),
+            Value::Input(id) => match &inputs[id.index()] {
+                ReferenceInput::Float(x) => x.clone(),
+                ReferenceInput::Ids(ids) => ids.mapv(|i| i as f32),
+            },
+        })
+        .collect())
 }
 
-/// Checks token ids against the vocabulary of the model's leading Embedding
-/// (nothing to check for a model of float features): what any runtime needs
-/// before a lookup, since ONNX `Gather` reads negative ids from the end and
-/// runtimes differ on ids past the end.
+/// Checks the token ids of model input `input` against the vocabulary of
+/// the Embedding that reads it (nothing to check for an input of float
+/// features): what any runtime needs before a lookup, since ONNX `Gather`
+/// reads negative ids from the end and runtimes differ on ids past the end.
 pub fn check_token_ids(
     model: &Model,
     info: &ModelInfo,
+    input: InputId,
     ids: ndarray::ArrayViewD<i64>,
 ) -> Result<(), ReferenceError> {
-    match model.layers.first().map(|l| &l.kind) {
-        Some(LayerKind::Embedding(e)) => {
-            embedding::check_ids(ids, e.input_dim as usize, &info.layers[0].name)
+    for (_, call) in model.consumers(Value::Input(input)) {
+        if let LayerKind::Embedding(e) = &model.layers[call.layer.index()].kind {
+            embedding::check_ids(
+                ids.view(),
+                e.input_dim as usize,
+                &info.layer(call.layer).name,
+            )?;
         }
-        _ => Ok(()),
     }
+    Ok(())
 }
 
-/// What flows into a layer: features, or the model's token ids for the
-/// first (Embedding) layer.
-enum Value<'a> {
-    Float(ArrayD<f32>),
-    Ids(&'a ArrayD<i64>),
-}
-
+/// Runs one call of a layer on float inputs `xs` and initial states.
 fn run_layer(
     kind: &LayerKind,
     id: LayerId,
     info: &ModelInfo,
     weights: &Weights,
-    input: Value<'_>,
+    mut xs: Vec<ArrayD<f32>>,
+    states: &[ArrayD<f32>],
 ) -> Result<Vec<ArrayD<f32>>, ReferenceError> {
     let layer_info = info.layer(id);
-    let x = match (kind, input) {
-        (LayerKind::Embedding(_), Value::Ids(ids)) => {
-            let table = weights.embeddings(info, id);
-            return embedding::run(table, ids.view(), &layer_info.name).map(|y| vec![y]);
-        }
-        (_, Value::Float(x)) => x,
-        (_, Value::Ids(_)) => unreachable!("checked: only a first Embedding reads ids"),
-    };
+    let states: Vec<ArrayView2<f32>> = states
+        .iter()
+        .map(|s| {
+            s.view()
+                .into_dimensionality::<Ix2>()
+                .expect("checked: a state is (batch, units)")
+        })
+        .collect();
+    if let LayerKind::Merge(m) = kind {
+        return Ok(vec![merge::run(*m, &xs)]);
+    }
+    let x = xs.swap_remove(0);
     Ok(match kind {
         LayerKind::Recurrent(r) => {
             let w = weights.cell(info, id, None);
             let go_backwards = r.go_backwards;
-            recurrent::run(r, &w, sequence(&x, layer_info)?, go_backwards)
+            recurrent::run(r, &w, sequence(&x, layer_info)?, go_backwards, &states)
                 .into_outputs(r.return_state)
         }
         LayerKind::Bidirectional(b) => {
@@ -171,6 +242,7 @@ fn run_layer(
                 &forward,
                 &backward,
                 sequence(&x, layer_info)?,
+                &states,
             )
         }
         LayerKind::Dense(d) => vec![dense::run(d, &weights.dense(info, id), x.view())],
@@ -186,7 +258,9 @@ fn run_layer(
             activation::apply(*act, &mut y);
             vec![y]
         }
-        LayerKind::Embedding(_) => unreachable!("checked: Embedding is the first layer"),
+        LayerKind::RepeatVector { n } => vec![merge::repeat_vector(x, *n as usize)],
+        LayerKind::Embedding(_) => unreachable!("checked: an Embedding reads a model input"),
+        LayerKind::Merge(_) => unreachable!("merges are run above"),
     })
 }
 
@@ -216,15 +290,19 @@ fn sequence<'a>(
 pub fn check_memory(
     model: &Model,
     info: &ModelInfo,
-    shape: &[usize],
+    shapes: &[Vec<usize>],
     runner: &str,
 ) -> Result<(), ReferenceError> {
     let weights = budget::weights::weight_bytes(info);
-    let peak = footprint::peak(model, info, shape);
+    let peak = footprint::peak(model, info, shapes);
+    let shape = match shapes {
+        [one] => format!("{one:?}"),
+        all => format!("{all:?}"),
+    };
     budget::current().less(weights).check(peak.bytes, || {
         let layer = peak.layer.map(|id| info.layer(id));
         (
-            format!("{runner} on input {shape:?}"),
+            format!("{runner} on input {shape}"),
             match layer {
                 Some(l) => format!(
                     "that is what {} layer `{}` holds at once, beside the {} of weights",
@@ -240,18 +318,18 @@ pub fn check_memory(
     Ok(())
 }
 
-/// The input must have the model's rank and every fixed dimension.
-fn check_input_shape(shape: &[usize], info: &ModelInfo) -> Result<(), ReferenceError> {
+/// An input must have its declared rank and every fixed dimension.
+fn check_input_shape(shape: &[usize], declared: &Shape) -> Result<(), ReferenceError> {
     let got = format_shape(&shape.iter().map(|&d| Some(d as u64)).collect::<Vec<_>>());
-    let expected = format_shape(&info.input_shape);
-    if shape.len() != info.input_shape.len() {
+    let expected = format_shape(declared);
+    if shape.len() != declared.len() {
         return Err(ReferenceError::InputRank {
             got,
             got_rank: shape.len(),
             expected,
         });
     }
-    for (axis, (&found, want)) in shape.iter().zip(&info.input_shape).enumerate() {
+    for (axis, (&found, want)) in shape.iter().zip(declared).enumerate() {
         if let Some(wanted) = *want {
             if found as u64 != wanted {
                 return Err(ReferenceError::InputDim {

@@ -43,12 +43,14 @@ impl RecurrentRun {
 }
 
 /// Runs one direction of a recurrent layer over `x` `[B, T, F]`, reading the
-/// time axis backwards when `go_backwards`. Initial states are zero.
+/// time axis backwards when `go_backwards`, from the states `initial` (`h`,
+/// then `c` for LSTM, each `[B, U]`), or from zeros when it is empty.
 pub fn run(
     layer: &Recurrent,
     w: &CellWeights<'_>,
     x: ArrayView3<f32>,
     go_backwards: bool,
+    initial: &[ArrayView2<f32>],
 ) -> RecurrentRun {
     let (batch, time, features) = x.dim();
     let units = layer.units as usize;
@@ -76,8 +78,12 @@ pub fn run(
         .into_shape_with_order((time, batch, gates * units))
         .expect("[T*B, gU] reshapes to [T, B, gU]");
 
-    let mut h = Array2::<f32>::zeros((batch, units));
-    let mut c = Array2::<f32>::zeros((batch, units));
+    let state = |i: usize| match initial.get(i) {
+        Some(s) => s.to_owned(),
+        None => Array2::<f32>::zeros((batch, units)),
+    };
+    let mut h = state(0);
+    let mut c = state(1);
     let mut sequence = layer
         .return_sequences
         .then(|| Array3::<f32>::zeros((batch, time, units)));
@@ -312,13 +318,13 @@ mod tests {
         let l = layer(CellKind::SimpleRnn, 1);
         let h1 = (0.6f64).tanh();
         let h2 = (1.1 + 0.3 * h1).tanh();
-        let out = run(&l, &w, x.view(), false);
+        let out = run(&l, &w, x.view(), false, &[]);
         let seq = out.sequence.unwrap();
         assert!(close(seq[[0, 0, 0]], h1) && close(seq[[0, 1, 0]], h2));
         // Backwards: reads x2 first, sequence in processing order.
         let g1 = (1.1f64).tanh();
         let g2 = (0.6 + 0.3 * g1).tanh();
-        let back = run(&l, &w, x.view(), true);
+        let back = run(&l, &w, x.view(), true, &[]);
         let seq = back.sequence.unwrap();
         assert!(close(seq[[0, 0, 0]], g1) && close(seq[[0, 1, 0]], g2));
         assert!(close(back.last[[0, 0]], g2));
@@ -347,6 +353,7 @@ mod tests {
             &w,
             x.view(),
             false,
+            &[],
         );
         let (i, _f, g, o) = (sig(0.1), sig(1.2), 0.3f64.tanh(), sig(0.4));
         let c = i * g; // previous c is zero
@@ -391,6 +398,7 @@ mod tests {
                 &w,
                 x.view(),
                 false,
+                &[],
             );
             let h1 = f(1.0, 0.0);
             let h2 = f(-1.0, h1);

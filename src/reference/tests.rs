@@ -25,7 +25,7 @@ fn assert_matches_keras(case: &str) {
         expected,
     } in &oracle.runs
     {
-        let got = run(model, info, &oracle.weights, &reference_input(input))
+        let got = run(model, info, &oracle.weights, &[reference_input(input)])
             .unwrap_or_else(|e| panic!("{case}: {e}"));
         assert_eq!(
             got.len(),
@@ -184,19 +184,19 @@ fn input_errors_name_the_problem() {
     let info = info(&m);
     let weights = crate::weights::initialize(&info, 0).unwrap();
     let float = |shape: &[usize]| ReferenceInput::Float(ArrayD::zeros(shape));
-    let err = run(&m, &info, &weights, &float(&[3, 2])).unwrap_err();
+    let err = run(&m, &info, &weights, &[float(&[3, 2])]).unwrap_err();
     assert_eq!(
         err.to_string(),
         "input of shape (3, 2) has rank 2; the model expects shape (None, 2, 10)"
     );
-    let err = run(&m, &info, &weights, &float(&[3, 2, 9])).unwrap_err();
+    let err = run(&m, &info, &weights, &[float(&[3, 2, 9])]).unwrap_err();
     assert_eq!(
         err.to_string(),
         "input of shape (3, 2, 9) does not fit the model input (None, 2, 10): axis 2 is 9, expected 10"
     );
     let ids = ReferenceInput::Ids(ArrayD::zeros(&[3, 2, 10][..]));
     assert_eq!(
-        run(&m, &info, &weights, &ids).unwrap_err(),
+        run(&m, &info, &weights, std::slice::from_ref(&ids)).unwrap_err(),
         ReferenceError::IdsToFloatModel
     );
 
@@ -205,11 +205,11 @@ fn input_errors_name_the_problem() {
     let weights = crate::weights::initialize(&info, 0).unwrap();
     let ids = ReferenceInput::Ids(ndarray::array![[0i64, 4, 1], [2, 5, 0]].into_dyn());
     assert_eq!(
-        run(&e, &info, &weights, &ids).unwrap_err().to_string(),
+        run(&e, &info, &weights, std::slice::from_ref(&ids)).unwrap_err().to_string(),
         "token id 5 at position [1, 1] is out of range for Embedding `embedding` (ids must be in 0..5)"
     );
     assert_eq!(
-        run(&e, &info, &weights, &float(&[2, 3])).unwrap_err(),
+        run(&e, &info, &weights, &[float(&[2, 3])]).unwrap_err(),
         ReferenceError::FloatInputToEmbedding
     );
 }

@@ -16,7 +16,7 @@ use crate::budget::size;
 use crate::budget::weights::{elements, weight_bytes};
 use crate::budget::{Budget, BudgetError};
 use crate::check::ModelInfo;
-use crate::ir::{LayerKind, Model};
+use crate::ir::{InputId, LayerKind, Model, Value};
 use crate::reference::footprint::{self, f32_bytes, Footprint};
 use crate::tensor::TensorData;
 
@@ -25,21 +25,32 @@ use crate::tensor::TensorData;
 /// vocabulary is covered in chunks rather than in one huge batch.
 const MAX_IDS_PER_RUN: usize = 1 << 14;
 
-/// An input of `shape` for `model`: token ids for Embedding models, features
-/// otherwise. The same seed and shape always give the same values.
+/// The vocabulary of the Embedding that reads model input `input`, if one does.
+pub fn vocabulary(model: &Model, input: InputId) -> Option<u64> {
+    model.consumers(Value::Input(input)).find_map(|(_, call)| {
+        match &model.layers[call.layer.index()].kind {
+            LayerKind::Embedding(e) => Some(e.input_dim),
+            _ => None,
+        }
+    })
+}
+
+/// An array of `shape` for model input `input`: token ids for an input read
+/// by an Embedding, features otherwise. The same seed and shape always give
+/// the same values.
 ///
 /// # Panics
 /// If the shape's element count overflows `usize`: shapes pass
 /// [`check_memory`] first, which refuses far smaller ones.
-pub fn generate(model: &Model, shape: &[usize], seed: u64) -> TensorData {
+pub fn generate(model: &Model, input: InputId, shape: &[usize], seed: u64) -> TensorData {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let len = shape
         .iter()
         .try_fold(1usize, |n, &d| n.checked_mul(d))
         .expect("check_memory refused shapes whose size overflows");
-    match model.layers.first().map(|l| &l.kind) {
-        Some(LayerKind::Embedding(e)) => {
-            let vocab = e.input_dim as i64;
+    match vocabulary(model, input) {
+        Some(vocab) => {
+            let vocab = vocab as i64;
             let ids = (0..len).map(|_| rng.random_range(0..vocab)).collect();
             TensorData::I64(
                 ArrayD::from_shape_vec(IxDyn(shape), ids).expect("length matches shape"),
@@ -110,37 +121,54 @@ const TRACT_LOAD_COPIES: u64 = 4;
 /// Names of the input axes, for messages.
 const AXIS_NAMES: [&str; 3] = ["batch", "time", "features"];
 
-/// Refuses input shapes that verify could not run within `budget`: each
-/// case holds the model's weights (rnnc's and tract's), the input (and the
-/// reference's copy of it), and the activations of the reference
-/// interpreter and of tract. The refusal names the axis to blame — the one
-/// `--batch` set (`batch`), or the model fixes — or the layer, and how to
-/// lower it.
+/// Refuses cases that verify could not run within `budget` (a case is one
+/// shape per model input): each case holds the model's weights (rnnc's and
+/// tract's), the inputs (and the reference's copies of them), and the
+/// activations of the reference interpreter and of tract. The refusal
+/// names the axis to blame — the one `--batch` set (`batch`), or the model
+/// fixes — or the layer, and how to lower it.
 pub fn check_memory(
     model: &Model,
     info: &ModelInfo,
-    shapes: &[Vec<usize>],
+    cases: &[Vec<Vec<usize>>],
     batch: Option<usize>,
     budget: &Budget,
 ) -> Result<(), BudgetError> {
     let weights = weight_bytes(info);
     let resident = weights.saturating_mul(1 + TRACT_LOAD_COPIES);
-    for shape in shapes {
-        let input = match model.layers.first().map(|l| &l.kind) {
-            // Token ids are i64 for the reference and the input alike.
-            Some(LayerKind::Embedding(_)) => elements(shape).saturating_mul(2 * 8),
-            _ => f32_bytes(shape).saturating_mul(2),
-        };
-        let peak = footprint::peak(model, info, shape);
+    for shapes in cases {
+        let input = shapes
+            .iter()
+            .enumerate()
+            .map(|(i, shape)| match vocabulary(model, InputId(i as u32)) {
+                // Token ids are i64 for the reference and the input alike.
+                Some(_) => elements(shape).saturating_mul(2 * 8),
+                None => f32_bytes(shape).saturating_mul(2),
+            })
+            .fold(0u64, u64::saturating_add);
+        let peak = footprint::peak(model, info, shapes);
         let need = resident
             .saturating_add(input)
             .saturating_add(peak.bytes.saturating_mul(2));
         budget.check(need, || {
             let (cause, advice) = blame(info, batch, weights, resident, peak);
-            (format!("verify on input {shape:?}"), cause, advice)
+            (
+                format!("verify on input {}", render_shapes(shapes)),
+                cause,
+                advice,
+            )
         })?;
     }
     Ok(())
+}
+
+/// `[2, 5, 3]` for one input, `[2, 5, 3] [2, 4]` for several.
+pub fn render_shapes(shapes: &[Vec<usize>]) -> String {
+    shapes
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Why a verify case is too large and what to do: `--batch` when it set a
@@ -153,8 +181,8 @@ fn blame(
     resident: u64,
     peak: Footprint,
 ) -> (String, String) {
-    let fixed: Vec<String> = info
-        .input_shape
+    let fixed: Vec<String> = info.inputs[0]
+        .shape
         .iter()
         .enumerate()
         .filter_map(|(axis, dim)| {
@@ -264,7 +292,7 @@ mod tests {
     #[test]
     fn small_cases_pass() {
         let s = spec("SimpleRNN(3, input_shape=(None, 8))");
-        let shapes = [vec![5, 9, 8]];
+        let shapes = [vec![vec![5, 9, 8]]];
         assert_eq!(
             check_memory(&s.model, &s.info, &shapes, None, &budget(1 << 20)),
             Ok(())
@@ -274,7 +302,7 @@ mod tests {
     #[test]
     fn a_large_batch_option_is_named() {
         let s = spec("SimpleRNN(3, input_shape=(2, 10))");
-        let shapes = [vec![1 << 40, 2, 10]];
+        let shapes = [vec![vec![1 << 40, 2, 10]]];
         let err = check_memory(&s.model, &s.info, &shapes, Some(1 << 40), &budget(1 << 30))
             .unwrap_err()
             .to_string();
@@ -291,7 +319,7 @@ mod tests {
     #[test]
     fn an_overflowing_batch_saturates() {
         let s = spec("SimpleRNN(3, input_shape=(2, 10))");
-        let shapes = [vec![usize::MAX, 2, 10]];
+        let shapes = [vec![vec![usize::MAX, 2, 10]]];
         let err = check_memory(
             &s.model,
             &s.info,
@@ -307,7 +335,7 @@ mod tests {
     #[test]
     fn fixed_axes_of_the_model_are_named() {
         let s = spec("SimpleRNN(3, batch_input_shape=(100000, 100000, 8))");
-        let shapes = [vec![100000, 100000, 8]];
+        let shapes = [vec![vec![100000, 100000, 8]]];
         let err = check_memory(&s.model, &s.info, &shapes, None, &budget(1 << 30))
             .unwrap_err()
             .to_string();
@@ -321,7 +349,7 @@ mod tests {
     #[test]
     fn the_layer_or_the_weights_are_named_when_no_axis_is_large() {
         let s = spec("SimpleRNN(100, return_sequences=True, input_shape=(64, 1))");
-        let shapes = [vec![5, 64, 1]];
+        let shapes = [vec![vec![5, 64, 1]]];
         let resident = weight_bytes(&s.info) * (1 + TRACT_LOAD_COPIES);
         let err = check_memory(&s.model, &s.info, &shapes, None, &budget(resident + 1000))
             .unwrap_err()
@@ -329,7 +357,7 @@ mod tests {
         assert!(err.contains("SimpleRNN layer `simple_rnn` holds"), "{err}");
         assert!(err.contains("give `simple_rnn` fewer units"), "{err}");
         let s = spec("SimpleRNN(100, input_shape=(None, 1))");
-        let shapes = [vec![5, 9, 1]];
+        let shapes = [vec![vec![5, 9, 1]]];
         let resident = weight_bytes(&s.info) * (1 + TRACT_LOAD_COPIES);
         let err = check_memory(&s.model, &s.info, &shapes, None, &budget(resident - 1))
             .unwrap_err()

@@ -25,7 +25,6 @@ use ndarray::ArrayD;
 
 use crate::budget::{self, BudgetError};
 use crate::files::FileError;
-use crate::ir::LayerKind;
 use crate::metadata::WeightSource;
 use crate::progress;
 use crate::reference::{self, ReferenceError};
@@ -161,10 +160,11 @@ impl Margin {
     }
 }
 
-/// One input shape tried, in one run or in several of that shape.
+/// One case tried (a shape per model input), in one run or in several of
+/// those shapes.
 #[derive(Clone, Debug)]
 pub struct CaseReport {
-    pub input_shape: Vec<usize>,
+    pub input_shapes: Vec<Vec<usize>>,
     /// How many inputs of that shape were run (the outputs' figures are
     /// the worst over them).
     pub runs: usize,
@@ -302,7 +302,7 @@ impl Report {
 
 /// A case's line and its outputs' rows.
 fn render_case(case: &CaseReport) -> String {
-    let mut out = format!("input {:?}", case.input_shape);
+    let mut out = format!("input {}", inputs::render_shapes(&case.input_shapes));
     if case.runs > 1 {
         let _ = write!(out, " ×{}", case.runs);
     }
@@ -382,27 +382,37 @@ enum FromTract {
         took: Duration,
     },
     Ran {
-        input: TensorData,
+        inputs: Vec<TensorData>,
         outputs: Vec<ArrayD<f32>>,
         took: Duration,
     },
 }
 
-/// The inputs of every case in order: one per shape, then the token-id
-/// coverage runs.
+/// The inputs of every case in order (one array per model input): one
+/// case per entry of `cases`, then the token-id coverage runs. Case k's
+/// input i is drawn with seed `seed + k + i·2^32`, so a one-input model's
+/// inputs do not depend on how many inputs other models have.
 fn case_inputs<'a>(
     model: &'a crate::ir::Model,
-    shapes: &'a [Vec<usize>],
+    cases: &'a [Vec<Vec<usize>>],
     coverage: Option<&'a IdCoverage>,
     seed: u64,
-) -> impl Iterator<Item = TensorData> + 'a {
-    let cases = shapes
-        .iter()
-        .enumerate()
-        .map(move |(index, shape)| inputs::generate(model, shape, seed.wrapping_add(index as u64)));
+) -> impl Iterator<Item = Vec<TensorData>> + 'a {
+    let cases = cases.iter().enumerate().map(move |(index, shapes)| {
+        shapes
+            .iter()
+            .enumerate()
+            .map(|(i, shape)| {
+                let seed = seed
+                    .wrapping_add(index as u64)
+                    .wrapping_add((i as u64) << 32);
+                inputs::generate(model, crate::ir::InputId(i as u32), shape, seed)
+            })
+            .collect()
+    });
     let coverage = coverage
         .into_iter()
-        .flat_map(|coverage| (0..coverage.runs).map(move |index| coverage.run(index)));
+        .flat_map(|coverage| (0..coverage.runs).map(move |index| vec![coverage.run(index)]));
     cases.chain(coverage)
 }
 
@@ -415,7 +425,7 @@ fn case_inputs<'a>(
 fn run_in_tract(
     path: &Path,
     model: &crate::ir::Model,
-    shapes: &[Vec<usize>],
+    cases: &[Vec<Vec<usize>>],
     coverage: Option<&IdCoverage>,
     seed: u64,
     sender: SyncSender<Result<FromTract, VerifyError>>,
@@ -436,15 +446,13 @@ fn run_in_tract(
     if sender.send(Ok(loaded)).is_err() {
         return;
     }
-    for input in case_inputs(model, shapes, coverage, seed) {
+    for inputs in case_inputs(model, cases, coverage, seed) {
         let started = Instant::now();
-        let result = tract
-            .run_f32(vec![input.clone()])
-            .map(|outputs| FromTract::Ran {
-                input,
-                outputs,
-                took: started.elapsed(),
-            });
+        let result = tract.run_f32(inputs.clone()).map(|outputs| FromTract::Ran {
+            inputs,
+            outputs,
+            took: started.elapsed(),
+        });
         let failed = result.is_err();
         if sender.send(result.map_err(VerifyError::from)).is_err() || failed {
             return;
@@ -473,7 +481,7 @@ fn verify_source(
         inputs::check_memory(
             &file.spec.model,
             &file.spec.info,
-            std::slice::from_ref(&coverage.shape),
+            &[vec![coverage.shape.clone()]],
             options.batch,
             &budget::current(),
         )?;
@@ -507,7 +515,7 @@ fn verify_alongside(
     file: SourceFile,
     weights: SourceWeights<'_>,
     options: &VerifyOptions,
-    shapes: &[Vec<usize>],
+    cases: &[Vec<Vec<usize>>],
     coverage: Option<&IdCoverage>,
     mut from_tract: impl FnMut() -> Result<FromTract, VerifyError>,
     show: &mut dyn FnMut(&str),
@@ -546,7 +554,7 @@ fn verify_alongside(
     let SourceModel { spec, weights, .. } = &source;
     let mut run = |timings: &mut Timings| -> Result<Vec<OutputReport>, VerifyError> {
         let FromTract::Ran {
-            input,
+            inputs,
             outputs: actual,
             took,
         } = from_tract()?
@@ -555,14 +563,15 @@ fn verify_alongside(
         };
         timings.tract += took;
         let started = Instant::now();
-        let expected = reference::run(&spec.model, &spec.info, weights, &reference_input(&input))?;
+        let inputs: Vec<_> = inputs.iter().map(reference_input).collect();
+        let expected = reference::run(&spec.model, &spec.info, weights, &inputs)?;
         timings.reference += started.elapsed();
         Ok(compare(&names, &actual, &expected, options))
     };
-    for shape in shapes {
-        let _phase = progress::phase(format!("running input {shape:?}"));
+    for shapes in cases {
+        let _phase = progress::phase(format!("running input {}", inputs::render_shapes(shapes)));
         let case = CaseReport {
-            input_shape: shape.clone(),
+            input_shapes: shapes.clone(),
             runs: 1,
             covers: None,
             outputs: run(&mut report.timings)?,
@@ -590,7 +599,7 @@ fn verify_alongside(
         }
         drop(phase);
         let case = CaseReport {
-            input_shape: coverage.shape.clone(),
+            input_shapes: vec![coverage.shape.clone()],
             runs: coverage.runs,
             covers: Some(format!("every token id, 0 to {}", coverage.vocab - 1)),
             outputs,
@@ -601,14 +610,15 @@ fn verify_alongside(
     Ok(report)
 }
 
-/// For a model whose first layer is an Embedding: inputs that reach every
+/// For a model of one input, read by an Embedding: inputs that reach every
 /// row of its table, at the longest length tried (the fixed one, or the
 /// longest of [`TIME_LENGTHS`]) and the fixed or requested batch size.
 fn id_coverage(spec: &Spec, batch: Option<usize>) -> Option<IdCoverage> {
-    let LayerKind::Embedding(embedding) = &spec.model.layers.first()?.kind else {
+    let [input] = spec.info.inputs.as_slice() else {
         return None;
     };
-    let declared = &spec.info.input_shape;
+    let vocab = inputs::vocabulary(&spec.model, crate::ir::InputId(0))?;
+    let declared = &input.shape;
     let batch = declared[0].map(|b| b as usize).or(batch);
     let longest = TIME_LENGTHS[TIME_LENGTHS.len() - 1];
     let time = declared
@@ -616,13 +626,14 @@ fn id_coverage(spec: &Spec, batch: Option<usize>) -> Option<IdCoverage> {
         .copied()
         .flatten()
         .map_or(longest, |t| t as usize);
-    Some(IdCoverage::new(embedding.input_dim as usize, batch, time))
+    Some(IdCoverage::new(vocab as usize, batch, time))
 }
 
-/// The input shapes to try: every batch size × every length where free;
+/// The cases to try, a shape per model input: every batch size × every
+/// length where free (one length at a time for all the inputs' free axes);
 /// refused when running them would exceed the memory budget.
-fn input_shapes(spec: &Spec, batch: Option<usize>) -> Result<Vec<Vec<usize>>, VerifyError> {
-    let declared = &spec.info.input_shape;
+fn input_shapes(spec: &Spec, batch: Option<usize>) -> Result<Vec<Vec<Vec<usize>>>, VerifyError> {
+    let declared = &spec.info.inputs[0].shape;
     let batches: Vec<usize> = match (declared[0], batch) {
         (Some(fixed), Some(b)) if fixed as usize != b => {
             return Err(VerifyError::Batch { batch: b, fixed })
@@ -631,26 +642,31 @@ fn input_shapes(spec: &Spec, batch: Option<usize>) -> Result<Vec<Vec<usize>>, Ve
         (None, Some(b)) => vec![b],
         (None, None) => BATCH_SIZES.to_vec(),
     };
-    let mut shapes = vec![Vec::new()];
-    for (axis, dim) in declared.iter().enumerate() {
-        let choices: Vec<usize> = match (axis, dim) {
-            (0, _) => batches.clone(),
-            (_, Some(n)) => vec![*n as usize],
-            (_, None) => TIME_LENGTHS.to_vec(),
-        };
-        shapes = shapes
-            .into_iter()
-            .flat_map(|prefix: Vec<usize>| {
-                choices.iter().map(move |&c| {
-                    let mut s = prefix.clone();
-                    s.push(c);
-                    s
+    let free_length = spec
+        .info
+        .inputs
+        .iter()
+        .any(|i| i.shape[1..].iter().any(Option::is_none));
+    let lengths: &[usize] = if free_length { &TIME_LENGTHS } else { &[0] };
+    let mut cases = Vec::new();
+    for &b in &batches {
+        for &t in lengths {
+            let shapes = spec
+                .info
+                .inputs
+                .iter()
+                .map(|input| {
+                    let free_batch = input.shape[0].map_or(b, |n| n as usize);
+                    std::iter::once(free_batch)
+                        .chain(input.shape[1..].iter().map(|d| d.map_or(t, |n| n as usize)))
+                        .collect()
                 })
-            })
-            .collect();
+                .collect();
+            cases.push(shapes);
+        }
     }
-    inputs::check_memory(&spec.model, &spec.info, &shapes, batch, &budget::current())?;
-    Ok(shapes)
+    inputs::check_memory(&spec.model, &spec.info, &cases, batch, &budget::current())?;
+    Ok(cases)
 }
 
 /// Compares tract's outputs with the reference's, output by output.

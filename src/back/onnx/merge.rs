@@ -1,5 +1,6 @@
-//! Keras' outputs of a recurrent or Bidirectional layer from its directions'
-//! sequences and final states.
+//! Merging tensors: Keras' outputs of a recurrent or Bidirectional layer from
+//! its directions' sequences and final states, and the merge layers
+//! (`Concatenate`, `Add`, …).
 //!
 //! A plain layer returns its sequence (or last step), then `h` (and `c`) with
 //! `return_state`. A Bidirectional layer merges its two directions (`concat`
@@ -10,7 +11,7 @@
 
 use super::builder::{attr_int, GraphBuilder};
 use super::CellOutputs;
-use crate::ir::{MergeMode, Recurrent};
+use crate::ir::{Merge, MergeMode, Recurrent};
 
 /// The layer's outputs in Keras' order; `merge` is `Some` for Bidirectional.
 pub(super) fn layer_outputs(
@@ -54,4 +55,33 @@ pub(super) fn layer_outputs(
         }
     }
     outputs
+}
+
+/// A merge layer over `xs` (Keras' `_merge_function`s): binary nodes folded
+/// left to right as Keras adds and multiplies, `Average` as that sum divided
+/// by the count, `Concatenate` one `Concat` on the axis as written.
+pub(super) fn merge(b: &mut GraphBuilder, m: Merge, xs: &[String]) -> String {
+    let fold = |b: &mut GraphBuilder, op: &str| {
+        let mut acc = xs[0].clone();
+        for x in &xs[1..] {
+            acc = b.op(op, &[&acc, x], vec![]);
+        }
+        acc
+    };
+    match m {
+        Merge::Concatenate { axis } => {
+            let refs: Vec<&str> = xs.iter().map(String::as_str).collect();
+            b.op("Concat", &refs, vec![attr_int("axis", axis)])
+        }
+        Merge::Add => fold(b, "Add"),
+        Merge::Subtract => b.op("Sub", &[&xs[0], &xs[1]], vec![]),
+        Merge::Multiply => fold(b, "Mul"),
+        Merge::Maximum => fold(b, "Max"),
+        Merge::Minimum => fold(b, "Min"),
+        Merge::Average => {
+            let sum = fold(b, "Add");
+            let count = b.scalar_f32(xs.len() as f32);
+            b.op("Div", &[&sum, &count], vec![])
+        }
+    }
 }

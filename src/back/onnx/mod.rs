@@ -18,6 +18,7 @@ mod layout;
 mod merge;
 pub mod proto;
 mod recurrent;
+mod repeat;
 mod scan;
 
 #[cfg(test)]
@@ -35,7 +36,12 @@ use builder::{attr_int, attr_tensor, f32_tensor, value_info, Dim, GraphBuilder};
 use proto::tensor_proto::DataType;
 
 use crate::check::{ModelInfo, Shape};
-use crate::ir::{self, Activation, CellKind, InputDtype, LayerId, LayerKind, Recurrent};
+use std::collections::HashMap;
+
+use crate::ir::{
+    self, Activation, CallId, CellKind, InputDtype, InputId, LayerId, LayerKind, ModelClass,
+    Recurrent, Value,
+};
 use crate::weights::Weights;
 
 /// The opset rnnc writes unless told otherwise: 14 is the first with
@@ -58,8 +64,27 @@ const IR_VERSIONS: &[(i64, i64)] = &[
     (21, 10),
 ];
 
-/// Name of the graph input.
+/// Name of a Sequential model's graph input.
 pub const INPUT_NAME: &str = "input";
+
+/// The graph input's name: `input` for a Sequential model (as rnnc has
+/// always written it), Keras' input name for a functional one.
+pub fn input_name(model: &ir::Model, info: &ModelInfo, id: InputId) -> String {
+    match model.class {
+        ModelClass::Sequential => INPUT_NAME.to_string(),
+        ModelClass::Functional => info.input(id).name.clone(),
+    }
+}
+
+/// The prefix of the node names a call emits: the layer's name, with the
+/// call's number after it for a shared layer's later calls.
+fn call_scope(info: &ModelInfo, layer: LayerId, call: CallId) -> String {
+    let layer = info.layer(layer);
+    match layer.calls.iter().position(|&c| c == call) {
+        Some(0) | None => layer.name.clone(),
+        Some(n) => format!("{}_call{n}", layer.name),
+    }
+}
 
 /// Name of the `index`-th graph output (Keras' output order).
 pub fn output_name(index: usize) -> String {
@@ -161,26 +186,45 @@ pub fn emit(
         return Err(BackError::WeightsMismatch);
     }
     let mut b = GraphBuilder::new();
-    let input = b.reserve(INPUT_NAME);
-    let output_names: Vec<String> = (0..info.output_shapes().len())
+    let input_names: Vec<String> = (0..model.inputs.len())
+        .map(|i| b.reserve(&input_name(model, info, InputId(i as u32))))
+        .collect();
+    let output_names: Vec<String> = (0..info.output_shapes.len())
         .map(|i| b.reserve(&output_name(i)))
         .collect();
     let mut em = Emitter {
         b,
         info,
         weights,
-        input: input.clone(),
+        batch_source: input_names[0].clone(),
         batch: None,
-        reversed_time: None,
+        time_source: String::new(),
+        reversed_time: HashMap::new(),
     };
-    let mut current = vec![input.clone()];
-    for (index, layer) in model.layers.iter().enumerate() {
-        let id = LayerId(index as u32);
-        em.b.set_scope(&info.layer(id).name);
-        let x = current[0].clone();
-        current = match &layer.kind {
+    // Each value's ONNX name, and the value whose time axis it shares (for
+    // reading T when a layer reverses time).
+    let mut names: HashMap<Value, String> = HashMap::new();
+    let mut time_origin: HashMap<Value, String> = HashMap::new();
+    for (i, name) in input_names.iter().enumerate() {
+        let value = Value::Input(InputId(i as u32));
+        names.insert(value, name.clone());
+        time_origin.insert(value, name.clone());
+    }
+    for (call_id, call) in model.calls() {
+        let id = call.layer;
+        let layer = &model.layers[id.index()];
+        em.b.set_scope(&call_scope(info, id, call_id));
+        let xs: Vec<String> = call.inputs.iter().map(|v| names[v].clone()).collect();
+        let states: Vec<String> = call
+            .initial_state
+            .iter()
+            .map(|v| names[v].clone())
+            .collect();
+        let x = xs[0].clone();
+        em.time_source = time_origin[&call.inputs[0]].clone();
+        let outputs = match &layer.kind {
             LayerKind::Recurrent(r) => {
-                let directions = em.cells(id, &x, r, false, options.lowering)?;
+                let directions = em.cells(id, &x, r, false, options.lowering, &states)?;
                 merge::layer_outputs(&mut em.b, r, directions, None)
             }
             LayerKind::Bidirectional(bi) => {
@@ -189,7 +233,7 @@ pub fn emit(
                         layer: info.layer(id).name.clone(),
                     });
                 }
-                let directions = em.cells(id, &x, &bi.layer, true, options.lowering)?;
+                let directions = em.cells(id, &x, &bi.layer, true, options.lowering, &states)?;
                 merge::layer_outputs(&mut em.b, &bi.layer, directions, Some(bi.merge_mode))
             }
             LayerKind::Dense(d) => vec![dense::dense(&mut em, id, &x, d)],
@@ -200,22 +244,42 @@ pub fn emit(
             LayerKind::Embedding(_) => vec![embedding::embedding(&mut em, id, &x)],
             LayerKind::Dropout { .. } => vec![x],
             LayerKind::Activation(a) => vec![activation::apply(&mut em.b, *a, &x)],
+            LayerKind::Merge(m) => vec![merge::merge(&mut em.b, *m, &xs)],
+            LayerKind::RepeatVector { n } => vec![repeat::repeat_vector(&mut em.b, &x, *n)],
         };
+        let origin = match layer.kind {
+            LayerKind::RepeatVector { .. } => None,
+            _ => Some(em.time_source.clone()),
+        };
+        for (index, name) in outputs.into_iter().enumerate() {
+            let value = Value::Output {
+                call: call_id,
+                output: index as u32,
+            };
+            time_origin.insert(value, origin.clone().unwrap_or_else(|| name.clone()));
+            names.insert(value, name);
+        }
     }
     em.b.set_scope("");
-    for (value, name) in current.iter().zip(&output_names) {
-        em.b.op_into("Identity", &[value], name);
+    for (value, name) in model.outputs.iter().zip(&output_names) {
+        em.b.op_into("Identity", &[&names[value]], name);
     }
 
-    let input_elem = match info.input_dtype {
-        InputDtype::Float32 => DataType::Float,
-        InputDtype::Int32 => DataType::Int32,
-        InputDtype::Int64 => DataType::Int64,
-    };
-    let inputs = vec![value_info(&input, input_elem, &dims(&info.input_shape))];
+    let inputs = input_names
+        .iter()
+        .zip(&info.inputs)
+        .map(|(name, input)| {
+            let elem = match input.dtype {
+                InputDtype::Float32 => DataType::Float,
+                InputDtype::Int32 => DataType::Int32,
+                InputDtype::Int64 => DataType::Int64,
+            };
+            value_info(name, elem, &dims(&input.shape))
+        })
+        .collect();
     let outputs = output_names
         .iter()
-        .zip(info.output_shapes())
+        .zip(&info.output_shapes)
         .map(|(name, shape)| value_info(name, DataType::Float, &dims(shape)))
         .collect();
     let graph = em.b.into_graph(&info.name, inputs, outputs);
@@ -266,13 +330,15 @@ pub(crate) struct Emitter<'a> {
     b: GraphBuilder,
     info: &'a ModelInfo,
     weights: &'a Weights,
-    /// The graph input; its shape gives the batch size and sequence length
-    /// of every layer (Sequential layers keep both).
-    input: String,
+    /// The first graph input, whose axis 0 is every value's batch size.
+    batch_source: String,
     /// `[1]` int64: the batch size, computed once.
     batch: Option<String>,
-    /// `[T]` int64: `T-1, …, 0`, computed once.
-    reversed_time: Option<String>,
+    /// The tensor whose axis 1 is the time length of the current call's
+    /// input: the graph input or `RepeatVector` output it comes from.
+    time_source: String,
+    /// `[T]` int64: `T-1, …, 0`, computed once per time source.
+    reversed_time: HashMap<String, String>,
 }
 
 impl Emitter<'_> {
@@ -284,6 +350,7 @@ impl Emitter<'_> {
         r: &Recurrent,
         bidirectional: bool,
         lowering: Lowering,
+        initial_state: &[String],
     ) -> Result<Vec<CellOutputs>, BackError> {
         let native_ok = r.activation == Activation::Tanh
             && (r.cell == CellKind::SimpleRnn || r.recurrent_activation == Activation::Sigmoid);
@@ -307,9 +374,9 @@ impl Emitter<'_> {
             }
         };
         Ok(if native {
-            recurrent::native(self, id, x, r, bidirectional)
+            recurrent::native(self, id, x, r, bidirectional, initial_state)
         } else {
-            scan::scan(self, id, x, r, bidirectional)
+            scan::scan(self, id, x, r, bidirectional, initial_state)
         })
     }
 
@@ -319,7 +386,7 @@ impl Emitter<'_> {
         if let Some(batch) = &self.batch {
             return batch.clone();
         }
-        let input = self.input.clone();
+        let input = self.batch_source.clone();
         let shape = self.b.op("Shape", &[&input], vec![]);
         let zero = self.b.vec_i64(&[0]);
         let batch = self
@@ -351,15 +418,15 @@ impl Emitter<'_> {
         )
     }
 
-    /// `x` `[B, T, …]` reversed on its time axis by
-    /// `Gather(x, (T-1) - Range(0, T, 1), axis=1)`: portable with a symbolic
-    /// T, where a Slice with step -1 fails in tract.
+    /// `x` `[B, T, …]` (of the current call's time length) reversed on its
+    /// time axis by `Gather(x, (T-1) - Range(0, T, 1), axis=1)`: portable
+    /// with a symbolic T, where a Slice with step -1 fails in tract.
     pub(super) fn reverse_time(&mut self, x: &str) -> String {
-        let indices = match &self.reversed_time {
+        let indices = match self.reversed_time.get(&self.time_source) {
             Some(indices) => indices.clone(),
             None => {
-                let input = self.input.clone();
-                let shape = self.b.op("Shape", &[&input], vec![]);
+                let source = self.time_source.clone();
+                let shape = self.b.op("Shape", &[&source], vec![]);
                 let one_index = self.b.scalar_i64(1);
                 let t = self
                     .b
@@ -369,7 +436,7 @@ impl Emitter<'_> {
                 let range = self.b.op("Range", &[&zero, &t, &one], vec![]);
                 let last = self.b.op("Sub", &[&t, &one], vec![]);
                 let indices = self.b.op("Sub", &[&last, &range], vec![]);
-                self.reversed_time = Some(indices.clone());
+                self.reversed_time.insert(source, indices.clone());
                 indices
             }
         };

@@ -25,6 +25,7 @@ pub(super) fn native(
     x: &str,
     r: &Recurrent,
     bidirectional: bool,
+    initial_state: &[String],
 ) -> Vec<CellOutputs> {
     let name = em.info.layer(id).name.clone();
     let directions: &[Option<Direction>] = if bidirectional {
@@ -57,16 +58,15 @@ pub(super) fn native(
     // X: onnx interface (layout 0): [seq_length, batch_size, input_size]
     let xt =
         em.b.op("Transpose", &[&x], vec![attr_ints("perm", &[1, 0, 2])]);
-    // initial_h: [num_directions, batch_size, hidden_size]
-    let h0 = em.zeros(&[d as i64], &[hidden as i64]);
-
     let is_lstm = matches!(r.cell, CellKind::Lstm { .. });
+    // initial_h: [num_directions, batch_size, hidden_size]
+    let h0 = stacked_state(em, initial_state, r.cell.states(), 0, d, hidden);
     let want_y = r.return_sequences;
     let want_c = is_lstm && r.return_state;
     let mut inputs: Vec<String> = vec![xt, w, rk, bias, String::new(), h0];
     if is_lstm {
         // initial_c: [num_directions, batch_size, hidden_size]
-        inputs.push(em.zeros(&[d as i64], &[hidden as i64]));
+        inputs.push(stacked_state(em, initial_state, 2, 1, d, hidden));
         if (want_y && want_c) || bidirectional {
             // P: onnx interface: [num_directions, 3*hidden_size], all zero.
             // It turns off tract's fused LSTM epilogue, which fails at run
@@ -129,4 +129,34 @@ pub(super) fn native(
             CellOutputs { sequence, h, c }
         })
         .collect()
+}
+
+/// The native op's initial state `which` (0: h, 1: c) `[d, B, H]`: zeros,
+/// or the given states (`per_direction` of them for each direction, forward
+/// first) each `[B, H]`, unsqueezed and stacked.
+fn stacked_state(
+    em: &mut Emitter<'_>,
+    initial_state: &[String],
+    per_direction: usize,
+    which: usize,
+    d: usize,
+    hidden: usize,
+) -> String {
+    if initial_state.is_empty() {
+        return em.zeros(&[d as i64], &[hidden as i64]);
+    }
+    let axis = em.b.vec_i64(&[0]);
+    let parts: Vec<String> = (0..d)
+        .map(|direction| {
+            let state = &initial_state[direction * per_direction + which];
+            em.b.op("Unsqueeze", &[state, &axis], vec![])
+        })
+        .collect();
+    match parts.as_slice() {
+        [one] => one.clone(),
+        _ => {
+            let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+            em.b.op("Concat", &refs, vec![attr_int("axis", 0)])
+        }
+    }
 }

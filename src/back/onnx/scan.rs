@@ -36,6 +36,7 @@ pub(super) fn scan(
     x: &str,
     r: &Recurrent,
     bidirectional: bool,
+    initial_state: &[String],
 ) -> Vec<CellOutputs> {
     let layer = em.info.layer(id);
     let name = layer.name.clone();
@@ -59,8 +60,10 @@ pub(super) fn scan(
     } else {
         vec![(None, name, r.go_backwards, false)]
     };
+    let per_direction = r.cell.states();
     plan.into_iter()
-        .map(|(direction, base, backwards, realign)| {
+        .enumerate()
+        .map(|(index, (direction, base, backwards, realign))| {
             let cw = em.weights.cell(em.info, id, direction);
             let weights = layout::scan_weights(r.cell, &cw);
             let input = if backwards {
@@ -68,7 +71,10 @@ pub(super) fn scan(
             } else {
                 x.to_string()
             };
-            let mut outputs = one_direction(em, &input, r, &weights, &base);
+            let initial = initial_state
+                .get(index * per_direction..(index + 1) * per_direction)
+                .unwrap_or(&[]);
+            let mut outputs = one_direction(em, &input, r, &weights, &base, initial);
             if realign {
                 outputs.sequence = outputs.sequence.map(|y| em.reverse_time(&y));
             }
@@ -100,6 +106,7 @@ fn one_direction(
     r: &Recurrent,
     w: &layout::ScanWeights,
     base: &str,
+    initial_state: &[String],
 ) -> CellOutputs {
     let hidden = r.units as i64;
     let gates = r.cell.gates() as i64;
@@ -149,10 +156,15 @@ fn one_direction(
         one: matches!(r.cell, CellKind::Gru { .. }).then(|| em.b.scalar_f32(1.0)),
     };
     let is_lstm = matches!(r.cell, CellKind::Lstm { .. });
-    let h0 = em.zeros(&[], &[hidden]);
-    let c0 = is_lstm.then(|| em.zeros(&[], &[hidden]));
+    let (h0, c0) = match initial_state {
+        [] => (
+            em.zeros(&[], &[hidden]),
+            is_lstm.then(|| em.zeros(&[], &[hidden])),
+        ),
+        [h, rest @ ..] => (h.clone(), rest.first().cloned()),
+    };
 
-    let batch = match em.info.input_shape[0] {
+    let batch = match em.info.inputs[0].shape[0] {
         Some(n) => Dim::Fixed(n),
         None => Dim::Symbol("batch"),
     };

@@ -15,7 +15,7 @@ use crate::testing::oracle;
 /// and in Scan, on every input it has.
 fn run(name: &str) {
     let oracle = oracle(name);
-    let fixed_batch = oracle.spec.info.input_shape[0].is_some();
+    let fixed_batch = oracle.spec.info.inputs[0].shape[0].is_some();
     for run in &oracle.runs {
         check_case(&oracle, run, Lowering::Auto, None);
         if !fixed_batch {

@@ -1,0 +1,155 @@
+//! The model's wiring: inputs, layer calls and the values they produce.
+//!
+//! Values are typed handles in the manner of naga's `Handle<Expression>`: a
+//! [`Value`] names a model input or one output of one call, and every fact
+//! about it (its shape, its ONNX name, its array in the reference) lives in
+//! a side table of the stage that needs it. A Sequential model is the chain
+//! [`Model::sequential`] builds; a functional one comes from the frontend's
+//! functional lowering. Stages walk [`Model::calls`] in order and never ask
+//! which kind of spec the model came from.
+
+use super::{InputDecl, Layer, LayerId, Model};
+use crate::diag::Span;
+
+/// Position of an input in [`Model::inputs`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InputId(pub u32);
+
+impl InputId {
+    /// The index into [`Model::inputs`].
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Position of a call in [`Model::calls`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallId(pub u32);
+
+impl CallId {
+    /// The index into [`Model::calls`].
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A tensor of the model: a model input, or output `output` of a call (in
+/// Keras' order: the sequence or last step, then the states).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Value {
+    Input(InputId),
+    Output { call: CallId, output: u32 },
+}
+
+/// Which Keras model class the spec builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelClass {
+    /// `Sequential`: automatic name `sequential`, weight paths under the
+    /// model's name, a summary without input rows.
+    Sequential,
+    /// `keras.Model(inputs, outputs)`: automatic name `functional`, weight
+    /// paths from the layers' names alone, a summary with input rows and a
+    /// `Connected to` column.
+    Functional,
+}
+
+/// One model input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelInput {
+    /// `Input(name=...)`; `None` means Keras' automatic name (`input_layer`,
+    /// `input_layer_1`, …).
+    pub name: Option<String>,
+    /// The declared shape and type; `None` for a Sequential model that
+    /// declares none, whose first layer then decides (see the check pass).
+    pub decl: Option<InputDecl>,
+    /// Where the input is declared (the first layer for an undeclared one).
+    pub span: Span,
+}
+
+/// One call of a layer object on values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    /// The layer called.
+    pub layer: LayerId,
+    /// The positional input: one value, or the list given to a merge layer.
+    pub inputs: Vec<Value>,
+    /// `initial_state=`: the states a recurrent layer starts from (`h`, then
+    /// `c` for LSTM; forward states then backward ones for Bidirectional).
+    /// Empty for zero states.
+    pub initial_state: Vec<Value>,
+    /// The call in the source (the layer's constructor for a Sequential layer).
+    pub span: Span,
+}
+
+impl Model {
+    /// A Sequential model: `input` (a leading `Input(...)`, if any), then
+    /// each layer called on all outputs of the one before, the model's
+    /// outputs being all outputs of the last layer.
+    pub fn sequential(name: Option<String>, input: Option<InputDecl>, layers: Vec<Layer>) -> Model {
+        let span = input
+            .as_ref()
+            .map(|decl| decl.span)
+            .or_else(|| layers.first().map(|l| l.span))
+            .unwrap_or_default();
+        let mut previous = vec![Value::Input(InputId(0))];
+        let mut calls = Vec::with_capacity(layers.len());
+        for (index, layer) in layers.iter().enumerate() {
+            let call = CallId(index as u32);
+            calls.push(Call {
+                layer: LayerId(index as u32),
+                inputs: std::mem::take(&mut previous),
+                initial_state: Vec::new(),
+                span: layer.span,
+            });
+            previous = (0..layer.kind.output_count())
+                .map(|output| Value::Output {
+                    call,
+                    output: output as u32,
+                })
+                .collect();
+        }
+        Model {
+            name,
+            class: ModelClass::Sequential,
+            inputs: vec![ModelInput {
+                name: None,
+                decl: input,
+                span,
+            }],
+            layers,
+            calls,
+            outputs: previous,
+        }
+    }
+
+    /// The layer a call calls.
+    pub fn layer_of(&self, call: CallId) -> &Layer {
+        &self.layers[self.calls[call.index()].layer.index()]
+    }
+
+    /// Every call with its id, in order.
+    pub fn calls(&self) -> impl Iterator<Item = (CallId, &Call)> {
+        self.calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (CallId(i as u32), c))
+    }
+
+    /// The calls that read `value` (as an input or an initial state).
+    pub fn consumers(&self, value: Value) -> impl Iterator<Item = (CallId, &Call)> {
+        self.calls()
+            .filter(move |(_, c)| c.inputs.contains(&value) || c.initial_state.contains(&value))
+    }
+
+    /// For each value, the index of the last call that reads it (`calls.len()`
+    /// for a model output, which lives to the end): when a stage may drop it.
+    pub fn last_use(&self, value: Value) -> usize {
+        if self.outputs.contains(&value) {
+            return self.calls.len();
+        }
+        self.consumers(value)
+            .map(|(id, _)| id.index())
+            .max()
+            .unwrap_or(0)
+    }
+}
