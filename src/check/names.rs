@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use super::CheckError;
-use crate::ir::{LayerKind, Model, ModelClass};
+use crate::ir::{LayerKind, Model, ModelClass, ModelInput};
 
 /// Keras' automatic model name for the class: `sequential` or `functional`.
 pub fn default_model_name(class: ModelClass) -> &'static str {
@@ -18,9 +18,6 @@ pub fn default_model_name(class: ModelClass) -> &'static str {
         ModelClass::Functional => "functional",
     }
 }
-
-/// The prefix of Keras 3's automatic input names.
-const INPUT_NAME_PREFIX: &str = "input_layer";
 
 /// The names of a model's layers (by layer id) and inputs.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,7 +90,7 @@ pub fn assign(model: &Model) -> Result<Names, Vec<CheckError>> {
             input
                 .name
                 .clone()
-                .unwrap_or_else(|| auto(INPUT_NAME_PREFIX))
+                .unwrap_or_else(|| auto(ModelInput::AUTO_NAME_PREFIX))
         })
         .collect();
     let mut seen: HashMap<&str, ()> = HashMap::new();

@@ -47,6 +47,12 @@ pub enum ExprKind {
     List(Vec<Expr>),
     /// `-operand`.
     Neg(Box<Expr>),
+    /// `base[index]` with an integer literal (negative from the end), as in
+    /// `states[0]`.
+    Index {
+        base: Box<Expr>,
+        index: i64,
+    },
 }
 
 /// One argument of a call: positional when `keyword` is `None`.
@@ -77,6 +83,8 @@ pub enum StmtKind {
     },
     /// `target = value`.
     Assign { target: Ident, value: Expr },
+    /// `a, b, _ = value` (or with parentheses or brackets around the names).
+    Unpack { targets: Vec<Ident>, value: Expr },
     /// An expression on its own, e.g. `model.add(...)`.
     Expr(Expr),
     /// A notebook line: an IPython magic (`%matplotlib inline`) or a shell
@@ -123,6 +131,7 @@ impl Expr {
             ExprKind::Tuple(items) => format!("({})", list(items)),
             ExprKind::List(items) => format!("[{}]", list(items)),
             ExprKind::Neg(e) => format!("-{}", e.describe()),
+            ExprKind::Index { base, index } => format!("{}[{index}]", base.describe()),
         }
     }
 }

@@ -203,10 +203,53 @@ pub enum FrontError {
     /// A typographic quote, as word processors and chat tools substitute.
     #[error("curly quote `{ch}` in the spec")]
     CurlyQuote { ch: char, span: Span },
-    /// A statement of Keras' functional API (`keras.Input`, `layer(x)`,
-    /// `keras.Model(inputs, outputs)`).
-    #[error("functional models are not supported yet")]
-    FunctionalModel { span: Span },
+    /// A functional-API construct rnnc does not compile (a `Lambda`, a
+    /// custom layer, a dict of outputs, …).
+    #[error("{what} is not supported in a functional model")]
+    FunctionalUnsupported {
+        what: String,
+        span: Span,
+        hint: Option<String>,
+    },
+    /// A value used where a tensor (or a list of tensors) is needed.
+    #[error("`{found}` is not a tensor")]
+    NotATensor { found: String, span: Span },
+    /// `a, b = x` with another count of tensors.
+    #[error("cannot unpack {got} into {expected} names")]
+    UnpackCount {
+        got: String,
+        expected: usize,
+        span: Span,
+    },
+    /// `states[i]` past the end of the list.
+    #[error("index {index} is out of range for a list of {len} tensors")]
+    IndexOutOfRange { index: i64, len: usize, span: Span },
+    /// A layer called on a list when it takes one tensor, or the reverse.
+    #[error("{class} layer takes {expected}, got {got}")]
+    CallInput {
+        class: &'static str,
+        expected: &'static str,
+        got: String,
+        span: Span,
+    },
+    /// `initial_state=` on a layer that has no states.
+    #[error("`initial_state` is only for recurrent layers, not {class}")]
+    InitialStateNotRecurrent { class: &'static str, span: Span },
+    /// A functional spec without `keras.Model(inputs, outputs)`.
+    #[error("the spec makes tensors but no `keras.Model(inputs, outputs)`")]
+    NoFunctionalModel { span: Span },
+    /// A second `keras.Model(...)`.
+    #[error("a spec describes one model, but a second `Model` is created here")]
+    SecondFunctionalModel { span: Span },
+    /// `Model(inputs=...)` given something other than `Input` tensors.
+    #[error("`Model` inputs must be tensors made by `keras.Input`, got `{found}`")]
+    ModelInputNotInput { found: String, span: Span },
+    /// A model output computed from an `Input` that is not a model input.
+    #[error("the outputs depend on input `{name}`, which is not among the model's inputs")]
+    GraphDisconnected { name: String, span: Span },
+    /// A merge layer added to a Sequential model.
+    #[error("{class} merges a list of tensors and cannot be a layer of a Sequential model")]
+    MergeInSequential { class: &'static str, span: Span },
 }
 
 impl FrontError {
@@ -248,7 +291,17 @@ impl FrontError {
             | TooDeep { span, .. }
             | TooLargeExpansion { span, .. }
             | CurlyQuote { span, .. }
-            | FunctionalModel { span } => Some(*span),
+            | FunctionalUnsupported { span, .. }
+            | NotATensor { span, .. }
+            | UnpackCount { span, .. }
+            | IndexOutOfRange { span, .. }
+            | CallInput { span, .. }
+            | InitialStateNotRecurrent { span, .. }
+            | NoFunctionalModel { span }
+            | SecondFunctionalModel { span }
+            | ModelInputNotInput { span, .. }
+            | GraphDisconnected { span, .. }
+            | MergeInSequential { span, .. } => Some(*span),
             NoLayers => None,
         }
     }
@@ -299,9 +352,28 @@ impl FrontError {
             CurlyQuote { .. } => {
                 Some("use straight quotes: `'` or `\"` (an editor may have replaced them)".into())
             }
-            FunctionalModel { .. } => Some(
-                "write the model as `Sequential` with the layers in order \
-                 (`model = Sequential()`, `model.add(...)`), or wait for functional support"
+            FunctionalUnsupported { hint, .. } => hint.clone(),
+            NotATensor { .. } => {
+                Some("pass a tensor: an `Input(...)`, or what a layer call returns".into())
+            }
+            UnpackCount { .. } => Some(
+                "a recurrent layer returns 1 tensor, plus its states (h, and c for LSTM; \
+                 both directions' for Bidirectional) with return_state=True"
+                    .into(),
+            ),
+            CallInput { .. } => None,
+            InitialStateNotRecurrent { .. } => None,
+            NoFunctionalModel { .. } => {
+                Some("end the spec with `model = keras.Model(inputs, outputs)`".into())
+            }
+            SecondFunctionalModel { .. } => Some("keep one `keras.Model(...)` per spec".into()),
+            ModelInputNotInput { .. } => None,
+            GraphDisconnected { .. } => {
+                Some("add it to `inputs` of `keras.Model(inputs, outputs)`".into())
+            }
+            MergeInSequential { .. } => Some(
+                "build the model with the functional API: \
+                 `merged = layers.Concatenate()([a, b])`"
                     .into(),
             ),
             _ => None,

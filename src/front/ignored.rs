@@ -92,6 +92,10 @@ pub fn note(stmt: &Stmt, reason: &str) -> Diagnostic {
         StmtKind::Magic(line) => line.clone(),
         StmtKind::Expr(expr) => expr.describe(),
         StmtKind::Assign { target, value } => format!("{} = {}", target.name, value.describe()),
+        StmtKind::Unpack { targets, value } => {
+            let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+            format!("{} = {}", names.join(", "), value.describe())
+        }
         StmtKind::Import(_) | StmtKind::FromImport { .. } => "import".into(),
     };
     Diagnostic::new(format!("ignored `{what}` ({reason})"), stmt.span)
@@ -146,7 +150,9 @@ fn only_ignored_calls(cx: &Cx, expr: &Expr, is_model_var: &dyn Fn(&str) -> bool)
         ExprKind::Tuple(items) | ExprKind::List(items) => items
             .iter()
             .all(|e| only_ignored_calls(cx, e, is_model_var)),
-        ExprKind::Neg(e) => only_ignored_calls(cx, e, is_model_var),
+        ExprKind::Neg(e) | ExprKind::Index { base: e, .. } => {
+            only_ignored_calls(cx, e, is_model_var)
+        }
         ExprKind::Name(_)
         | ExprKind::Int(_)
         | ExprKind::Float(_)
@@ -162,6 +168,8 @@ fn only_ignored_calls(cx: &Cx, expr: &Expr, is_model_var: &dyn Fn(&str) -> bool)
 pub fn functional_statement(stmts: &[Stmt]) -> Option<crate::diag::Span> {
     let marked = |stmt: &&Stmt| match &stmt.kind {
         StmtKind::Expr(e) | StmtKind::Assign { value: e, .. } => is_functional(e),
+        // Unpacking is how functional specs take a layer's several outputs.
+        StmtKind::Unpack { .. } => true,
         StmtKind::Import(_) | StmtKind::FromImport { .. } | StmtKind::Magic(_) => false,
     };
     let first_marked = stmts.iter().find(marked)?;
@@ -187,7 +195,7 @@ fn is_functional(expr: &Expr) -> bool {
         }
         ExprKind::Attribute { base, .. } => is_functional(base),
         ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().any(is_functional),
-        ExprKind::Neg(e) => is_functional(e),
+        ExprKind::Neg(e) | ExprKind::Index { base: e, .. } => is_functional(e),
         ExprKind::Name(_)
         | ExprKind::Int(_)
         | ExprKind::Float(_)

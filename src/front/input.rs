@@ -40,7 +40,9 @@ pub(super) fn layer_input(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Op
         LayerType::Bidirectional
         | LayerType::TimeDistributed
         | LayerType::Dropout
-        | LayerType::Activation => &[],
+        | LayerType::Activation
+        | LayerType::Merge(_)
+        | LayerType::RepeatVector => &[],
     };
     let ways: Vec<(&str, Span)> = ["input_shape", "batch_input_shape", "batch_shape"]
         .iter()

@@ -7,7 +7,7 @@ use super::input::layer_input;
 use super::values::{Args, Cx, Schema};
 use crate::ir::{
     Activation, Bidirectional, CellKind, Dense, Embedding, Initializer, InputDecl, Layer,
-    LayerKind, MergeMode, Recurrent,
+    LayerKind, Merge, MergeMode, Recurrent,
 };
 
 /// The layer constructors, by Keras class name.
@@ -22,6 +22,10 @@ pub enum LayerType {
     Embedding,
     Dropout,
     Activation,
+    /// A merge layer (`Concatenate`, `Add`, …); its axis is read for
+    /// `Concatenate`.
+    Merge(Merge),
+    RepeatVector,
 }
 
 /// Keras class names of the layers rnnc knows.
@@ -35,7 +39,64 @@ pub const LAYER_NAMES: &[(&str, LayerType)] = &[
     ("Embedding", LayerType::Embedding),
     ("Dropout", LayerType::Dropout),
     ("Activation", LayerType::Activation),
+    (
+        "Concatenate",
+        LayerType::Merge(Merge::Concatenate { axis: -1 }),
+    ),
+    ("Add", LayerType::Merge(Merge::Add)),
+    ("Subtract", LayerType::Merge(Merge::Subtract)),
+    ("Multiply", LayerType::Merge(Merge::Multiply)),
+    ("Average", LayerType::Merge(Merge::Average)),
+    ("Maximum", LayerType::Merge(Merge::Maximum)),
+    ("Minimum", LayerType::Merge(Merge::Minimum)),
+    ("RepeatVector", LayerType::RepeatVector),
 ];
+
+/// Keras' functional forms of the merge layers (`layers.concatenate([a, b])`):
+/// a layer made and called on its first argument at once.
+pub const MERGE_FUNCTIONS: &[(&str, Merge)] = &[
+    ("concatenate", Merge::Concatenate { axis: -1 }),
+    ("add", Merge::Add),
+    ("subtract", Merge::Subtract),
+    ("multiply", Merge::Multiply),
+    ("average", Merge::Average),
+    ("maximum", Merge::Maximum),
+    ("minimum", Merge::Minimum),
+];
+
+/// `Concatenate(axis=-1)`.
+const CONCATENATE: Schema = Schema {
+    callee: "Concatenate",
+    positional: &["axis"],
+    keywords: &[LAYER],
+};
+
+/// `concatenate(inputs, axis=-1)`.
+pub const CONCATENATE_FUNCTION: Schema = Schema {
+    callee: "concatenate",
+    positional: &["inputs", "axis"],
+    keywords: &[LAYER],
+};
+
+/// `add(inputs)` and the other functional merges.
+pub const MERGE_FUNCTION: Schema = Schema {
+    callee: "merge",
+    positional: &["inputs"],
+    keywords: &[LAYER],
+};
+
+/// The merge layers other than `Concatenate` take no arguments of their own.
+const MERGE: Schema = Schema {
+    callee: "Merge",
+    positional: &[],
+    keywords: &[LAYER],
+};
+
+const REPEAT_VECTOR: Schema = Schema {
+    callee: "RepeatVector",
+    positional: &["n"],
+    keywords: &[LAYER],
+};
 
 /// Keyword arguments every layer takes.
 const LAYER: &[&str] = &[
@@ -220,6 +281,9 @@ impl LayerType {
             LayerType::Embedding => &EMBEDDING,
             LayerType::Dropout => &DROPOUT,
             LayerType::Activation => &ACTIVATION,
+            LayerType::Merge(Merge::Concatenate { .. }) => &CONCATENATE,
+            LayerType::Merge(_) => &MERGE,
+            LayerType::RepeatVector => &REPEAT_VECTOR,
         }
     }
 }
@@ -387,6 +451,13 @@ pub fn lower_layer(cx: &mut Cx, expr: &Expr) -> Option<Layer> {
                 .and_then(|e| cx.activation("activation", e, None))
                 .unwrap_or(Activation::Linear),
         ),
+        LayerType::Merge(m) => LayerKind::Merge(merge_axis(cx, &args, m)),
+        LayerType::RepeatVector => LayerKind::RepeatVector {
+            n: args
+                .required(cx, "n")
+                .and_then(|e| cx.size("n", e))
+                .unwrap_or(1),
+        },
     };
     Some(Layer {
         name,
@@ -394,6 +465,19 @@ pub fn lower_layer(cx: &mut Cx, expr: &Expr) -> Option<Layer> {
         input,
         span: expr.span,
     })
+}
+
+/// A merge with `Concatenate`'s `axis=` read (default -1).
+pub(super) fn merge_axis(cx: &mut Cx, args: &Args, m: Merge) -> Merge {
+    match m {
+        Merge::Concatenate { .. } => Merge::Concatenate {
+            axis: args
+                .value("axis")
+                .and_then(|e| cx.axis("axis", e))
+                .unwrap_or(-1),
+        },
+        other => other,
+    }
 }
 
 /// Reads an optional argument with `read`, falling back to `default`.
@@ -440,7 +524,9 @@ fn recurrent(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Recurrent {
         | LayerType::TimeDistributed
         | LayerType::Embedding
         | LayerType::Dropout
-        | LayerType::Activation => {
+        | LayerType::Activation
+        | LayerType::Merge(_)
+        | LayerType::RepeatVector => {
             unreachable!("recurrent layers are lowered from recurrent layer types only")
         }
     };

@@ -26,13 +26,14 @@ use std::collections::HashMap;
 
 use super::ast::{Arg, Expr, ExprKind, Stmt, StmtKind};
 use super::error::{did_you_mean, FrontError};
+use super::functional;
 use super::ignored;
 use super::input::lower_input;
 use super::layers::{lower_layer, report_unknown_layer, LayerType};
 use super::parser::MAX_NESTING;
 use super::values::{Args, Cx, Schema};
 use crate::diag::{Diagnostic, Span};
-use crate::ir::{InputDecl, Layer, Model};
+use crate::ir::{InputDecl, Layer, LayerKind, Model};
 
 /// The most expression nodes the substitution of constants may produce over
 /// a whole spec. A spec is at most [`crate::spec::MAX_SPEC_BYTES`] (1 MiB),
@@ -101,8 +102,8 @@ impl Expansion {
 /// Lowers parsed statements to a model and the notes about ignored lines, or
 /// returns every error found.
 pub fn lower(stmts: &[Stmt]) -> Result<(Model, Vec<Diagnostic>), Vec<FrontError>> {
-    if let Some(span) = ignored::functional_statement(stmts) {
-        return Err(vec![FrontError::FunctionalModel { span }]);
+    if ignored::functional_statement(stmts).is_some() {
+        return functional::lower(stmts);
     }
     let mut lowerer = Lowerer {
         cx: Cx::default(),
@@ -153,20 +154,9 @@ struct Lowerer {
 impl Lowerer {
     fn statement(&mut self, stmt: &Stmt) {
         match &stmt.kind {
-            StmtKind::Import(modules) => {
-                for (path, alias) in modules {
-                    if let Some(alias) = alias {
-                        self.cx.aliases.insert(alias.clone(), path.clone());
-                    }
-                }
-            }
-            StmtKind::FromImport { module, names } => {
-                for (name, alias) in names {
-                    let mut full = module.clone();
-                    full.push(name.clone());
-                    let local = alias.clone().unwrap_or_else(|| name.clone());
-                    self.cx.aliases.insert(local, full);
-                }
+            StmtKind::Import(_) | StmtKind::FromImport { .. } => record_import(&mut self.cx, stmt),
+            StmtKind::Unpack { .. } => {
+                self.unsupported("unpacking".into(), stmt.span);
             }
             StmtKind::Magic(_) => self.notes.push(ignored::note(stmt, ignored::NOTEBOOK)),
             StmtKind::Assign { target, value } => {
@@ -274,7 +264,9 @@ impl Lowerer {
             ExprKind::Tuple(items) | ExprKind::List(items) => {
                 Expansion::parent(items.iter().map(|e| self.expansion(e)))
             }
-            ExprKind::Neg(e) => Expansion::parent(std::iter::once(self.expansion(e))),
+            ExprKind::Neg(e) | ExprKind::Index { base: e, .. } => {
+                Expansion::parent(std::iter::once(self.expansion(e)))
+            }
             ExprKind::Attribute { .. }
             | ExprKind::Int(_)
             | ExprKind::Float(_)
@@ -480,6 +472,12 @@ impl Lowerer {
             return;
         }
         if let Some(layer) = lower_layer(&mut self.cx, expr) {
+            if let LayerKind::Merge(m) = layer.kind {
+                return self.cx.error(FrontError::MergeInSequential {
+                    class: m.class_name(),
+                    span: layer.span,
+                });
+            }
             self.model().layers.push(layer);
         }
     }
@@ -531,6 +529,32 @@ impl Lowerer {
     }
 }
 
+/// Records the aliases an import statement binds (`import keras as k`,
+/// `from keras.layers import LSTM`).
+pub(super) fn record_import(cx: &mut Cx, stmt: &Stmt) {
+    match &stmt.kind {
+        StmtKind::Import(modules) => {
+            for (path, alias) in modules {
+                if let Some(alias) = alias {
+                    cx.aliases.insert(alias.clone(), path.clone());
+                }
+            }
+        }
+        StmtKind::FromImport { module, names } => {
+            for (name, alias) in names {
+                let mut full = module.clone();
+                full.push(name.clone());
+                let local = alias.clone().unwrap_or_else(|| name.clone());
+                cx.aliases.insert(local, full);
+            }
+        }
+        StmtKind::Assign { .. }
+        | StmtKind::Unpack { .. }
+        | StmtKind::Expr(_)
+        | StmtKind::Magic(_) => {}
+    }
+}
+
 /// `(None, 10, 4)`: a declared input shape, batch first, for messages.
 fn shape_text(decl: &InputDecl) -> String {
     let dims: Vec<String> = std::iter::once(decl.batch)
@@ -548,7 +572,7 @@ fn plain_size(expr: &Expr) -> Expansion {
             .chain(args.iter().map(|a| &a.value))
             .collect(),
         ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().collect(),
-        ExprKind::Neg(e) => vec![e],
+        ExprKind::Neg(e) | ExprKind::Index { base: e, .. } => vec![e],
         ExprKind::Name(_)
         | ExprKind::Int(_)
         | ExprKind::Float(_)
@@ -561,7 +585,7 @@ fn plain_size(expr: &Expr) -> Expansion {
 
 /// Whether `expr` is a value a spec may bind to a name: numbers, strings,
 /// booleans, `None`, and tuples or lists of those.
-fn is_constant(expr: &Expr) -> bool {
+pub(super) fn is_constant(expr: &Expr) -> bool {
     match &expr.kind {
         ExprKind::Int(_)
         | ExprKind::Float(_)

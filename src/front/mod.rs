@@ -14,6 +14,7 @@
 pub mod arith;
 pub mod ast;
 pub mod error;
+mod functional;
 pub mod ignored;
 pub mod input;
 pub mod layers;

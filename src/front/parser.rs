@@ -253,16 +253,27 @@ impl<'t> Parser<'t> {
         let kind = match self.peek_kind() {
             TokenKind::Assign => {
                 self.bump();
-                let ExprKind::Name(name) = &expr.kind else {
-                    return Err(FrontError::UnsupportedSyntax {
-                        what: format!("assigning to `{}`", expr.describe()),
-                        span: expr.span,
-                        hint: Some("only plain names can be assigned, e.g. `units = 8`".into()),
-                    });
+                let not_a_name = |e: &Expr| FrontError::UnsupportedSyntax {
+                    what: format!("assigning to `{}`", e.describe()),
+                    span: e.span,
+                    hint: Some(
+                        "only plain names can be assigned, e.g. `units = 8` or `out, h = ...`"
+                            .into(),
+                    ),
                 };
-                let target = Ident {
-                    name: name.clone(),
-                    span: expr.span,
+                let ident = |e: &Expr| match &e.kind {
+                    ExprKind::Name(name) => Ok(Ident {
+                        name: name.clone(),
+                        span: e.span,
+                    }),
+                    _ => Err(not_a_name(e)),
+                };
+                let targets = match &expr.kind {
+                    ExprKind::Name(_) => None,
+                    ExprKind::Tuple(items) | ExprKind::List(items) => {
+                        Some(items.iter().map(ident).collect::<PResult<Vec<_>>>()?)
+                    }
+                    _ => return Err(not_a_name(&expr)),
                 };
                 let (value, _) = self.expr_list()?;
                 if self.at(&TokenKind::Assign) {
@@ -272,7 +283,13 @@ impl<'t> Parser<'t> {
                         hint: Some("assign one name per statement".into()),
                     });
                 }
-                StmtKind::Assign { target, value }
+                match targets {
+                    None => StmtKind::Assign {
+                        target: ident(&expr)?,
+                        value,
+                    },
+                    Some(targets) => StmtKind::Unpack { targets, value },
+                }
             }
             TokenKind::Operator(op) if op.ends_with('=') && !matches!(*op, "==" | "!=") => {
                 return Err(FrontError::UnsupportedSyntax {
@@ -519,11 +536,40 @@ impl<'t> Parser<'t> {
                     )?;
                 }
                 TokenKind::LBracket => {
-                    return Err(FrontError::UnsupportedSyntax {
-                        what: "indexing with `[...]`".into(),
-                        span: self.peek().span,
-                        hint: Some("write the value itself".into()),
-                    });
+                    let open = self.bump().span;
+                    let negative = self.eat(&TokenKind::Operator("-"));
+                    let index = match self.peek_kind() {
+                        TokenKind::Int(n) if i64::try_from(*n).is_ok() => {
+                            let n = *n as i64;
+                            self.bump();
+                            if negative {
+                                -n
+                            } else {
+                                n
+                            }
+                        }
+                        _ => {
+                            return Err(FrontError::UnsupportedSyntax {
+                                what: "indexing with anything but a whole number".into(),
+                                span: open.join(self.peek().span),
+                                hint: Some(
+                                    "index a list of tensors by position, e.g. `states[0]`".into(),
+                                ),
+                            })
+                        }
+                    };
+                    self.expect(&TokenKind::RBracket, "`]`")?;
+                    let span = expr.span.join(self.prev_span());
+                    (expr, height) = tree(
+                        Expr {
+                            kind: ExprKind::Index {
+                                base: Box::new(expr),
+                                index,
+                            },
+                            span,
+                        },
+                        height + 1,
+                    )?;
                 }
                 _ => return Ok((expr, height)),
             }
@@ -837,7 +883,7 @@ mod tests {
 
     #[test]
     fn errors_recover_at_next_statement() {
-        let src = "for t in inputs:\n    x = t\n    print(x)\nmodel.add(Dense(3 * 2))\ny = a[0]\nprint(1) 2\nz = 3\n";
+        let src = "for t in inputs:\n    x = t\n    print(x)\nmodel.add(Dense(3 * 2))\ny = a[i]\nprint(1) 2\nz = 3\n";
         let (stmts, errors) = parse(src);
         let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(
@@ -845,7 +891,7 @@ mod tests {
             [
                 "a `for` block is not supported in a spec",
                 "the operator `*` is not supported in a spec",
-                "indexing with `[...]` is not supported in a spec",
+                "indexing with anything but a whole number is not supported in a spec",
                 "expected end of line, found `2`",
             ]
         );

@@ -237,7 +237,7 @@ print(model.pop())
     }
     let frozen = errors("SimpleRNN(3, input_shape=(2, 10))\nmodel.layers[0].trainable = False\n");
     assert!(
-        frozen.contains("indexing with `[...]` is not supported"),
+        frozen.contains("assigning to `model.layers[0].trainable` is not supported"),
         "{frozen}"
     );
 }
@@ -271,7 +271,7 @@ fn model_build_gives_the_input_shape() {
 }
 
 #[test]
-fn a_functional_model_gets_one_error_at_its_first_statement() {
+fn a_functional_model_lowers_to_a_graph() {
     let source = "import keras
 from keras import layers
 inputs = keras.Input(shape=(10, 8))
@@ -279,19 +279,10 @@ x = layers.LSTM(16)(inputs)
 outputs = layers.Dense(1)(x)
 model = keras.Model(inputs, outputs)
 ";
-    assert_eq!(
-        errors(source),
-        "error: functional models are not supported yet
- --> cell.rnn:3:1
-  |
-3 | inputs = keras.Input(shape=(10, 8))
-  | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-  = hint: write the model as `Sequential` with the layers in order (`model = Sequential()`, `model.add(...)`), or wait for functional support
-"
-    );
-    let keywords = "x = LSTM(3)(y)\nm = Model(inputs=y, outputs=x)\n";
-    assert!(errors(keywords)
-        .starts_with("error: functional models are not supported yet\n --> cell.rnn:1:1"));
+    let model = crate::front::parse(source).expect("a functional spec lowers");
+    assert_eq!(model.class, crate::ir::ModelClass::Functional);
+    assert_eq!(model.calls.len(), 2);
+    assert_eq!(model.inputs[0].name.as_deref(), Some("input_layer"));
 }
 
 #[test]

@@ -326,7 +326,7 @@ fn error_unknown_layer_without_close_name_lists_the_layers() {
   |
 2 | model.add(layers.Conv1D(3, 5))
   |           ^^^^^^^^^^^^^
-  = hint: rnnc knows SimpleRNN, LSTM, GRU, Bidirectional, Dense, TimeDistributed, Embedding, Dropout, Activation
+  = hint: rnnc knows SimpleRNN, LSTM, GRU, Bidirectional, Dense, TimeDistributed, Embedding, Dropout, Activation, Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum, RepeatVector
 "
     );
 }

@@ -313,6 +313,22 @@ impl Cx {
     }
 
     /// `True` or `False`, strictly (Python's truthy `1` is refused).
+    /// A whole number, possibly negative (an axis counted from the end).
+    pub fn axis(&mut self, arg: &str, expr: &Expr) -> Option<i64> {
+        match &expr.kind {
+            ExprKind::Int(n) => i64::try_from(*n).ok(),
+            ExprKind::Neg(inner) => match inner.kind {
+                ExprKind::Int(n) => i64::try_from(n).ok().map(|n| -n),
+                _ => None,
+            },
+            _ => None,
+        }
+        .or_else(|| {
+            self.wrong(arg, "a whole number", expr);
+            None
+        })
+    }
+
     pub fn boolean(&mut self, arg: &str, expr: &Expr) -> Option<bool> {
         match expr.kind {
             ExprKind::Bool(b) => Some(b),

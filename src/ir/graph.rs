@@ -81,6 +81,13 @@ pub struct Call {
     pub span: Span,
 }
 
+impl ModelInput {
+    /// The prefix of Keras 3's automatic input names: `input_layer`,
+    /// `input_layer_1`, … counted over the unnamed inputs in the order they
+    /// are made.
+    pub const AUTO_NAME_PREFIX: &'static str = "input_layer";
+}
+
 impl Model {
     /// A Sequential model: `input` (a leading `Input(...)`, if any), then
     /// each layer called on all outputs of the one before, the model's

@@ -79,7 +79,9 @@ pub fn run(
         .expect("[T*B, gU] reshapes to [T, B, gU]");
 
     let state = |i: usize| match initial.get(i) {
-        Some(s) => s.to_owned(),
+        // Row-major, as the steps update h and c row by row in place (a
+        // state from a merge may come in another layout).
+        Some(s) => s.as_standard_layout().into_owned(),
         None => Array2::<f32>::zeros((batch, units)),
     };
     let mut h = state(0);
