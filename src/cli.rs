@@ -339,7 +339,7 @@ fn load_spec(path: &Path) -> Result<Spec, Failure> {
 
 fn summary_command(spec: &Path) -> Result<Outcome, Failure> {
     let spec = load_spec(spec)?;
-    say(&summary::render(&spec.info));
+    say(&summary::render(&spec.model, &spec.info));
     Ok(Outcome::Success)
 }
 

@@ -1,10 +1,11 @@
 //! Golden files for what users read: `rnnc summary` of every tutorial spec
 //! (`fixtures/tutorial/<case>.summary`), the error message and exit code
 //! of every spec in `fixtures/errors/` (`<case>.stderr`), the notes about
-//! ignored lines of every spec in `fixtures/notes/` (`<case>.stderr`), and
-//! the graph rnnc emits for every Keras oracle, as `rnnc inspect` prints it
-//! (`fixtures/oracle/<case>/graph.inspect`), so that a backend change is a
-//! diff to review.
+//! ignored lines of every spec in `fixtures/notes/` (`<case>.stderr`), the
+//! summary of every functional oracle (`fixtures/functional/<case>/summary.txt`),
+//! and the graph rnnc emits for every Keras oracle, Sequential and
+//! functional, as `rnnc inspect` prints it (`<case>/graph.inspect`), so that
+//! a backend change is a diff to review.
 //!
 //! The goldens are written by one command, never by hand:
 //! `UPDATE_GOLDEN=1 cargo test --test golden`.
@@ -13,7 +14,7 @@
 mod oracle_cases;
 #[path = "common/run.rs"]
 mod run;
-use oracle_cases::oracle_cases;
+use oracle_cases::{functional_cases, oracle_cases};
 use run::{rnnc, root};
 
 use std::path::{Path, PathBuf};
@@ -129,8 +130,9 @@ fn notes_on_ignored_lines() {
 #[test]
 fn emitted_graph_of_every_oracle() {
     let dir = tempfile::tempdir().unwrap();
-    let cases = oracle_cases();
+    let mut cases = oracle_cases();
     assert!(cases.len() > 100, "the oracle fixtures are missing");
+    cases.extend(functional_cases());
     let mut failures = Vec::new();
     for (index, case) in cases.iter().enumerate() {
         let case = case.strip_prefix(root()).unwrap();
@@ -156,6 +158,23 @@ fn emitted_graph_of_every_oracle() {
         assert!(out.status.success(), "{}", case.display());
         let text = String::from_utf8(out.stdout).unwrap();
         if let Err(e) = golden(&case.join("graph.inspect"), &text) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn functional_summaries() {
+    let mut failures = Vec::new();
+    for case in functional_cases() {
+        let case = case.strip_prefix(root()).unwrap();
+        let out = rnnc(&["summary", case.join("model.rnn").to_str().unwrap()]);
+        assert!(out.status.success(), "{}", case.display());
+        if let Err(e) = golden(
+            &case.join("summary.txt"),
+            &String::from_utf8(out.stdout).unwrap(),
+        ) {
             failures.push(e);
         }
     }

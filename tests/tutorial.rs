@@ -48,7 +48,7 @@ fn every_tutorial_cell_prints_the_tutorials_summary() {
         for (layer, name) in info.layers.iter_mut().zip(*layer_names) {
             layer.name = name.to_string();
         }
-        let ours = summary::render(&info);
+        let ours = summary::render(&spec.model, &info);
         let printed = std::fs::read_to_string(fixture(&format!("{cell}.keras.txt"))).unwrap();
         // The seed file ends in the middle of In[15]'s summary.
         if printed.ends_with("_\n") {

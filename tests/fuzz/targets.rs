@@ -580,7 +580,8 @@ impl Target {
             Target::Spec => {
                 let text = String::from_utf8_lossy(&input.bytes).into_owned();
                 accepted(
-                    Spec::from_source(text, "case.rnn").map(|s| rnnc::summary::render(&s.info)),
+                    Spec::from_source(text, "case.rnn")
+                        .map(|s| rnnc::summary::render(&s.model, &s.info)),
                 )
             }
             Target::Npy => {

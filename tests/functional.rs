@@ -1,0 +1,295 @@
+//! Keras is the oracle for functional models: for every fixture in
+//! `fixtures/functional/` (written by real Keras 3 through
+//! `scripts/make_functional_oracles.py`), the summary has Keras' layers,
+//! order and parameter counts; the spec compiled with Keras' weights runs in
+//! tract and in the reference interpreter (`rnnc run`, one `--input` per
+//! model input) to Keras' own outputs; `rnnc verify` passes; and every
+//! weights file Keras wrote (`.weights.h5`, `.keras`, positional npz) gives
+//! the same initializers as the named npz.
+
+#[path = "common/oracle_cases.rs"]
+mod oracle_cases;
+#[path = "common/run.rs"]
+mod run;
+use oracle_cases::functional_cases as cases;
+use run::{rnnc, root};
+
+use std::path::{Path, PathBuf};
+
+use ndarray::ArrayD;
+use ndarray_npy::NpzReader;
+use prost::Message;
+use rnnc::back::onnx::proto::ModelProto;
+
+/// Tolerance against Keras: both compute in f32.
+const ATOL: f32 = 1e-5;
+
+fn arg(p: &Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+fn read_npz(path: &Path) -> Vec<ArrayD<f32>> {
+    let mut npz = NpzReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut names = npz.names().unwrap();
+    names.sort_by_key(|n| {
+        n.trim_start_matches("output_")
+            .parse::<usize>()
+            .unwrap_or(usize::MAX)
+    });
+    names.iter().map(|n| npz.by_name(n).unwrap()).collect()
+}
+
+/// The `input_k.npy` files of a case, in model input order.
+fn inputs(case: &Path) -> Vec<PathBuf> {
+    (0..)
+        .map(|i| case.join(format!("input_{i}.npy")))
+        .take_while(|p| p.exists())
+        .collect()
+}
+
+fn compile(case: &Path, weights: &str, out: &Path) -> Result<(), String> {
+    let done = rnnc(&[
+        "compile",
+        &arg(&case.join("model.rnn")),
+        "--weights",
+        &arg(&case.join(weights)),
+        "-o",
+        &arg(out),
+    ]);
+    if done.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&done.stderr).into_owned())
+    }
+}
+
+/// Runs the file (in tract, or the reference with `extra`) on the case's
+/// inputs and compares with Keras' outputs.
+fn compare_run(case: &Path, model: &Path, extra: &[&str], failures: &mut Vec<String>) {
+    let name = case.file_name().unwrap().to_string_lossy().into_owned();
+    let out = model.with_extension("out.npz");
+    let mut args = vec!["run".to_string(), arg(model)];
+    for input in inputs(case) {
+        args.push("--input".into());
+        args.push(arg(&input));
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.push("--output".into());
+    args.push(arg(&out));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let ran = rnnc(&refs);
+    if !ran.status.success() {
+        failures.push(format!(
+            "{name} {extra:?}: run failed: {}",
+            String::from_utf8_lossy(&ran.stderr)
+        ));
+        return;
+    }
+    let ours = read_npz(&out);
+    let keras = read_npz(&case.join("expected.npz"));
+    if ours.len() != keras.len() {
+        failures.push(format!(
+            "{name}: {} outputs, Keras has {}",
+            ours.len(),
+            keras.len()
+        ));
+        return;
+    }
+    for (i, (a, e)) in ours.iter().zip(&keras).enumerate() {
+        if a.shape() != e.shape() {
+            failures.push(format!(
+                "{name} {extra:?}: output {i} shape {:?}, Keras {:?}",
+                a.shape(),
+                e.shape()
+            ));
+            continue;
+        }
+        let err = a
+            .iter()
+            .zip(e)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, |m, d| if d.is_nan() || d > m { d } else { m });
+        if err.is_nan() || err > ATOL {
+            failures.push(format!(
+                "{name} {extra:?}: output {i} differs from Keras by {err:e}"
+            ));
+        }
+    }
+}
+
+#[test]
+fn functional_models_equal_keras_in_tract_and_the_reference() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("model.onnx");
+        if let Err(e) = compile(&case, "weights.npz", &model) {
+            failures.push(format!("{name}: compile failed: {e}"));
+            continue;
+        }
+        compare_run(&case, &model, &[], &mut failures);
+        let weights = arg(&case.join("weights.npz"));
+        compare_run(
+            &case,
+            &model,
+            &["--reference", "--weights", &weights],
+            &mut failures,
+        );
+        let verified = rnnc(&["verify", &arg(&model), "--weights", &weights]);
+        if !verified.status.success() {
+            failures.push(format!(
+                "{name}: verify exited {:?}:\n{}{}",
+                verified.status.code(),
+                String::from_utf8_lossy(&verified.stdout),
+                String::from_utf8_lossy(&verified.stderr)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The initializers of an ONNX file, by name.
+fn initializers(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let model = ModelProto::decode(std::fs::read(path).unwrap().as_slice()).unwrap();
+    let mut out: Vec<(String, Vec<u8>)> = model
+        .graph
+        .unwrap()
+        .initializer
+        .into_iter()
+        .map(|t| {
+            let mut bytes = t.raw_data.clone().unwrap_or_default();
+            for f in &t.float_data {
+                bytes.extend(f.to_le_bytes());
+            }
+            (t.name.unwrap_or_default(), bytes)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn every_keras_weights_file_loads_the_same_functional_model() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = tempfile::tempdir().unwrap();
+        let reference = dir.path().join("named.onnx");
+        compile(&case, "weights.npz", &reference).unwrap();
+        let expected = initializers(&reference);
+        for weights in ["model.weights.h5", "model.keras", "weights_positional.npz"] {
+            let out = dir.path().join("other.onnx");
+            match compile(&case, weights, &out) {
+                Err(e) => failures.push(format!("{name}: {weights}: {e}")),
+                Ok(()) if initializers(&out) != expected => {
+                    failures.push(format!("{name}: {weights} loads other weights"))
+                }
+                Ok(()) => {}
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn summaries_list_keras_layers_in_keras_order_with_its_parameter_counts() {
+    for case in cases() {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let keras: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(case.join("summary.json")).unwrap())
+                .unwrap();
+        let out = rnnc(&["summary", &arg(&case.join("model.rnn"))]);
+        assert!(out.status.success(), "{name}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        // Row names in print order: ` name (Class)` at the start of a row.
+        let rows: Vec<String> = text
+            .lines()
+            .filter_map(|l| {
+                let cell = l.get(1..29)?.trim_end();
+                let (layer, class) = cell.split_once(" (")?;
+                (!layer.is_empty() && l.starts_with(' ') && !l.starts_with("  "))
+                    .then(|| format!("{layer} ({}", class))
+            })
+            .filter(|r| !r.starts_with("Layer (type"))
+            .collect();
+        let sequential = keras["model_class"] == "Sequential";
+        let expected: Vec<String> = keras["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| !(sequential && l["class"] == "InputLayer"))
+            .map(|l| {
+                let cell = format!(
+                    "{} ({})",
+                    l["name"].as_str().unwrap(),
+                    l["class"].as_str().unwrap()
+                );
+                cell.chars().take(27).collect::<String>()
+            })
+            .map(|c| {
+                c.split_once(" (")
+                    .map(|(a, b)| format!("{a} ({b}"))
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(rows, expected, "{name}:\n{text}");
+        let total = keras["total_params"].as_u64().unwrap();
+        let thousands = total
+            .to_string()
+            .as_bytes()
+            .rchunks(3)
+            .rev()
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(
+            text.contains(&format!("Total params: {thousands}\n")),
+            "{name}:\n{text}"
+        );
+        let model_name = keras["model_name"].as_str().unwrap();
+        assert!(
+            text.starts_with(&format!("Model: \"{model_name}\"\n")),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn inputs_are_placed_by_name() {
+    let case = root().join("fixtures/functional/seq2seq_lstm");
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.onnx");
+    compile(&case, "weights.npz", &model).unwrap();
+    let ins = inputs(&case);
+    let by_order = rnnc(&[
+        "run",
+        &arg(&model),
+        "--input",
+        &arg(&ins[0]),
+        "--input",
+        &arg(&ins[1]),
+    ]);
+    let by_name = rnnc(&[
+        "run",
+        &arg(&model),
+        "--input",
+        &format!("input_layer_1={}", arg(&ins[1])),
+        "--input",
+        &format!("input_layer={}", arg(&ins[0])),
+    ]);
+    assert!(by_order.status.success() && by_name.status.success());
+    assert_eq!(by_order.stdout, by_name.stdout);
+    let unknown = rnnc(&[
+        "run",
+        &arg(&model),
+        "--input",
+        &format!("decoder={}", arg(&ins[1])),
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("no input named `decoder`; its inputs are input_layer, input_layer_1"),
+        "{stderr}"
+    );
+}
