@@ -187,3 +187,98 @@ fn tract_bidirectional_lstm_needs_zero_peepholes() {
     let out = run_tract(&build(true), input).expect("runs with P");
     assert_eq!(out[0].shape(), [2, 3, 3]);
 }
+
+/// tract fails to load a native LSTM fed by `Tile` or `Expand` of a
+/// `[B, 1, F]` row (RepeatVector's natural form): a declutter pass
+/// substitutes `batch,4H,1` for `batch,4H,T` in the input projection. A
+/// `Concat` of copies loads and runs.
+#[test]
+fn tract_lstm_after_tile_fails_to_load() {
+    let build = |op: &str| {
+        let mut b = GraphBuilder::new();
+        let x = b.reserve("x");
+        let (t, f, h) = (7i64, 3usize, 2usize);
+        let axis = b.vec_i64(&[1]);
+        let row = b.op("Unsqueeze", &[&x, &axis], vec![]);
+        let repeated = match op {
+            "Tile" => {
+                let repeats = b.vec_i64(&[1, t, 1]);
+                b.op("Tile", &[&row, &repeats], vec![])
+            }
+            "Expand" => {
+                let shape = b.vec_i64(&[1, t, 1]);
+                b.op("Expand", &[&row, &shape], vec![])
+            }
+            _ => {
+                let copies = vec![row.as_str(); t as usize];
+                b.op("Concat", &copies, vec![attr_int("axis", 1)])
+            }
+        };
+        let xt = b.op(
+            "Transpose",
+            &[&repeated],
+            vec![super::builder::attr_ints("perm", &[1, 0, 2])],
+        );
+        let w = init(
+            &mut b,
+            "W",
+            Array3::from_elem((1, 4 * h, f), 0.1).into_dyn(),
+        );
+        let r = init(
+            &mut b,
+            "R",
+            Array3::from_elem((1, 4 * h, h), 0.1).into_dyn(),
+        );
+        // Zero states [1, batch, H] from Shape(x), as rnnc builds them.
+        let shape = b.op("Shape", &[&x], vec![]);
+        let zero_index = b.vec_i64(&[0]);
+        let batch = b.op("Gather", &[&shape, &zero_index], vec![attr_int("axis", 0)]);
+        let one = b.vec_i64(&[1]);
+        let hidden = b.vec_i64(&[h as i64]);
+        let state_shape = b.op(
+            "Concat",
+            &[&one, &batch, &hidden],
+            vec![attr_int("axis", 0)],
+        );
+        let zero = super::builder::f32_tensor(ndarray::arr1(&[0.0f32]).into_dyn().view());
+        let h0 = b.op(
+            "ConstantOfShape",
+            &[&state_shape],
+            vec![super::builder::attr_tensor("value", zero.clone())],
+        );
+        let c0 = b.op(
+            "ConstantOfShape",
+            &[&state_shape],
+            vec![super::builder::attr_tensor("value", zero)],
+        );
+        let outs = b.node_with(
+            "LSTM",
+            &[&xt, &w, &r, "", "", &h0, &c0],
+            &[true],
+            vec![attr_int("hidden_size", h as i64)],
+        );
+        let graph = b.into_graph(
+            "proof",
+            vec![value_info(
+                &x,
+                DataType::Float,
+                &[Dim::Symbol("batch"), Dim::Fixed(f as u64)],
+            )],
+            vec![proto::ValueInfoProto {
+                name: Some(outs[0].clone()),
+                ..Default::default()
+            }],
+        );
+        wrap(graph)
+    };
+    let input = TensorData::F32(ArrayD::from_elem(IxDyn(&[3, 3]), 0.5));
+    for op in ["Tile", "Expand"] {
+        let error = run_tract(&build(op), input.clone()).unwrap_err();
+        assert!(
+            format!("{error:?}").contains("substitute"),
+            "{op}: {error:?}"
+        );
+    }
+    let out = run_tract(&build("Concat"), input).expect("a Concat of copies runs");
+    assert_eq!(out[0].shape(), [7, 1, 3, 2]);
+}

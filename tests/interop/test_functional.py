@@ -1,0 +1,77 @@
+"""Every functional oracle fixture (fixtures/functional/, real Keras 3 models
+with several inputs, several outputs, initial states, merges and shared
+layers), compiled by rnnc with Keras' weights, passes the ONNX checker and
+strict shape inference, and gives Keras' predictions in onnxruntime and
+OpenVINO (inputs fed in `model.inputs` order, by the names Keras gives them)."""
+
+import numpy as np
+import onnx
+import pytest
+
+from conftest import ATOL, ROOT, assert_outputs_close, rnnc
+
+FUNCTIONAL = ROOT / "fixtures" / "functional"
+CASES = sorted(p.name for p in FUNCTIONAL.iterdir() if (p / "model.rnn").exists())
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    root = tmp_path_factory.mktemp("functional")
+    cache = {}
+
+    def get(case):
+        if case not in cache:
+            path = root / f"{case}.onnx"
+            rnnc("compile", FUNCTIONAL / case / "model.rnn", "--weights", FUNCTIONAL / case / "weights.npz", "-o", path)
+            cache[case] = path
+        return cache[case]
+
+    return get
+
+
+def case_inputs(case):
+    inputs, i = [], 0
+    while (FUNCTIONAL / case / f"input_{i}.npy").exists():
+        inputs.append(np.load(FUNCTIONAL / case / f"input_{i}.npy"))
+        i += 1
+    return inputs
+
+
+def expected_outputs(case):
+    e = np.load(FUNCTIONAL / case / "expected.npz")
+    return [e[f"output_{i}"] for i in range(len(e.files))]
+
+
+def test_every_case_is_here():
+    assert len(CASES) >= 12
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_checker_and_strict_shape_inference(case, compiled):
+    model = onnx.load(str(compiled(case)))
+    onnx.checker.check_model(model, full_check=True)
+    onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+    assert len(model.graph.input) == len(case_inputs(case))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_onnxruntime_equals_keras(case, compiled):
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(compiled(case)), providers=["CPUExecutionProvider"])
+    dtypes = {"tensor(float)": np.float32, "tensor(int32)": np.int32, "tensor(int64)": np.int64}
+    feeds = {i.name: x.astype(dtypes[i.type]) for i, x in zip(session.get_inputs(), case_inputs(case))}
+    ours = session.run(None, feeds)
+    assert_outputs_close(f"{case} onnxruntime vs Keras", ours, expected_outputs(case), ATOL)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_openvino_equals_keras(case, compiled):
+    import openvino as ov
+
+    core = ov.Core()
+    model = core.compile_model(core.read_model(str(compiled(case))), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    feeds = [x.astype(model.input(i).get_element_type().to_dtype()) for i, x in enumerate(case_inputs(case))]
+    result = model(feeds)
+    ours = [np.asarray(result[model.output(i)]) for i in range(len(model.outputs))]
+    assert_outputs_close(f"{case} OpenVINO vs Keras", ours, expected_outputs(case), ATOL)
