@@ -74,9 +74,12 @@ pub fn render(model: &Model, info: &ModelInfo) -> String {
         out.push_str(&" ".repeat(width));
         out.push('\n');
     }
+    let frozen = info.non_trainable_params();
     let total = thousands(info.total_params);
+    let trainable = thousands(info.total_params - frozen);
+    let frozen = thousands(frozen);
     out.push_str(&format!(
-        "Total params: {total}\nTrainable params: {total}\nNon-trainable params: 0\n{rule}\n"
+        "Total params: {total}\nTrainable params: {trainable}\nNon-trainable params: {frozen}\n{rule}\n"
     ));
     out
 }

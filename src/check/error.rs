@@ -117,6 +117,15 @@ pub enum CheckError {
         span: Span,
     },
 
+    #[error("{class} layer `{layer}` cannot take input {got}: {why}")]
+    BadInput {
+        layer: String,
+        class: &'static str,
+        got: String,
+        why: String,
+        span: Span,
+    },
+
     #[error("input `{name}` is used by an Embedding and by {other} layer `{layer}`")]
     MixedInputUse {
         name: String,
@@ -153,6 +162,7 @@ impl CheckError {
             | CheckError::InitialStateShape { span, .. }
             | CheckError::SharedLayerInput { span, .. }
             | CheckError::MixedInputUse { span, .. }
+            | CheckError::BadInput { span, .. }
             | CheckError::TooManyParams { span, .. } => Some(*span),
         }
     }
@@ -197,6 +207,7 @@ impl CheckError {
             CheckError::DuplicateName { .. } => Some("give each layer a unique `name=`".into()),
             CheckError::MergeShapes { .. } => None,
             CheckError::MergeArity { .. } => None,
+            CheckError::BadInput { .. } => None,
             CheckError::InitialStateCount { .. } => Some(
                 "pass the states a layer returns with return_state=True: [h] for SimpleRNN \
                  and GRU, [h, c] for LSTM, forward states then backward for Bidirectional"

@@ -48,6 +48,15 @@ pub struct ModelInfo {
 }
 
 impl ModelInfo {
+    /// The parameters training does not update (BatchNormalization's
+    /// moving statistics).
+    pub fn non_trainable_params(&self) -> u64 {
+        self.weights()
+            .filter(|(_, w)| !w.role.trainable())
+            .map(|(_, w)| w.shape.iter().product::<usize>() as u64)
+            .sum()
+    }
+
     /// The layer's info by id.
     pub fn layer(&self, id: LayerId) -> &LayerInfo {
         &self.layers[id.index()]
@@ -146,6 +155,18 @@ pub enum WeightRole {
     Bias,
     /// Embedding table `[input_dim, output_dim]`.
     Embeddings,
+    /// Normalization scale `[features]`.
+    Gamma,
+    /// Normalization offset `[features]`.
+    Beta,
+    /// BatchNormalization's moving mean `[features]` (not trained).
+    MovingMean,
+    /// BatchNormalization's moving variance `[features]` (not trained).
+    MovingVariance,
+    /// Attention's learned scale: `()` for Luong, `[dim]` for Bahdanau.
+    Scale,
+    /// Luong attention's `score_mode="concat"` weight `()`.
+    ConcatScoreWeight,
 }
 
 impl WeightRole {
@@ -156,6 +177,28 @@ impl WeightRole {
             WeightRole::RecurrentKernel => "recurrent_kernel",
             WeightRole::Bias => "bias",
             WeightRole::Embeddings => "embeddings",
+            WeightRole::Gamma => "gamma",
+            WeightRole::Beta => "beta",
+            WeightRole::MovingMean => "moving_mean",
+            WeightRole::MovingVariance => "moving_variance",
+            WeightRole::Scale => "scale",
+            WeightRole::ConcatScoreWeight => "concat_score_weight",
+        }
+    }
+
+    /// Whether training updates it (Keras' `trainable` weights); the
+    /// summary counts the others as non-trainable parameters.
+    pub fn trainable(self) -> bool {
+        match self {
+            WeightRole::MovingMean | WeightRole::MovingVariance => false,
+            WeightRole::Kernel
+            | WeightRole::RecurrentKernel
+            | WeightRole::Bias
+            | WeightRole::Embeddings
+            | WeightRole::Gamma
+            | WeightRole::Beta
+            | WeightRole::Scale
+            | WeightRole::ConcatScoreWeight => true,
         }
     }
 }

@@ -7,8 +7,8 @@ use super::{
 };
 use crate::diag::Span;
 use crate::ir::{
-    Call, CellKind, Dense, InputDecl, InputDtype, InputId, Layer, LayerKind, Merge, MergeMode,
-    Model, ModelClass, Recurrent, Value,
+    Attention, Call, CellKind, Dense, Initializer, InputDecl, InputDtype, InputId, Layer,
+    LayerKind, Merge, MergeMode, Model, ModelClass, Recurrent, Reshape, Value,
 };
 
 /// Formats a shape as Keras prints it: `(None, 10, 8)`, `(None,)`.
@@ -244,7 +244,14 @@ fn first_input(model: &Model, names: &Names) -> Result<InputDecl, Vec<CheckError
                 span: first_layer.span,
             },
             LayerKind::Dense(_) => return missing("(features,)"),
-            LayerKind::Merge(_) | LayerKind::RepeatVector { .. } => return missing("(features,)"),
+            LayerKind::Merge(_)
+            | LayerKind::RepeatVector { .. }
+            | LayerKind::Reshape(_)
+            | LayerKind::Normalization(_)
+            | LayerKind::Identity(_) => return missing("(features,)"),
+            LayerKind::GlobalPooling(_) | LayerKind::Attention(_) => {
+                return missing("(timesteps, features)")
+            }
             LayerKind::Recurrent(_)
             | LayerKind::Bidirectional(_)
             | LayerKind::TimeDistributed(_)
@@ -382,7 +389,47 @@ impl LayerContext<'_> {
             LayerKind::Dropout { .. } | LayerKind::Activation(_) => {
                 Ok((vec![self.input.clone()], Vec::new(), 0))
             }
+            LayerKind::Merge(Merge::Dot { axes, .. }) => {
+                Ok((vec![self.dot(*axes)?], Vec::new(), 0))
+            }
             LayerKind::Merge(m) => Ok((vec![self.merge(*m)?], Vec::new(), 0)),
+            LayerKind::Identity(_) => Ok((vec![self.input.clone()], Vec::new(), 0)),
+            LayerKind::Reshape(r) => Ok((vec![self.reshape(r)?], Vec::new(), 0)),
+            LayerKind::GlobalPooling(_) => {
+                if self.input.len() != 3 {
+                    return Err(vec![self.wrong_rank(class, "3 (batch, steps, features)")]);
+                }
+                Ok((vec![vec![self.input[0], self.input[2]]], Vec::new(), 0))
+            }
+            LayerKind::Normalization(n) => {
+                let features = self.last_axis(class, 2, "2 or more")?;
+                let prefix = [self.names.name.as_str()];
+                let f = features as usize;
+                let mut weights = Vec::new();
+                let mut add = |role, init| {
+                    weights.push(self.weight(
+                        &prefix,
+                        None,
+                        role,
+                        None,
+                        vec![f],
+                        WeightInit::Keras(init),
+                    ));
+                };
+                if n.scale {
+                    add(WeightRole::Gamma, Initializer::Ones);
+                }
+                if n.center {
+                    add(WeightRole::Beta, Initializer::Zeros);
+                }
+                if n.batch {
+                    add(WeightRole::MovingMean, Initializer::Zeros);
+                    add(WeightRole::MovingVariance, Initializer::Ones);
+                }
+                let params = weights.len() as u128 * u128::from(features);
+                Ok((vec![self.input.clone()], weights, params))
+            }
+            LayerKind::Attention(a) => self.attention(*a),
             LayerKind::RepeatVector { n } => {
                 if self.input.len() != 2 {
                     return Err(vec![self.wrong_rank(class, "2 (batch, features)")]);
@@ -394,6 +441,209 @@ impl LayerContext<'_> {
                 ))
             }
         }
+    }
+
+    /// `Flatten`, `Reshape`, `Permute`.
+    fn reshape(&self, r: &Reshape) -> Result<Shape, Vec<CheckError>> {
+        let rest = &self.input[1..];
+        let fail = |why: String| {
+            vec![CheckError::BadInput {
+                layer: self.names.name.clone(),
+                class: self.layer.kind.class_name(),
+                got: format_shape(self.input),
+                why,
+                span: self.span,
+            }]
+        };
+        let product = |dims: &[Option<u64>]| dims.iter().try_fold(1u64, |p, d| Some(p * (*d)?));
+        match r {
+            Reshape::Flatten => Ok(vec![self.input[0], product(rest)]),
+            Reshape::Permute(dims) => {
+                let mut sorted = dims.clone();
+                sorted.sort_unstable();
+                if sorted != (1..=rest.len()).collect::<Vec<_>>() {
+                    return Err(fail(format!(
+                        "dims {dims:?} are not a permutation of 1..={}",
+                        rest.len()
+                    )));
+                }
+                Ok(std::iter::once(self.input[0])
+                    .chain(dims.iter().map(|&d| self.input[d]))
+                    .collect())
+            }
+            Reshape::Reshape(target) => {
+                let known: u64 = target
+                    .iter()
+                    .filter(|&&d| d > 0)
+                    .map(|&d| d as u64)
+                    .product();
+                let free = target.iter().filter(|&&d| d == -1).count();
+                if free > 1 || target.iter().any(|&d| d == 0 || d < -1) {
+                    return Err(fail(format!(
+                        "target shape {target:?} may hold one -1 and positive sizes only"
+                    )));
+                }
+                let total = product(rest);
+                let filled = match (total, free) {
+                    (Some(total), 0) if total != known => {
+                        return Err(fail(format!(
+                            "{total} values do not fit target shape {target:?}"
+                        )))
+                    }
+                    (Some(total), 1) if known == 0 || total % known != 0 => {
+                        return Err(fail(format!(
+                            "{total} values do not fit target shape {target:?}"
+                        )))
+                    }
+                    (Some(total), 1) => Some(total / known),
+                    _ => None,
+                };
+                Ok(std::iter::once(self.input[0])
+                    .chain(
+                        target
+                            .iter()
+                            .map(|&d| if d == -1 { filled } else { Some(d as u64) }),
+                    )
+                    .collect())
+            }
+        }
+    }
+
+    /// `Dot(axes)`: the two inputs with their dot axis removed, concatenated
+    /// (Keras' `batch_dot` shape), `(batch, 1)` for two vectors.
+    fn dot(&self, axes: [i64; 2]) -> Result<Shape, Vec<CheckError>> {
+        let class = "Dot";
+        if self.inputs.len() != 2 {
+            return Err(vec![CheckError::MergeArity {
+                layer: self.names.name.clone(),
+                class,
+                got: self.inputs.len(),
+                expected: "exactly 2",
+                span: self.span,
+            }]);
+        }
+        let (x, y) = (&self.inputs[0], &self.inputs[1]);
+        let fail = |why: String| {
+            vec![CheckError::MergeShapes {
+                layer: self.names.name.clone(),
+                class,
+                shapes: format!("[{}, {}]", format_shape(x), format_shape(y)),
+                why,
+                span: self.span,
+            }]
+        };
+        let resolve = |axis: i64, rank: usize| {
+            let a = if axis < 0 { rank as i64 + axis } else { axis };
+            (1..rank as i64).contains(&a).then_some(a as usize)
+        };
+        let (Some(ax), Some(ay)) = (resolve(axes[0], x.len()), resolve(axes[1], y.len())) else {
+            return Err(fail(format!("axes {axes:?} are not feature axes")));
+        };
+        if x.len() > 3 || y.len() > 3 || x.len() != y.len() {
+            return Err(fail(
+                "rnnc takes Dot of two vectors or two sequences".into(),
+            ));
+        }
+        if let (Some(a), Some(b)) = (x[ax], y[ay]) {
+            if a != b {
+                return Err(fail(format!("the dot axes have sizes {a} and {b}")));
+            }
+        }
+        if x.len() == 2 {
+            return Ok(vec![x[0], Some(1)]);
+        }
+        let mut out = vec![x[0]];
+        out.extend((1..x.len()).filter(|&a| a != ax).map(|a| x[a]));
+        out.extend((1..y.len()).filter(|&a| a != ay).map(|a| y[a]));
+        Ok(out)
+    }
+
+    /// `Attention` / `AdditiveAttention` on `[query, value]` or
+    /// `[query, value, key]`: output `(batch, Tq, dim)`, scores
+    /// `(batch, Tq, Tv)`.
+    fn attention(&self, a: Attention) -> Result<Inferred, Vec<CheckError>> {
+        let class = self.layer.kind.class_name();
+        if !(2..=3).contains(&self.inputs.len()) {
+            return Err(vec![CheckError::MergeArity {
+                layer: self.names.name.clone(),
+                class,
+                got: self.inputs.len(),
+                expected: "[query, value] or [query, value, key]",
+                span: self.span,
+            }]);
+        }
+        let (q, v) = (&self.inputs[0], &self.inputs[1]);
+        let k = self.inputs.get(2).unwrap_or(v);
+        let fail = |why: String| {
+            vec![CheckError::MergeShapes {
+                layer: self.names.name.clone(),
+                class,
+                shapes: format!(
+                    "[{}]",
+                    self.inputs
+                        .iter()
+                        .map(|s| format_shape(s))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                why,
+                span: self.span,
+            }]
+        };
+        if [q, v, k].iter().any(|s| s.len() != 3) {
+            return Err(fail(
+                "query, value and key must be (batch, steps, features)".into(),
+            ));
+        }
+        let Some(dim) = q[2] else {
+            return Err(fail("the query's feature size must be known".into()));
+        };
+        if k[2].is_some_and(|d| d != dim) {
+            return Err(fail(
+                "the query and the key need the same feature size".into(),
+            ));
+        }
+        if k[1].zip(v[1]).is_some_and(|(a, b)| a != b) {
+            return Err(fail(
+                "the value and the key need the same number of steps".into(),
+            ));
+        }
+        let prefix = [self.names.name.as_str()];
+        let mut weights = Vec::new();
+        if a.use_scale {
+            let (shape, init) = if a.additive {
+                (vec![dim as usize], Initializer::GlorotUniform)
+            } else {
+                (Vec::new(), Initializer::Ones)
+            };
+            weights.push(self.weight(
+                &prefix,
+                None,
+                WeightRole::Scale,
+                None,
+                shape,
+                WeightInit::Keras(init),
+            ));
+        }
+        if a.concat {
+            weights.push(self.weight(
+                &prefix,
+                None,
+                WeightRole::ConcatScoreWeight,
+                None,
+                Vec::new(),
+                WeightInit::Keras(Initializer::Ones),
+            ));
+        }
+        let params = weights
+            .iter()
+            .map(|w| w.shape.iter().map(|&d| d as u128).product::<u128>())
+            .sum();
+        let mut outputs = vec![vec![q[0], q[1], v[2]]];
+        if a.return_scores {
+            outputs.push(vec![q[0], q[1], v[1].or(k[1])]);
+        }
+        Ok((outputs, weights, params))
     }
 
     /// The output shape of a merge: Keras' rules for equal shapes (a free
@@ -448,6 +698,7 @@ impl LayerContext<'_> {
             | Merge::Average
             | Merge::Maximum
             | Merge::Minimum => None,
+            Merge::Dot { .. } => unreachable!("Dot has its own shape rule"),
         };
         let mut out = self.input.clone();
         for shape in &self.inputs[1..] {

@@ -44,7 +44,13 @@ const MODEL: Schema = Schema {
 const LAYER_CALL: Schema = Schema {
     callee: "a layer call",
     positional: &["inputs"],
-    keywords: &[&["initial_state", "training", "mask"]],
+    keywords: &[&[
+        "initial_state",
+        "training",
+        "mask",
+        "return_attention_scores",
+        "use_causal_mask",
+    ]],
 };
 
 /// Layer classes users reach for around RNNs that rnnc does not compile,
@@ -433,6 +439,27 @@ impl Functional {
                 span: mask.span,
                 hint: Some("masking is not compiled yet; pass unpadded sequences".into()),
             });
+        }
+        if let Some(causal) = bound.value("use_causal_mask") {
+            self.cx.false_only(
+                "use_causal_mask",
+                causal,
+                "causal attention masks are not compiled yet",
+            );
+        }
+        if let Some(scores) = bound.value("return_attention_scores") {
+            let wanted = self.cx.boolean("return_attention_scores", scores) == Some(true);
+            match &mut self.layers[layer.index()].kind {
+                LayerKind::Attention(a) => a.return_scores |= wanted,
+                other => {
+                    let class = other.class_name();
+                    self.cx.error(FrontError::FunctionalUnsupported {
+                        what: format!("`return_attention_scores` on {class}"),
+                        span: scores.span,
+                        hint: Some("only attention layers return scores".into()),
+                    });
+                }
+            }
         }
         let inputs = bound.required(&mut self.cx, "inputs")?;
         let inputs = self.eval(inputs)?;

@@ -42,7 +42,8 @@ pub(super) fn layer_input(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Op
         | LayerType::Dropout
         | LayerType::Activation
         | LayerType::Merge(_)
-        | LayerType::RepeatVector => &[],
+        | LayerType::RepeatVector
+        | LayerType::Around(_) => &[],
     };
     let ways: Vec<(&str, Span)> = ["input_shape", "batch_input_shape", "batch_shape"]
         .iter()

@@ -1,6 +1,7 @@
 //! The layers rnnc knows: their argument schemas (in Keras' constructor order)
 //! and the lowering of one layer call to an [`ir::Layer`](crate::ir::Layer).
 
+use super::around::{self, AroundType, AROUND_NAMES};
 use super::ast::{Arg, Expr, ExprKind};
 use super::error::{did_you_mean, FrontError};
 use super::input::layer_input;
@@ -26,6 +27,8 @@ pub enum LayerType {
     /// `Concatenate`.
     Merge(Merge),
     RepeatVector,
+    /// A layer of [`super::around`].
+    Around(AroundType),
 }
 
 /// Keras class names of the layers rnnc knows.
@@ -268,6 +271,12 @@ impl LayerType {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|&(_, t)| t)
+            .or_else(|| {
+                AROUND_NAMES
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|&(_, t)| LayerType::Around(t))
+            })
     }
 
     fn schema(self) -> &'static Schema {
@@ -284,6 +293,7 @@ impl LayerType {
             LayerType::Merge(Merge::Concatenate { .. }) => &CONCATENATE,
             LayerType::Merge(_) => &MERGE,
             LayerType::RepeatVector => &REPEAT_VECTOR,
+            LayerType::Around(t) => t.schema(),
         }
     }
 }
@@ -312,8 +322,14 @@ fn layer_hint(name: &str) -> String {
     if let Some((_, layer)) = CELLS.iter().find(|(n, _)| *n == name) {
         return format!("a cell is not a layer; use `{layer}(units, ...)`");
     }
-    did_you_mean(name, LAYER_NAMES.iter().map(|(n, _)| *n)).unwrap_or_else(|| {
-        let names: Vec<&str> = LAYER_NAMES.iter().map(|(n, _)| *n).collect();
+    let all = || {
+        LAYER_NAMES
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(AROUND_NAMES.iter().map(|(n, _)| *n))
+    };
+    did_you_mean(name, all()).unwrap_or_else(|| {
+        let names: Vec<&str> = all().collect();
         format!("rnnc knows {}", names.join(", "))
     })
 }
@@ -458,6 +474,7 @@ pub fn lower_layer(cx: &mut Cx, expr: &Expr) -> Option<Layer> {
                 .and_then(|e| cx.size("n", e))
                 .unwrap_or(1),
         },
+        LayerType::Around(t) => around::lower(cx, &args, t)?,
     };
     Some(Layer {
         name,
@@ -526,7 +543,8 @@ fn recurrent(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Recurrent {
         | LayerType::Dropout
         | LayerType::Activation
         | LayerType::Merge(_)
-        | LayerType::RepeatVector => {
+        | LayerType::RepeatVector
+        | LayerType::Around(_) => {
             unreachable!("recurrent layers are lowered from recurrent layer types only")
         }
     };

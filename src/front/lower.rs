@@ -33,7 +33,7 @@ use super::layers::{lower_layer, report_unknown_layer, LayerType};
 use super::parser::MAX_NESTING;
 use super::values::{Args, Cx, Schema};
 use crate::diag::{Diagnostic, Span};
-use crate::ir::{InputDecl, Layer, LayerKind, Model};
+use crate::ir::{InputDecl, Layer, Model};
 
 /// The most expression nodes the substitution of constants may produce over
 /// a whole spec. A spec is at most [`crate::spec::MAX_SPEC_BYTES`] (1 MiB),
@@ -472,9 +472,9 @@ impl Lowerer {
             return;
         }
         if let Some(layer) = lower_layer(&mut self.cx, expr) {
-            if let LayerKind::Merge(m) = layer.kind {
+            if layer.kind.takes_list() {
                 return self.cx.error(FrontError::MergeInSequential {
-                    class: m.class_name(),
+                    class: layer.kind.class_name(),
                     span: layer.span,
                 });
             }

@@ -12,6 +12,7 @@
 //! undefined and cause misleading follow-up errors.
 
 pub mod arith;
+mod around;
 pub mod ast;
 pub mod error;
 mod functional;

@@ -110,6 +110,95 @@ pub enum LayerKind {
     Merge(Merge),
     /// `RepeatVector(n)`: `(batch, features)` to `(batch, n, features)`.
     RepeatVector { n: u64 },
+    /// A layer that is the identity at inference (`SpatialDropout1D`,
+    /// `GaussianNoise`, `GaussianDropout`, `ActivityRegularization`).
+    Identity(Identity),
+    /// `Flatten`, `Reshape`, `Permute`: the same values in another shape.
+    Reshape(Reshape),
+    /// `GlobalAveragePooling1D` / `GlobalMaxPooling1D`: `(batch, time,
+    /// features)` to `(batch, features)`.
+    GlobalPooling(Pool),
+    /// `LayerNormalization` and `BatchNormalization` (at inference) on the
+    /// last axis.
+    Normalization(Normalization),
+    /// `Attention` (Luong) and `AdditiveAttention` (Bahdanau).
+    Attention(Attention),
+}
+
+/// The layers that are the identity at inference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Identity {
+    SpatialDropout1D,
+    GaussianNoise,
+    GaussianDropout,
+    ActivityRegularization,
+}
+
+impl Identity {
+    /// Keras' class name.
+    pub fn class_name(self) -> &'static str {
+        match self {
+            Identity::SpatialDropout1D => "SpatialDropout1D",
+            Identity::GaussianNoise => "GaussianNoise",
+            Identity::GaussianDropout => "GaussianDropout",
+            Identity::ActivityRegularization => "ActivityRegularization",
+        }
+    }
+
+    /// The prefix of Keras' automatic names.
+    pub fn keras_name_prefix(self) -> &'static str {
+        match self {
+            Identity::SpatialDropout1D => "spatial_dropout1d",
+            Identity::GaussianNoise => "gaussian_noise",
+            Identity::GaussianDropout => "gaussian_dropout",
+            Identity::ActivityRegularization => "activity_regularization",
+        }
+    }
+}
+
+/// The reshaping layers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reshape {
+    /// `Flatten()`: `(batch, ...)` to `(batch, product)`.
+    Flatten,
+    /// `Reshape(target_shape)`, the batch axis excluded; one entry may be -1.
+    Reshape(Vec<i64>),
+    /// `Permute(dims)`: a permutation of the axes after the batch, 1-based.
+    Permute(Vec<usize>),
+}
+
+/// Pooling reductions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pool {
+    Average,
+    Max,
+}
+
+/// Which normalization, and its options (Keras' `axis=-1` only).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Normalization {
+    /// Layer normalization (statistics of each sample) or batch normalization
+    /// at inference (the moving statistics).
+    pub batch: bool,
+    pub epsilon: f64,
+    /// Add `beta`.
+    pub center: bool,
+    /// Multiply by `gamma`.
+    pub scale: bool,
+}
+
+/// Attention over a value sequence (`[query, value]` or `[query, value, key]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attention {
+    /// `AdditiveAttention` (Bahdanau: `sum(scale * tanh(q + k))`) rather than
+    /// `Attention` (Luong).
+    pub additive: bool,
+    /// A learned scale: a scalar for Luong, one per feature for Bahdanau.
+    pub use_scale: bool,
+    /// Luong's `score_mode="concat"`: `concat_score_weight * sum(tanh(q + k))`.
+    pub concat: bool,
+    /// The call returns the attention scores as a second output.
+    pub return_scores: bool,
 }
 
 impl LayerKind {
@@ -125,6 +214,16 @@ impl LayerKind {
             LayerKind::Activation(_) => "Activation",
             LayerKind::Merge(m) => m.class_name(),
             LayerKind::RepeatVector { .. } => "RepeatVector",
+            LayerKind::Identity(i) => i.class_name(),
+            LayerKind::Reshape(Reshape::Flatten) => "Flatten",
+            LayerKind::Reshape(Reshape::Reshape(_)) => "Reshape",
+            LayerKind::Reshape(Reshape::Permute(_)) => "Permute",
+            LayerKind::GlobalPooling(Pool::Average) => "GlobalAveragePooling1D",
+            LayerKind::GlobalPooling(Pool::Max) => "GlobalMaxPooling1D",
+            LayerKind::Normalization(n) if n.batch => "BatchNormalization",
+            LayerKind::Normalization(_) => "LayerNormalization",
+            LayerKind::Attention(a) if a.additive => "AdditiveAttention",
+            LayerKind::Attention(_) => "Attention",
         }
     }
 
@@ -142,21 +241,30 @@ impl LayerKind {
                 };
                 main + 2 * states(&b.layer)
             }
+            LayerKind::Attention(a) => 1 + usize::from(a.return_scores),
             LayerKind::Dense(_)
             | LayerKind::TimeDistributed(_)
             | LayerKind::Embedding(_)
             | LayerKind::Dropout { .. }
             | LayerKind::Activation(_)
             | LayerKind::Merge(_)
-            | LayerKind::RepeatVector { .. } => 1,
+            | LayerKind::RepeatVector { .. }
+            | LayerKind::Identity(_)
+            | LayerKind::Reshape(_)
+            | LayerKind::GlobalPooling(_)
+            | LayerKind::Normalization(_) => 1,
         }
     }
 
     /// Whether a call takes a list of tensors (a merge) rather than one.
     pub fn takes_list(&self) -> bool {
         match self {
-            LayerKind::Merge(_) => true,
-            LayerKind::Recurrent(_)
+            LayerKind::Merge(_) | LayerKind::Attention(_) => true,
+            LayerKind::Identity(_)
+            | LayerKind::Reshape(_)
+            | LayerKind::GlobalPooling(_)
+            | LayerKind::Normalization(_)
+            | LayerKind::Recurrent(_)
             | LayerKind::Bidirectional(_)
             | LayerKind::Dense(_)
             | LayerKind::TimeDistributed(_)
@@ -179,7 +287,12 @@ impl LayerKind {
             | LayerKind::Dropout { .. }
             | LayerKind::Activation(_)
             | LayerKind::Merge(_)
-            | LayerKind::RepeatVector { .. } => None,
+            | LayerKind::RepeatVector { .. }
+            | LayerKind::Identity(_)
+            | LayerKind::Reshape(_)
+            | LayerKind::GlobalPooling(_)
+            | LayerKind::Normalization(_)
+            | LayerKind::Attention(_) => None,
         }
     }
 
@@ -196,6 +309,16 @@ impl LayerKind {
             LayerKind::Activation(_) => "activation",
             LayerKind::Merge(m) => m.keras_name_prefix(),
             LayerKind::RepeatVector { .. } => "repeat_vector",
+            LayerKind::Identity(i) => i.keras_name_prefix(),
+            LayerKind::Reshape(Reshape::Flatten) => "flatten",
+            LayerKind::Reshape(Reshape::Reshape(_)) => "reshape",
+            LayerKind::Reshape(Reshape::Permute(_)) => "permute",
+            LayerKind::GlobalPooling(Pool::Average) => "global_average_pooling1d",
+            LayerKind::GlobalPooling(Pool::Max) => "global_max_pooling1d",
+            LayerKind::Normalization(n) if n.batch => "batch_normalization",
+            LayerKind::Normalization(_) => "layer_normalization",
+            LayerKind::Attention(a) if a.additive => "additive_attention",
+            LayerKind::Attention(_) => "attention",
         }
     }
 
@@ -212,7 +335,12 @@ impl LayerKind {
             | LayerKind::Dropout { .. }
             | LayerKind::Activation(_)
             | LayerKind::Merge(_)
-            | LayerKind::RepeatVector { .. } => "vars",
+            | LayerKind::RepeatVector { .. }
+            | LayerKind::Identity(_)
+            | LayerKind::Reshape(_)
+            | LayerKind::GlobalPooling(_)
+            | LayerKind::Normalization(_)
+            | LayerKind::Attention(_) => "vars",
         }
     }
 }
@@ -363,6 +491,10 @@ pub enum Merge {
     Maximum,
     /// `Minimum()`.
     Minimum,
+    /// `Dot(axes, normalize)`: exactly two inputs; the dot product over
+    /// `axes` (each counted with the batch axis, negative from the end),
+    /// after l2-normalizing both along them with `normalize`.
+    Dot { axes: [i64; 2], normalize: bool },
 }
 
 impl Merge {
@@ -376,6 +508,7 @@ impl Merge {
             Merge::Average => "Average",
             Merge::Maximum => "Maximum",
             Merge::Minimum => "Minimum",
+            Merge::Dot { .. } => "Dot",
         }
     }
 
@@ -390,6 +523,7 @@ impl Merge {
             Merge::Average => "average",
             Merge::Maximum => "maximum",
             Merge::Minimum => "minimum",
+            Merge::Dot { .. } => "dot",
         }
     }
 }

@@ -85,7 +85,30 @@ pub fn peak(model: &Model, info: &ModelInfo, input_shapes: &[Vec<usize>]) -> Foo
             LayerKind::Embedding(_) => outputs,
             LayerKind::Dropout { .. } | LayerKind::Activation(_) => input,
             // The inputs' copies and the result.
-            LayerKind::Merge(_) | LayerKind::RepeatVector { .. } => sum(&[input, outputs]),
+            LayerKind::Merge(_)
+            | LayerKind::RepeatVector { .. }
+            | LayerKind::Identity(_)
+            | LayerKind::Reshape(_)
+            | LayerKind::GlobalPooling(_)
+            | LayerKind::Normalization(_) => sum(&[input, outputs.saturating_mul(2)]),
+            // The scores [B, Tq, Tv] (and [B, Tq, Tv, D] for the additive
+            // and concat forms) beside the inputs and outputs.
+            LayerKind::Attention(a) => {
+                let q = concrete(&call_info.input_shapes[0]);
+                let v = concrete(&call_info.input_shapes[1]);
+                let scores = f32_bytes(&[q[0], q[1], v[1]]);
+                let wide = if a.additive || a.concat {
+                    f32_bytes(&[q[0], q[1], v[1], q[2]])
+                } else {
+                    0
+                };
+                sum(&[
+                    input,
+                    outputs,
+                    scores.saturating_mul(2),
+                    wide.saturating_mul(2),
+                ])
+            }
         };
         if bytes > best.bytes || best.layer.is_none() {
             best = Footprint {

@@ -34,6 +34,7 @@ pub fn run(m: Merge, xs: &[ArrayD<f32>]) -> ArrayD<f32> {
             let count = xs.len() as f32;
             fold(|a, b| a + b).mapv_into(|v| v / count)
         }
+        Merge::Dot { axes, normalize } => super::attention::dot(&xs[0], &xs[1], axes, normalize),
     }
 }
 

@@ -10,13 +10,16 @@
 //! in f64 and rounded to f32 (see [`activation`]).
 
 pub mod activation;
+mod attention;
 mod bidirectional;
 mod dense;
 mod embedding;
 pub mod footprint;
 mod matmul;
 mod merge;
+mod normalization;
 mod recurrent;
+mod shape;
 
 use std::collections::HashMap;
 
@@ -225,6 +228,11 @@ fn run_layer(
     if let LayerKind::Merge(m) = kind {
         return Ok(vec![merge::run(*m, &xs)]);
     }
+    if let LayerKind::Attention(a) = kind {
+        return Ok(attention::run(a, &xs, &|role| {
+            weights.array(info, id, role)
+        }));
+    }
     let x = xs.swap_remove(0);
     Ok(match kind {
         LayerKind::Recurrent(r) => {
@@ -259,8 +267,18 @@ fn run_layer(
             vec![y]
         }
         LayerKind::RepeatVector { n } => vec![merge::repeat_vector(x, *n as usize)],
+        LayerKind::Identity(_) => vec![x],
+        LayerKind::Reshape(r) => vec![shape::reshape(r, x)],
+        LayerKind::GlobalPooling(p) => vec![shape::global_pool(*p, &x)],
+        LayerKind::Normalization(n) => {
+            vec![normalization::run(n, x, &|role| {
+                weights.array(info, id, role)
+            })]
+        }
         LayerKind::Embedding(_) => unreachable!("checked: an Embedding reads a model input"),
-        LayerKind::Merge(_) => unreachable!("merges are run above"),
+        LayerKind::Merge(_) | LayerKind::Attention(_) => {
+            unreachable!("layers of several inputs are run above")
+        }
     })
 }
 

@@ -81,6 +81,16 @@ impl Weights {
     }
 
     /// The array with `role` (and `direction`, for Bidirectional) in a layer.
+    /// A layer's weight by role (the one direction-free copy), if it has it.
+    pub fn array(
+        &self,
+        info: &ModelInfo,
+        id: LayerId,
+        role: WeightRole,
+    ) -> Option<ArrayViewD<'_, f32>> {
+        self.find(info, id, role, None).map(|a| a.view())
+    }
+
     fn find(
         &self,
         info: &ModelInfo,

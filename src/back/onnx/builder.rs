@@ -7,7 +7,7 @@
 //! initializers. Everything is kept in `Vec`s and a `BTreeSet`, so the same
 //! calls always give the same bytes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ndarray::ArrayViewD;
 
@@ -33,6 +33,10 @@ pub(super) struct GraphBuilder {
     names: BTreeSet<String>,
     nodes: Vec<NodeProto>,
     initializers: Vec<TensorProto>,
+    /// For each name asked of [`GraphBuilder::initializer`], the float
+    /// initializers made under it: a shared layer's later calls ask again
+    /// with the same array and get the first one back.
+    float_initializers: BTreeMap<String, Vec<usize>>,
     /// Prefix of generated value names: the layer being emitted.
     scope: String,
 }
@@ -125,10 +129,20 @@ impl GraphBuilder {
         });
     }
 
-    /// Adds a float initializer named `name` (made unique); returns its name.
+    /// Adds a float initializer named `name` (made unique); returns its
+    /// name. The same name and array asked again (a shared layer's weights,
+    /// emitted at each of its calls) give the initializer made the first time.
     pub fn initializer(&mut self, name: &str, array: ArrayViewD<'_, f32>) -> String {
-        let name = self.fresh(name);
         let mut tensor = f32_tensor(array);
+        let made = self.float_initializers.entry(name.to_string()).or_default();
+        for &index in made.iter() {
+            let existing = &self.initializers[index];
+            if existing.dims == tensor.dims && existing.raw_data == tensor.raw_data {
+                return existing.name.clone().expect("initializers are named");
+            }
+        }
+        made.push(self.initializers.len());
+        let name = self.fresh(name);
         tensor.name = Some(name.clone());
         self.initializers.push(tensor);
         name
@@ -173,6 +187,7 @@ impl GraphBuilder {
             names: std::mem::take(&mut self.names),
             nodes: Vec::new(),
             initializers: Vec::new(),
+            float_initializers: BTreeMap::new(),
             scope: self.scope.clone(),
         }
     }

@@ -83,5 +83,6 @@ pub(super) fn merge(b: &mut GraphBuilder, m: Merge, xs: &[String]) -> String {
             let count = b.scalar_f32(xs.len() as f32);
             b.op("Div", &[&sum, &count], vec![])
         }
+        Merge::Dot { .. } => unreachable!("Dot is emitted by attention::dot"),
     }
 }

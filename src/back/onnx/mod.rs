@@ -10,15 +10,18 @@
 //! comes from [`crate::check::ModelInfo`].
 
 mod activation;
+mod attention;
 mod builder;
 mod dense;
 mod embedding;
 pub mod external;
 mod layout;
 mod merge;
+mod normalization;
 pub mod proto;
 mod recurrent;
 mod repeat;
+mod reshape;
 mod scan;
 
 #[cfg(test)]
@@ -32,15 +35,15 @@ mod tract_proofs;
 
 use prost::Message;
 
-use builder::{attr_int, attr_tensor, f32_tensor, value_info, Dim, GraphBuilder};
+use builder::{attr_int, attr_ints, attr_tensor, f32_tensor, value_info, Dim, GraphBuilder};
 use proto::tensor_proto::DataType;
 
 use crate::check::{ModelInfo, Shape};
 use std::collections::HashMap;
 
 use crate::ir::{
-    self, Activation, CallId, CellKind, InputDtype, InputId, LayerId, LayerKind, ModelClass,
-    Recurrent, Value,
+    self, Activation, CallId, CellKind, InputDtype, InputId, LayerId, LayerKind, Merge, ModelClass,
+    Pool, Recurrent, Value,
 };
 use crate::weights::Weights;
 
@@ -196,6 +199,7 @@ pub fn emit(
         b,
         info,
         weights,
+        opset: options.opset,
         batch_source: input_names[0].clone(),
         batch: None,
         time_source: String::new(),
@@ -244,8 +248,20 @@ pub fn emit(
             LayerKind::Embedding(_) => vec![embedding::embedding(&mut em, id, &x)],
             LayerKind::Dropout { .. } => vec![x],
             LayerKind::Activation(a) => vec![activation::apply(&mut em.b, *a, &x)],
+            LayerKind::Merge(Merge::Dot { axes, normalize }) => {
+                let ranks = (
+                    info.shape(call.inputs[0]).len(),
+                    info.shape(call.inputs[1]).len(),
+                );
+                vec![attention::dot(&mut em, &xs, *axes, *normalize, ranks)]
+            }
             LayerKind::Merge(m) => vec![merge::merge(&mut em.b, *m, &xs)],
             LayerKind::RepeatVector { n } => vec![repeat::repeat_vector(&mut em.b, &x, *n)],
+            LayerKind::Identity(_) => vec![x],
+            LayerKind::Reshape(r) => vec![reshape::reshape(&mut em.b, r, &x)],
+            LayerKind::GlobalPooling(p) => vec![em.reduce(*p, &x, &[1], false)],
+            LayerKind::Normalization(n) => vec![normalization::normalize(&mut em, id, n, &x)],
+            LayerKind::Attention(a) => attention::attention(&mut em, id, a, &xs),
         };
         let origin = match layer.kind {
             LayerKind::RepeatVector { .. } => None,
@@ -330,6 +346,9 @@ pub(crate) struct Emitter<'a> {
     b: GraphBuilder,
     info: &'a ModelInfo,
     weights: &'a Weights,
+    /// The opset written (the reductions take their axes as an attribute
+    /// before 18 and as an input from 18).
+    opset: i64,
     /// The first graph input, whose axis 0 is every value's batch size.
     batch_source: String,
     /// `[1]` int64: the batch size, computed once.
@@ -378,6 +397,32 @@ impl Emitter<'_> {
         } else {
             scan::scan(self, id, x, r, bidirectional, initial_state)
         })
+    }
+
+    /// `ReduceMean` (for [`Pool::Average`]) or `ReduceMax` of `x` over
+    /// `axes`, in the form the opset wants.
+    fn reduce(&mut self, pool: Pool, x: &str, axes: &[i64], keepdims: bool) -> String {
+        let op = match pool {
+            Pool::Average => "ReduceMean",
+            Pool::Max => "ReduceMax",
+        };
+        let keep = attr_int("keepdims", i64::from(keepdims));
+        if self.opset >= 18 {
+            let axes = self.b.vec_i64(axes);
+            self.b.op(op, &[x, &axes], vec![keep])
+        } else {
+            self.b.op(op, &[x], vec![attr_ints("axes", axes), keep])
+        }
+    }
+
+    /// `ReduceSum` of `x` over `axes` (axes an input since opset 13).
+    fn reduce_sum(&mut self, x: &str, axes: &[i64], keepdims: bool) -> String {
+        let axes = self.b.vec_i64(axes);
+        self.b.op(
+            "ReduceSum",
+            &[x, &axes],
+            vec![attr_int("keepdims", i64::from(keepdims))],
+        )
     }
 
     /// The batch size as a `[1]` int64 tensor, from `Shape(input)` so that a
