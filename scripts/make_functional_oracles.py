@@ -5,6 +5,10 @@ given a list) from real Keras 3.
 Run from the repository root:
 
     KERAS_BACKEND=jax python scripts/make_functional_oracles.py
+    KERAS_BACKEND=jax python scripts/make_functional_oracles.py --only chain,batchnorm
+
+(`--only` regenerates just the named cases, keeping the other folders and their
+index.json entries; `--list` prints the case names.)
 
 Each case is a SPEC TEXT: Python source exactly as a Keras user writes it.  The
 model is built by exec-ing that text, unchanged, in a fresh namespace and taking
@@ -23,7 +27,9 @@ For every case this writes fixtures/functional/<case>/ with
   expected.npz            Keras' outputs output_0, ... in model.outputs order
   summary.json            model / inputs / outputs / layers with their graph edges
   keras_summary.txt       what model.summary() prints
-plus fixtures/functional/index.json and fixtures/functional/README.md.
+plus fixtures/functional/index.json and fixtures/functional/README.md.  Only
+those files are replaced: anything else in a case folder (keras2_summary.txt,
+summary.txt and graph.inspect written by the golden tests) is kept.
 
 Everything except model.keras (whose metadata.json holds the save date) is
 byte-for-byte deterministic: each case has its own numpy RNG seeded from a
@@ -60,19 +66,25 @@ KERAS2_VERSION = "TensorFlow 2.21.0 with tf-keras 2.21.0, TF_USE_LEGACY_KERAS=1"
 
 
 class Case:
-    def __init__(self, name, spec, note=""):
+    def __init__(self, name, spec, note="", free_t=DEFAULT_FREE_T, same_as=None):
         self.name = name
         self.spec = spec.lstrip("\n")
         assert self.spec.endswith("\n")
         self.note = note
+        # Length given to every time axis the spec leaves free (None).
+        self.free_t = free_t
+        # Optional spec text of a model that must give the same outputs at
+        # inference when handed the same weights in get_weights() order (checked,
+        # not written): e.g. the model without its identity-at-inference layers.
+        self.same_as = None if same_as is None else same_as.lstrip("\n")
 
 
 CASES = []
 
 
-def add(name, spec, note=""):
+def add(name, spec, note="", free_t=DEFAULT_FREE_T, same_as=None):
     assert all(c.name != name for c in CASES), name
-    CASES.append(Case(name, spec, note))
+    CASES.append(Case(name, spec, note, free_t, same_as))
 
 
 # ---------------------------------------------------------------------------
@@ -266,6 +278,216 @@ y2 = layers.GRU(3, return_sequences=True)(x2)
 model = keras.Model([x1, x2], [y1, y2])
 """)
 
+# --- Non-recurrent layers around RNNs (normalization, attention, convolution,
+# pooling, reshaping, Dot, identity-at-inference and activation layers). ---
+add("residual_layernorm", """
+import keras
+from keras import layers
+
+x = keras.Input(shape=(None, 6))
+h = layers.LSTM(6, return_sequences=True)(x)
+y = layers.Add()([x, h])
+y = layers.LayerNormalization()(y)
+y = layers.GRU(4)(y)
+outputs = layers.Dense(2)(y)
+model = keras.Model(x, outputs)
+""")
+
+add("layernorm_options", """
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(None, 5), name="seq")
+x = layers.Dense(6)(inputs)
+a = layers.LayerNormalization(epsilon=1e-5, center=False)(x)
+s = layers.LSTM(5, return_sequences=True)(a)
+b = layers.LayerNormalization(scale=False)(s)
+model = keras.Model(inputs, [a, b])
+""")
+
+add("luong_attention", """
+import keras
+from keras import layers
+
+encoder_inputs = keras.Input(shape=(5, 5), name="encoder_inputs")
+decoder_inputs = keras.Input(shape=(None, 4), name="decoder_inputs")
+encoder_seq = layers.LSTM(6, return_sequences=True)(encoder_inputs)
+decoder_seq = layers.LSTM(6, return_sequences=True)(decoder_inputs)
+context = layers.Attention()([decoder_seq, encoder_seq])
+x = layers.Concatenate()([decoder_seq, context])
+outputs = layers.Dense(3)(x)
+model = keras.Model([encoder_inputs, decoder_inputs], outputs)
+""", note="Tq = 7 (free), Tv = 5 (declared)")
+
+add("attention_options", """
+import keras
+from keras import layers
+
+query_inputs = keras.Input(shape=(None, 4), name="query")
+value_inputs = keras.Input(shape=(5, 5), name="value")
+q = layers.LSTM(6, return_sequences=True)(query_inputs)
+v = layers.GRU(3, return_sequences=True)(value_inputs)
+k = layers.Dense(6)(value_inputs)
+attended, scores = layers.Attention(use_scale=True, score_mode="concat")(
+    [q, v, k], return_attention_scores=True
+)
+model = keras.Model([query_inputs, value_inputs], [attended, scores])
+""", note="query dim 6, key dim 6, value dim 3; Tq = 7 (free), Tv = 5")
+
+add("additive_attention", """
+import keras
+from keras import layers
+
+query_inputs = keras.Input(shape=(None, 5))
+value_inputs = keras.Input(shape=(6, 4))
+q = layers.LSTM(6, return_sequences=True)(query_inputs)
+v = layers.LSTM(6, return_sequences=True)(value_inputs)
+context = layers.AdditiveAttention()([q, v])
+pooled = layers.GlobalAveragePooling1D()(context)
+outputs = layers.Dense(2)(pooled)
+model = keras.Model([query_inputs, value_inputs], outputs)
+""", note="Tq = 7 (free), Tv = 6")
+
+add("conv_pool_lstm", """
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(20, 4))
+x = layers.Conv1D(8, 3, padding="same", activation="relu")(inputs)
+x = layers.MaxPooling1D(2)(x)
+x = layers.Conv1D(6, 3, strides=2, padding="valid")(x)
+x = layers.LSTM(5)(x)
+outputs = layers.Dense(1)(x)
+model = keras.Model(inputs, outputs)
+""", note="T 20 -> 20 (same) -> 10 (pool 2) -> 4 (k 3, stride 2, valid)")
+
+add("conv_causal_dilated", """
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(None, 4))
+x = layers.Conv1D(6, 3, padding="causal", dilation_rate=2)(inputs)
+pooled = layers.AveragePooling1D(2, padding="same")(x)
+outputs = layers.GRU(4)(pooled)
+model = keras.Model(inputs, [pooled, outputs])
+""", note="fixture T = 9: causal pad 4 on the left keeps 9; "
+          "AveragePooling1D(2, same) gives 5, the last window holds one step "
+          "and is divided by 1", free_t=9)
+
+add("conv_groups", """
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(7, 4))
+x = layers.Conv1D(8, 2, groups=2, use_bias=False)(inputs)
+x = layers.GlobalMaxPooling1D()(x)
+outputs = layers.Dense(2)(x)
+model = keras.Model(inputs, outputs)
+""", note="kernel (2, 2, 8): group g uses input channels 2g..2g+1, filters 4g..4g+3")
+
+add("sequential_global_max", """
+import keras
+from keras import layers
+
+model = keras.Sequential([
+    keras.Input(shape=(None, 5)),
+    layers.LSTM(6, return_sequences=True),
+    layers.GlobalMaxPooling1D(),
+    layers.Dense(2),
+])
+""")
+
+add("reshape_family", """
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(6, 4))
+x = layers.LSTM(4, return_sequences=True)(inputs)
+x = layers.Permute((2, 1))(x)
+x = layers.Flatten()(x)
+x = layers.RepeatVector(3)(x)
+x = layers.Reshape((3, 4, 6))(x)
+seq = layers.Reshape((-1, 6))(x)
+outputs = layers.GRU(3)(seq)
+model = keras.Model(inputs, [seq, outputs])
+""", note="(6,4) -> Permute (4,6) -> Flatten 24 -> RepeatVector (3,24) "
+          "-> Reshape (3,4,6) -> Reshape (-1,6) = (12,6)")
+
+add("dot_merge", """
+import keras
+from keras import layers
+
+a_inputs = keras.Input(shape=(6, 4), name="a")
+b_inputs = keras.Input(shape=(None, 5), name="b")
+a = layers.LSTM(5)(a_inputs)
+b = layers.LSTM(5)(b_inputs)
+dot = layers.Dot(axes=1)([a, b])
+cosine = layers.Dot(axes=1, normalize=True)([a, b])
+seq = layers.LSTM(5, return_sequences=True)(a_inputs)
+scores = layers.Dot(axes=(2, 2))([seq, b_inputs])
+merged = layers.Concatenate()([dot, cosine])
+model = keras.Model([a_inputs, b_inputs], [merged, scores])
+""")
+
+add("batchnorm", """
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(None, 5))
+x = layers.BatchNormalization()(inputs)
+x = layers.LSTM(4, return_sequences=True)(x)
+x = layers.BatchNormalization(epsilon=1e-2, center=False)(x)
+x = layers.GlobalAveragePooling1D()(x)
+outputs = layers.Dense(1)(x)
+model = keras.Model(inputs, outputs)
+""", note="inference: moving statistics; 18 non-trainable params")
+
+add("identity_layers", """
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(7, 5))
+x = layers.SpatialDropout1D(0.2)(inputs)
+x = layers.GaussianNoise(0.1)(x)
+x = layers.LSTM(6, return_sequences=True)(x)
+x = layers.GaussianDropout(0.1)(x)
+x = layers.ActivityRegularization(l1=0.01)(x)
+x = layers.LSTM(4)(x)
+x = layers.Dropout(0.5)(x)
+outputs = layers.Dense(2)(x)
+model = keras.Model(inputs, outputs)
+""", note="checked: same outputs as the model without the five identity layers",
+    same_as="""
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(7, 5))
+x = layers.LSTM(6, return_sequences=True)(inputs)
+x = layers.LSTM(4)(x)
+outputs = layers.Dense(2)(x)
+model = keras.Model(inputs, outputs)
+""")
+
+add("activation_layers", """
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(7, 5))
+d = layers.Dense(6)(inputs)
+seq = layers.LSTM(6, return_sequences=True)(inputs)
+relu = layers.ReLU()(d)
+clipped = layers.ReLU(max_value=1.0, negative_slope=0.1, threshold=0.2)(d)
+leaky = layers.LeakyReLU()(d)
+leaky_01 = layers.LeakyReLU(negative_slope=0.1)(d)
+elu = layers.ELU(alpha=0.5)(d)
+softmax = layers.Softmax()(d)
+prelu = layers.PReLU()(d)
+prelu_shared = layers.PReLU(shared_axes=[1])(seq)
+model = keras.Model(
+    inputs, [relu, clipped, leaky, leaky_01, elu, softmax, prelu, prelu_shared]
+)
+""")
+
 
 # ---------------------------------------------------------------------------
 # Building
@@ -300,20 +522,43 @@ def short_key(model, path):
     return "/".join(parts)
 
 
+def weight_range(leaf, shape):
+    """The uniform(lo, hi) a variable is drawn from, by its path's last segment.
+
+    kernel / recurrent_kernel / embeddings / biases: same distribution as
+    scripts/make_oracles.py (a Conv1D kernel (k, in/groups, out) has fan_in
+    k * in/groups, which is shape[0] for a 2-D kernel). The rest are chosen so
+    that no variable keeps its (trivial) initial value and variances stay
+    positive.
+    """
+    if leaf in ("kernel", "recurrent_kernel"):
+        fan_in = int(np.prod(shape[:-1]))
+        a = 0.5 * min(1.0, np.sqrt(8.0 / fan_in))
+        return -a, a
+    if leaf == "embeddings":
+        return -1.0, 1.0
+    if leaf in ("gamma", "moving_variance"):  # Layer/BatchNormalization
+        return 0.5, 1.5
+    if leaf == "alpha":  # PReLU
+        return 0.0, 0.5
+    if leaf == "scale":
+        if len(shape) == 0:  # Attention(use_scale=True): one scalar
+            return 0.5, 1.5
+        return -1.0, 1.0  # AdditiveAttention: one per feature
+    if leaf == "concat_score_weight":  # Attention(score_mode="concat")
+        return 0.5, 1.5
+    # biases, beta, moving_mean
+    return -0.5, 0.5
+
+
 def random_weights(model, rng):
-    """Same distribution as scripts/make_oracles.py."""
+    """Same distribution as scripts/make_oracles.py (see weight_range)."""
     values = []
     for w in model.weights:
         shape = tuple(w.shape)
         leaf = w.path.split("/")[-1]
-        if leaf in ("kernel", "recurrent_kernel"):
-            fan_in = shape[0]
-            a = 0.5 * min(1.0, np.sqrt(8.0 / fan_in))
-        elif leaf == "embeddings":
-            a = 1.0
-        else:  # biases
-            a = 0.5
-        values.append(rng.uniform(-a, a, size=shape).astype(np.float32))
+        lo, hi = weight_range(leaf, shape)
+        values.append(np.asarray(rng.uniform(lo, hi, size=shape), dtype=np.float32))
     model.set_weights(values)
     got = model.get_weights()
     assert len(got) == len(values)
@@ -432,12 +677,12 @@ def keras_summary_text(model):
     return text
 
 
-def make_inputs(model, rng):
+def make_inputs(model, rng, free_t=DEFAULT_FREE_T):
     xs = []
     for t in model.inputs:
         shape = list(t.shape)
         shape[0] = DEFAULT_BATCH if shape[0] is None else shape[0]
-        shape = [DEFAULT_FREE_T if d is None else int(d) for d in shape]
+        shape = [free_t if d is None else int(d) for d in shape]
         if str(t.dtype).startswith("int"):
             xs.append(rng.integers(0, embedding_vocab(t), size=shape).astype(np.int32))
         else:
@@ -455,9 +700,42 @@ def run(model, xs):
     assert len(direct) == len(out) == len(model.outputs)
     for a, b, t in zip(direct, out, model.outputs):
         np.testing.assert_allclose(np.asarray(a), b, rtol=1e-5, atol=1e-6)
-        assert list(b.shape[1:]) == [DEFAULT_FREE_T if d is None else d
-                                     for d in t.shape[1:]], (b.shape, t.shape)
+        # A free axis need not keep the fixture's T (pooling, Reshape(-1)).
+        assert len(b.shape) == len(t.shape) and all(
+            d is None or d == n for d, n in zip(t.shape[1:], b.shape[1:])
+        ), (b.shape, t.shape)
     return {f"output_{i}": o for i, o in enumerate(out)}
+
+
+# What write_case writes into a case folder (plus input_K.npy); anything else
+# there (keras2_summary.txt, summary.txt, graph.inspect, ...) is left alone.
+GENERATED = (
+    "model.rnn", "weights.npz", "weights_positional.npz", "model.weights.h5",
+    "model.keras", "weight_paths.txt", "expected.npz", "summary.json",
+    "keras_summary.txt",
+)
+
+
+def is_generated(filename):
+    return filename in GENERATED or (
+        filename.startswith("input_") and filename.endswith(".npy"))
+
+
+def remove_generated(d):
+    for f in os.listdir(d):
+        if is_generated(f):
+            os.remove(os.path.join(d, f))
+
+
+def check_same_as(case, model, xs, outs):
+    """The equivalent model given the same weights gives the same outputs."""
+    weights = model.get_weights()
+    ref = build_model(case.same_as)
+    ref.set_weights(weights)
+    got = run(ref, xs)
+    assert len(got) == len(outs)
+    for a, b in zip(got.values(), outs.values()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def write_case(case):
@@ -469,7 +747,8 @@ def write_case(case):
     assert len(set(keys)) == len(keys), keys
 
     d = os.path.join(OUT_DIR, case.name)
-    os.makedirs(d)
+    os.makedirs(d, exist_ok=True)
+    remove_generated(d)
     with open(os.path.join(d, "model.rnn"), "w", encoding="utf-8", newline="") as f:
         f.write(case.spec)
     np.savez(os.path.join(d, "weights.npz"), **dict(zip(keys, weights)))
@@ -481,7 +760,7 @@ def write_case(case):
     model.save_weights(os.path.join(d, "model.weights.h5"))
     model.save(os.path.join(d, "model.keras"))
 
-    xs = make_inputs(model, rng)
+    xs = make_inputs(model, rng, case.free_t)
     for i, x in enumerate(xs):
         np.save(os.path.join(d, f"input_{i}.npy"), x)
     outs = run(model, xs)
@@ -498,6 +777,9 @@ def write_case(case):
     reloaded = keras.saving.load_model(os.path.join(d, "model.keras"))
     for a, b in zip(run(reloaded, xs).values(), outs.values()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+    if case.same_as is not None:
+        check_same_as(case, model, xs, outs)
 
     inputs = input_infos(model)
     for info, x in zip(inputs, xs):
@@ -517,7 +799,7 @@ def write_case(case):
 
 README = """# Functional-model oracle fixtures (generated by real Keras 3)
 
-Each folder is one Keras model written with the functional API (plus one
+Each folder is one Keras model written with the functional API (plus two
 `keras.Sequential([...])` given a list), built and run by Keras {keras} (backend
 jax {jax}, numpy {numpy}, h5py {h5py}). The model is built by `exec`-ing the text of
 `model.rnn` unchanged and taking its variable `model`, so every spec is real Keras.
@@ -529,6 +811,21 @@ jax {jax}, numpy {numpy}, h5py {h5py}). The model is built by `exec`-ing the tex
   `embedding/embeddings`). Functional models' paths do not start with the model
   name; a Sequential model's do (`sequential/lstm/lstm_cell/kernel`), and that
   first segment is removed too. A layer shared by two calls has one set of weights.
+  Each variable is drawn uniform(lo, hi) by the last segment of its path:
+  - `kernel`, `recurrent_kernel`: +-0.5 * min(1, sqrt(8 / fan_in)), fan_in =
+    the product of all but the last dimension (`shape[0]` for a 2-D kernel;
+    `kernel_size * in_channels / groups` for a Conv1D kernel);
+  - `embeddings`: (-1, 1);
+  - `bias`, `beta` (Layer/BatchNormalization), `moving_mean`: (-0.5, 0.5);
+  - `gamma` (Layer/BatchNormalization), `moving_variance`: (0.5, 1.5), so
+    variances stay positive and no scale is all ones;
+  - `alpha` (PReLU): (0, 0.5);
+  - `scale`: (0.5, 1.5) for Attention's scalar, (-1, 1) for AdditiveAttention's
+    vector; `concat_score_weight` (Attention `score_mode="concat"`): (0.5, 1.5).
+
+  BatchNormalization's `moving_mean` / `moving_variance` are non-trainable but
+  are in `model.weights` (and so in both npz files and `weight_paths.txt`) in
+  creation order: `gamma`, `beta`, `moving_mean`, `moving_variance` per layer.
 - `weights_positional.npz` - the same arrays as `arr_0`, `arr_1`, ... in
   `model.get_weights()` order.
 - `model.weights.h5` - `model.save_weights(...)`.
@@ -537,7 +834,9 @@ jax {jax}, numpy {numpy}, h5py {h5py}). The model is built by `exec`-ing the tex
 - `weight_paths.txt` - Keras' `weight.path` in `model.weights` order, `path<TAB>shape`.
 - `input_0.npy`, `input_1.npy`, ... - one per `model.inputs` entry in order: float32
   normal(0, 1), or int32 ids in [0, vocab) for an input that feeds an Embedding;
-  batch 3, T = 7 wherever the spec leaves the time axis free.
+  batch 3, T = 7 wherever the spec leaves the time axis free (T = 9 for
+  `conv_causal_dilated`, so that `AveragePooling1D(2, padding="same")` pads;
+  `index.json` gives every fixture shape).
 - `expected.npz` - Keras' outputs `output_0`, `output_1`, ... in `model.outputs` order.
 - `summary.json`:
   - `model_name`, `model_class` (`Functional` or `Sequential`), `total_params`;
@@ -566,52 +865,111 @@ jax {jax}, numpy {numpy}, h5py {h5py}). The model is built by `exec`-ing the tex
   line length 98 with a "Connected to" column and 65 without, whatever the terminal.
 
 `index.json` lists the cases with their input names, declared and fixture shapes
-and dtypes, output shapes, and any case Keras refused (`omitted`).
+and dtypes, output shapes, a `note` (e.g. the shape arithmetic of a conv case), and
+any case Keras refused (`omitted`). `identity_layers` is also checked (not written)
+against the same model without its dropout / noise / regularization layers, given
+the same weights: Keras' outputs agree.
 
 Regenerate (deterministic except `model.keras`) from the repository root:
 
     pip install -r scripts/requirements-oracles.txt h5py
     KERAS_BACKEND=jax python scripts/make_functional_oracles.py
+    KERAS_BACKEND=jax python scripts/make_functional_oracles.py --only chain,batchnorm
+
+`--only` regenerates just the named cases and keeps the other folders and their
+`index.json` entries; `--list` prints the case names. The script only replaces the
+files it writes; other files in a case folder (`keras2_summary.txt`,
+`summary.txt`, `graph.inspect`) are kept.
+
+Not from Keras, written by `UPDATE_GOLDEN=1 cargo test --test golden`:
+
+- `summary.txt` - `rnnc summary` of the spec (Keras 2's layout, Keras 3's names).
+- `graph.inspect` - `rnnc inspect` of the spec compiled with `weights.npz`, so
+  that a backend change shows as a diff.
 """
 
 
-def main():
+def parse_args(argv):
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--only", metavar="CASE[,CASE...]",
+        help="regenerate only these cases (comma-separated); the other case "
+             "folders are left untouched and keep their index.json entries")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    args = parser.parse_args(argv)
+    names = [c.name for c in CASES]
+    if args.only is not None:
+        only = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = [n for n in only if n not in names]
+        if unknown or not only:
+            parser.error(f"unknown case(s) {unknown}; cases: {', '.join(names)}")
+        args.only = set(only)
+    return args
+
+
+def main(argv=None):
     import h5py
     import jax
 
-    os.makedirs(OUT_DIR, exist_ok=True)
-    # Remove only what this script generated before (keep keras2_summary.txt).
-    keep = {}
-    for entry in sorted(os.listdir(OUT_DIR)):
-        p = os.path.join(OUT_DIR, entry)
-        if os.path.isdir(p) and os.path.exists(os.path.join(p, "model.rnn")):
-            k2 = os.path.join(p, "keras2_summary.txt")
-            if os.path.exists(k2):
-                with open(k2, "rb") as f:
-                    keep[entry] = f.read()
-            shutil.rmtree(p)
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.list:
+        for case in CASES:
+            print(case.name)
+        return
+    selected = [c for c in CASES if args.only is None or c.name in args.only]
 
-    index = []
-    omitted = []
-    for case in CASES:
+    os.makedirs(OUT_DIR, exist_ok=True)
+    names = {c.name for c in CASES}
+    if args.only is None:
+        # A full run drops the folders of cases that are no longer listed.
+        for entry in sorted(os.listdir(OUT_DIR)):
+            p = os.path.join(OUT_DIR, entry)
+            if (entry not in names and os.path.isdir(p)
+                    and os.path.exists(os.path.join(p, "model.rnn"))):
+                shutil.rmtree(p)
+
+    # index.json entries of the cases this run does not regenerate.
+    previous = {}
+    index_path = os.path.join(OUT_DIR, "index.json")
+    if args.only is not None and os.path.exists(index_path):
+        with open(index_path) as f:
+            old = json.load(f)
+        for entry in old.get("cases", []):
+            previous[entry["name"]] = ("case", entry)
+        for entry in old.get("omitted", []):
+            previous[entry["name"]] = ("omitted", entry)
+
+    results = {}
+    for case in selected:
         try:
             info, peak, size = write_case(case)
         except Exception as e:  # noqa: BLE001
             d = os.path.join(OUT_DIR, case.name)
             if os.path.isdir(d):
-                shutil.rmtree(d)
+                remove_generated(d)
+                if not os.listdir(d):
+                    os.rmdir(d)
             err = f"{type(e).__name__}: {e}"
-            omitted.append({"name": case.name, "spec": case.spec, "keras_error": err})
+            results[case.name] = ("omitted", {
+                "name": case.name, "spec": case.spec, "keras_error": err})
             print(f"OMITTED {case.name}: {err}")
             continue
-        index.append(info)
-        if case.name in keep:
-            with open(os.path.join(OUT_DIR, case.name, "keras2_summary.txt"), "wb") as f:
-                f.write(keep[case.name])
+        results[case.name] = ("case", info)
         print(f"{case.name}: inputs {[i['fixture_shape'] for i in info['inputs']]} "
               f"outputs {info['outputs']} max|y| {peak:.3f} {size / 1024:.1f} KiB")
 
-    with open(os.path.join(OUT_DIR, "index.json"), "w") as f:
+    index = []
+    omitted = []
+    for case in CASES:
+        kind_entry = results.get(case.name) or previous.get(case.name)
+        if kind_entry is None:
+            continue
+        kind, entry = kind_entry
+        (index if kind == "case" else omitted).append(entry)
+
+    with open(index_path, "w") as f:
         json.dump({
             "keras_version": keras.__version__,
             "jax_version": jax.__version__,
@@ -625,7 +983,10 @@ def main():
         f.write(README.format(keras=keras.__version__, jax=jax.__version__,
                               numpy=np.__version__, h5py=h5py.__version__,
                               keras2=KERAS2_VERSION))
-    print(f"{len(index)} cases written to {OUT_DIR}, {len(omitted)} omitted")
+    written = sum(1 for k, _ in results.values() if k == "case")
+    print(f"{written} cases written to {OUT_DIR}, "
+          f"{len(results) - written} omitted; index.json lists "
+          f"{len(index)} cases, {len(omitted)} omitted")
 
 
 if __name__ == "__main__":

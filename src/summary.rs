@@ -68,7 +68,7 @@ pub fn render(model: &Model, info: &ModelInfo) -> String {
             }
         };
         let name = format!("{} ({class})", escape(name));
-        let params = thousands(params);
+        let params = params.to_string();
         let fields = [name.as_str(), &shapes, &params, &connections];
         out.push_str(&row(columns, &fields[..columns.len()]));
         out.push_str(&" ".repeat(width));

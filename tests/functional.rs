@@ -293,3 +293,48 @@ fn inputs_are_placed_by_name() {
         "{stderr}"
     );
 }
+
+#[test]
+fn initialized_weights_round_trip_with_keras_keys() {
+    // luong_attention lists its layers in another order than it makes them.
+    let case = root().join("fixtures/functional/luong_attention");
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("w.npz");
+    let made = rnnc(&[
+        "weights",
+        &arg(&case.join("model.rnn")),
+        "-o",
+        &arg(&weights),
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let keys = |p: &Path| {
+        let mut npz = NpzReader::new(std::fs::File::open(p).unwrap()).unwrap();
+        let names = npz.names().unwrap();
+        names
+            .iter()
+            .map(|n| {
+                let a: ArrayD<f32> = npz.by_name(n).unwrap();
+                (n.clone(), a.shape().to_vec())
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut ours = keys(&weights);
+    let mut keras = keys(&case.join("weights.npz"));
+    ours.sort();
+    keras.sort();
+    assert_eq!(ours, keras);
+    let model = dir.path().join("m.onnx");
+    let compiled = rnnc(&[
+        "compile",
+        &arg(&case.join("model.rnn")),
+        "--weights",
+        &arg(&weights),
+        "-o",
+        &arg(&model),
+    ]);
+    assert!(compiled.status.success());
+}

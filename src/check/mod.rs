@@ -167,6 +167,8 @@ pub enum WeightRole {
     Scale,
     /// Luong attention's `score_mode="concat"` weight `()`.
     ConcatScoreWeight,
+    /// PReLU's slopes: the input shape after the batch, 1 on shared axes.
+    Alpha,
 }
 
 impl WeightRole {
@@ -183,6 +185,7 @@ impl WeightRole {
             WeightRole::MovingVariance => "moving_variance",
             WeightRole::Scale => "scale",
             WeightRole::ConcatScoreWeight => "concat_score_weight",
+            WeightRole::Alpha => "alpha",
         }
     }
 
@@ -198,7 +201,8 @@ impl WeightRole {
             | WeightRole::Gamma
             | WeightRole::Beta
             | WeightRole::Scale
-            | WeightRole::ConcatScoreWeight => true,
+            | WeightRole::ConcatScoreWeight
+            | WeightRole::Alpha => true,
         }
     }
 }

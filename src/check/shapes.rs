@@ -7,8 +7,9 @@ use super::{
 };
 use crate::diag::Span;
 use crate::ir::{
-    Attention, Call, CellKind, Dense, Initializer, InputDecl, InputDtype, InputId, Layer,
-    LayerKind, Merge, MergeMode, Model, ModelClass, Recurrent, Reshape, Value,
+    ActivationLayer, Attention, Call, CellKind, Conv1D, Dense, Initializer, InputDecl, InputDtype,
+    InputId, Layer, LayerKind, Merge, MergeMode, Model, ModelClass, Padding, Recurrent, Reshape,
+    Value,
 };
 
 /// Formats a shape as Keras prints it: `(None, 10, 8)`, `(None,)`.
@@ -249,9 +250,11 @@ fn first_input(model: &Model, names: &Names) -> Result<InputDecl, Vec<CheckError
             | LayerKind::Reshape(_)
             | LayerKind::Normalization(_)
             | LayerKind::Identity(_) => return missing("(features,)"),
-            LayerKind::GlobalPooling(_) | LayerKind::Attention(_) => {
-                return missing("(timesteps, features)")
-            }
+            LayerKind::GlobalPooling(_)
+            | LayerKind::Attention(_)
+            | LayerKind::Conv1D(_)
+            | LayerKind::Pooling1D(_) => return missing("(timesteps, features)"),
+            LayerKind::ActivationLayer(_) => return missing("(features,)"),
             LayerKind::Recurrent(_)
             | LayerKind::Bidirectional(_)
             | LayerKind::TimeDistributed(_)
@@ -430,6 +433,58 @@ impl LayerContext<'_> {
                 Ok((vec![self.input.clone()], weights, params))
             }
             LayerKind::Attention(a) => self.attention(*a),
+            LayerKind::Conv1D(c) => self.conv1d(c),
+            LayerKind::Pooling1D(p) => {
+                if self.input.len() != 3 {
+                    return Err(vec![self.wrong_rank(class, "3 (batch, steps, features)")]);
+                }
+                let steps = window_steps(self.input[1], p.pool_size, p.strides, 1, p.padding);
+                Ok((
+                    vec![vec![self.input[0], steps, self.input[2]]],
+                    Vec::new(),
+                    0,
+                ))
+            }
+            LayerKind::ActivationLayer(ActivationLayer::Prelu { shared_axes }) => {
+                let mut shape = Vec::with_capacity(self.input.len() - 1);
+                for (axis, dim) in self.input.iter().enumerate().skip(1) {
+                    if shared_axes.contains(&axis) {
+                        shape.push(1);
+                    } else {
+                        let Some(d) = dim else {
+                            return Err(vec![CheckError::BadInput {
+                                layer: self.names.name.clone(),
+                                class,
+                                got: format_shape(self.input),
+                                why: format!("axis {axis} has no fixed size; share it with shared_axes=[{axis}]"),
+                                span: self.span,
+                            }]);
+                        };
+                        shape.push(*d as usize);
+                    }
+                }
+                if shared_axes.iter().any(|&a| a == 0 || a >= self.input.len()) {
+                    return Err(vec![CheckError::BadInput {
+                        layer: self.names.name.clone(),
+                        class,
+                        got: format_shape(self.input),
+                        why: format!("shared_axes {shared_axes:?} are not axes after the batch"),
+                        span: self.span,
+                    }]);
+                }
+                let params = shape.iter().product::<usize>() as u128;
+                let prefix = [self.names.name.as_str()];
+                let alpha = self.weight(
+                    &prefix,
+                    None,
+                    WeightRole::Alpha,
+                    None,
+                    shape,
+                    WeightInit::Keras(Initializer::Zeros),
+                );
+                Ok((vec![self.input.clone()], vec![alpha], params))
+            }
+            LayerKind::ActivationLayer(_) => Ok((vec![self.input.clone()], Vec::new(), 0)),
             LayerKind::RepeatVector { n } => {
                 if self.input.len() != 2 {
                     return Err(vec![self.wrong_rank(class, "2 (batch, features)")]);
@@ -441,6 +496,76 @@ impl LayerContext<'_> {
                 ))
             }
         }
+    }
+
+    /// `Conv1D`: `(batch, steps, channels)` to `(batch, steps', filters)`.
+    fn conv1d(&self, c: &Conv1D) -> Result<Inferred, Vec<CheckError>> {
+        let class = "Conv1D";
+        if self.input.len() != 3 {
+            return Err(vec![self.wrong_rank(class, "3 (batch, steps, channels)")]);
+        }
+        let channels = self.known_last(class)?;
+        if !channels.is_multiple_of(c.groups) || !c.filters.is_multiple_of(c.groups) {
+            return Err(vec![CheckError::BadInput {
+                layer: self.names.name.clone(),
+                class,
+                got: format_shape(self.input),
+                why: format!(
+                    "groups={} must divide the {channels} channels and the {} filters",
+                    c.groups, c.filters
+                ),
+                span: self.span,
+            }]);
+        }
+        let steps = window_steps(
+            self.input[1],
+            c.kernel_size,
+            c.strides,
+            c.dilation_rate,
+            c.padding,
+        );
+        if steps == Some(0) {
+            return Err(vec![CheckError::BadInput {
+                layer: self.names.name.clone(),
+                class,
+                got: format_shape(self.input),
+                why: format!("a kernel of {} steps does not fit", c.kernel_size),
+                span: self.span,
+            }]);
+        }
+        let prefix = [self.names.name.as_str()];
+        // kernel: [kernel_size, channels / groups, filters], as Keras holds it.
+        let mut weights = vec![self.weight(
+            &prefix,
+            None,
+            WeightRole::Kernel,
+            None,
+            vec![
+                c.kernel_size as usize,
+                (channels / c.groups) as usize,
+                c.filters as usize,
+            ],
+            WeightInit::Keras(c.kernel_initializer),
+        )];
+        if c.use_bias {
+            weights.push(self.weight(
+                &prefix,
+                None,
+                WeightRole::Bias,
+                None,
+                vec![c.filters as usize],
+                WeightInit::Keras(c.bias_initializer),
+            ));
+        }
+        let params = weights
+            .iter()
+            .map(|w| w.shape.iter().map(|&d| d as u128).product::<u128>())
+            .sum();
+        Ok((
+            vec![vec![self.input[0], steps, Some(c.filters)]],
+            weights,
+            params,
+        ))
     }
 
     /// `Flatten`, `Reshape`, `Permute`.
@@ -933,6 +1058,25 @@ impl LayerContext<'_> {
             init,
         }
     }
+}
+
+/// The output length of a window of `size` (dilated by `dilation`) moved
+/// by `strides` over `steps`: whole windows (`valid`), or
+/// `ceil(steps / strides)` (`same`, and `causal`, which pads in front).
+fn window_steps(
+    steps: Option<u64>,
+    size: u64,
+    strides: u64,
+    dilation: u64,
+    padding: Padding,
+) -> Option<u64> {
+    let steps = steps?;
+    let span = (size - 1) * dilation + 1;
+    Some(match padding {
+        Padding::Valid if steps < span => 0,
+        Padding::Valid => (steps - span) / strides + 1,
+        Padding::Same | Padding::Causal => steps.div_ceil(strides),
+    })
 }
 
 /// `shape` with its last axis replaced by `units`.

@@ -1,7 +1,7 @@
 //! The layers found around recurrent ones in functional models: their
 //! argument schemas and lowering (`Flatten`, `Reshape`, `Permute`, the
-//! global poolings, the normalizations, attention, `Dot`, and the layers
-//! that are the identity at inference).
+//! poolings, `Conv1D`, the normalizations, attention, `Dot`, the activation
+//! layers, and the layers that are the identity at inference).
 //!
 //! Arguments that only matter for training (`momentum`, `dropout`, `seed`,
 //! regularizers) are accepted; options rnnc does not compile (another
@@ -10,7 +10,10 @@
 use super::ast::{Expr, ExprKind};
 use super::error::FrontError;
 use super::values::{Args, Cx, Schema};
-use crate::ir::{Attention, Identity, LayerKind, Merge, Normalization, Pool, Reshape};
+use crate::ir::{
+    Activation, ActivationLayer, Attention, Conv1D, Identity, Initializer, LayerKind, Merge,
+    Normalization, Padding, Pool, Pooling1D, Reshape,
+};
 
 /// Keyword arguments every layer takes (as in `layers.rs`).
 const LAYER: &[&str] = &[
@@ -47,6 +50,13 @@ pub enum AroundType {
     Attention,
     AdditiveAttention,
     Dot,
+    Conv1D,
+    Pooling1D(Pool),
+    Relu,
+    LeakyRelu,
+    Elu,
+    Softmax,
+    Prelu,
 }
 
 /// Keras class names of this module's layers.
@@ -80,6 +90,14 @@ pub const AROUND_NAMES: &[(&str, AroundType)] = &[
     ("Attention", AroundType::Attention),
     ("AdditiveAttention", AroundType::AdditiveAttention),
     ("Dot", AroundType::Dot),
+    ("Conv1D", AroundType::Conv1D),
+    ("MaxPooling1D", AroundType::Pooling1D(Pool::Max)),
+    ("AveragePooling1D", AroundType::Pooling1D(Pool::Average)),
+    ("ReLU", AroundType::Relu),
+    ("LeakyReLU", AroundType::LeakyRelu),
+    ("ELU", AroundType::Elu),
+    ("Softmax", AroundType::Softmax),
+    ("PReLU", AroundType::Prelu),
 ];
 
 impl AroundType {
@@ -166,6 +184,67 @@ impl AroundType {
                 positional: &["axes", "normalize"],
                 keywords: &[LAYER],
             },
+            AroundType::Conv1D => &Schema {
+                callee: "Conv1D",
+                positional: &[
+                    "filters",
+                    "kernel_size",
+                    "strides",
+                    "padding",
+                    "data_format",
+                    "dilation_rate",
+                    "groups",
+                    "activation",
+                    "use_bias",
+                    "kernel_initializer",
+                    "bias_initializer",
+                ],
+                keywords: &[
+                    LAYER,
+                    TRAINING,
+                    &[
+                        "kernel_regularizer",
+                        "bias_regularizer",
+                        "kernel_constraint",
+                        "bias_constraint",
+                    ],
+                ],
+            },
+            AroundType::Pooling1D(_) => &Schema {
+                callee: "a pooling",
+                positional: &["pool_size", "strides", "padding", "data_format"],
+                keywords: &[LAYER],
+            },
+            AroundType::Relu => &Schema {
+                callee: "ReLU",
+                positional: &["max_value", "negative_slope", "threshold"],
+                keywords: &[LAYER],
+            },
+            AroundType::LeakyRelu => &Schema {
+                callee: "LeakyReLU",
+                positional: &["negative_slope"],
+                keywords: &[LAYER],
+            },
+            AroundType::Elu => &Schema {
+                callee: "ELU",
+                positional: &["alpha"],
+                keywords: &[LAYER],
+            },
+            AroundType::Softmax => &Schema {
+                callee: "Softmax",
+                positional: &["axis"],
+                keywords: &[LAYER],
+            },
+            AroundType::Prelu => &Schema {
+                callee: "PReLU",
+                positional: &[
+                    "alpha_initializer",
+                    "alpha_regularizer",
+                    "alpha_constraint",
+                    "shared_axes",
+                ],
+                keywords: &[LAYER],
+            },
         }
     }
 }
@@ -223,6 +302,69 @@ fn whole_numbers(cx: &mut Cx, arg: &str, e: &Expr) -> Option<Vec<i64>> {
             cx.wrong(arg, "a tuple of whole numbers", e);
             None
         }
+    }
+}
+
+/// A number (int or float, possibly negative).
+fn number(cx: &mut Cx, arg: &str, e: &Expr) -> Option<f64> {
+    match &e.kind {
+        ExprKind::Int(i) => Some(*i as f64),
+        ExprKind::Float(f) => Some(*f),
+        ExprKind::Neg(inner) => number(cx, arg, inner).map(|v| -v),
+        _ => {
+            cx.wrong(arg, "a number", e);
+            None
+        }
+    }
+}
+
+/// A number argument with a default.
+fn number_or(cx: &mut Cx, args: &Args, arg: &str, default: f64) -> f64 {
+    args.value(arg)
+        .and_then(|e| number(cx, arg, e))
+        .unwrap_or(default)
+}
+
+/// A positive size given as `n` or `(n,)`, with a default.
+fn size_or(cx: &mut Cx, args: &Args, arg: &str, default: u64) -> u64 {
+    match args.value(arg) {
+        None => default,
+        Some(e) => {
+            let e = match &e.kind {
+                ExprKind::Tuple(items) | ExprKind::List(items) if items.len() == 1 => &items[0],
+                _ => e,
+            };
+            cx.size(arg, e).unwrap_or(default)
+        }
+    }
+}
+
+/// `padding=`: `valid`, `same`, or (where `causal` allows it) `causal`.
+fn padding(cx: &mut Cx, args: &Args, causal: bool) -> Padding {
+    let Some(e) = args.value("padding") else {
+        return Padding::Valid;
+    };
+    match cx.string("padding", e).map(|s| s.to_lowercase()).as_deref() {
+        Some("valid") => Padding::Valid,
+        Some("same") => Padding::Same,
+        Some("causal") if causal => Padding::Causal,
+        Some(other) => {
+            cx.error(FrontError::InvalidValue {
+                arg: "padding".into(),
+                message: format!("'{other}' is not a padding"),
+                span: e.span,
+                hint: Some(
+                    if causal {
+                        "use 'valid', 'same' or 'causal'"
+                    } else {
+                        "use 'valid' or 'same'"
+                    }
+                    .into(),
+                ),
+            });
+            Padding::Valid
+        }
+        None => Padding::Valid,
     }
 }
 
@@ -348,6 +490,114 @@ pub fn lower(cx: &mut Cx, args: &Args, t: AroundType) -> Option<LayerKind> {
             LayerKind::Merge(Merge::Dot {
                 axes,
                 normalize: flag(cx, args, "normalize", false),
+            })
+        }
+        AroundType::Conv1D => {
+            default_only(
+                cx,
+                args,
+                "data_format",
+                is_channels_last,
+                "channels_last only",
+            );
+            let filters = args
+                .required(cx, "filters")
+                .and_then(|e| cx.size("filters", e))?;
+            let kernel_size = match args.required(cx, "kernel_size") {
+                Some(_) => size_or(cx, args, "kernel_size", 1),
+                None => return None,
+            };
+            let initializer = |cx: &mut Cx, arg: &str, default| {
+                args.value(arg)
+                    .and_then(|e| cx.initializer(arg, e))
+                    .unwrap_or(default)
+            };
+            LayerKind::Conv1D(Conv1D {
+                filters,
+                kernel_size,
+                strides: size_or(cx, args, "strides", 1),
+                padding: padding(cx, args, true),
+                dilation_rate: size_or(cx, args, "dilation_rate", 1),
+                groups: size_or(cx, args, "groups", 1),
+                activation: args
+                    .value("activation")
+                    .and_then(|e| cx.activation("activation", e, None))
+                    .unwrap_or(Activation::Linear),
+                use_bias: flag(cx, args, "use_bias", true),
+                kernel_initializer: initializer(
+                    cx,
+                    "kernel_initializer",
+                    Initializer::GlorotUniform,
+                ),
+                bias_initializer: initializer(cx, "bias_initializer", Initializer::Zeros),
+            })
+        }
+        AroundType::Pooling1D(pool) => {
+            default_only(
+                cx,
+                args,
+                "data_format",
+                is_channels_last,
+                "channels_last only",
+            );
+            let pool_size = size_or(cx, args, "pool_size", 2);
+            let strides = match args.value("strides") {
+                Some(e) if e.kind == ExprKind::None => pool_size,
+                _ => size_or(cx, args, "strides", pool_size),
+            };
+            LayerKind::Pooling1D(Pooling1D {
+                pool,
+                pool_size,
+                strides,
+                padding: padding(cx, args, false),
+            })
+        }
+        AroundType::Relu => LayerKind::ActivationLayer(ActivationLayer::Relu {
+            max_value: match args.value("max_value") {
+                Some(e) if e.kind != ExprKind::None => number(cx, "max_value", e).map(|v| v as f32),
+                _ => None,
+            },
+            negative_slope: number_or(cx, args, "negative_slope", 0.0) as f32,
+            threshold: number_or(cx, args, "threshold", 0.0) as f32,
+        }),
+        AroundType::LeakyRelu => LayerKind::ActivationLayer(ActivationLayer::LeakyRelu {
+            negative_slope: number_or(cx, args, "negative_slope", 0.3) as f32,
+        }),
+        AroundType::Elu => LayerKind::ActivationLayer(ActivationLayer::Elu {
+            alpha: number_or(cx, args, "alpha", 1.0) as f32,
+        }),
+        AroundType::Softmax => LayerKind::ActivationLayer(ActivationLayer::Softmax {
+            axis: args
+                .value("axis")
+                .and_then(|e| cx.axis("axis", e))
+                .unwrap_or(-1),
+        }),
+        AroundType::Prelu => {
+            default_only(
+                cx,
+                args,
+                "alpha_initializer",
+                |_| false,
+                "the default initializer; give the weights with --weights",
+            );
+            let shared_axes = match args.value("shared_axes") {
+                None => Vec::new(),
+                Some(e) if e.kind == ExprKind::None => Vec::new(),
+                Some(e) => match &e.kind {
+                    ExprKind::Int(_) => vec![cx.axis("shared_axes", e)?],
+                    _ => whole_numbers(cx, "shared_axes", e)?,
+                },
+            };
+            if shared_axes.iter().any(|&a| a < 1) {
+                cx.wrong(
+                    "shared_axes",
+                    "axes counted from 1 (the batch axis is 0)",
+                    args.value("shared_axes")?,
+                );
+                return None;
+            }
+            LayerKind::ActivationLayer(ActivationLayer::Prelu {
+                shared_axes: shared_axes.iter().map(|&a| a as usize).collect(),
             })
         }
     })

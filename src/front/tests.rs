@@ -319,19 +319,24 @@ fn error_unknown_layer() {
 
 #[test]
 fn error_unknown_layer_without_close_name_lists_the_layers() {
-    let text = errors("model = Sequential()\nmodel.add(layers.Conv3D(3, 5))\n");
+    let text = errors("model = Sequential()\nmodel.add(layers.Hashing(3, 5))\n");
     assert!(
         text.starts_with(
-            "error: unknown layer `Conv3D`
+            "error: unknown layer `Hashing`
  --> spec.rnn:2:11
   |
-2 | model.add(layers.Conv3D(3, 5))
-  |           ^^^^^^^^^^^^^
+2 | model.add(layers.Hashing(3, 5))
+  |           ^^^^^^^^^^^^^^
   = hint: rnnc knows SimpleRNN, LSTM, GRU, Bidirectional, Dense, TimeDistributed, "
         ),
         "{text}"
     );
-    for layer in ["Concatenate", "RepeatVector", "LayerNormalization", "Attention"] {
+    for layer in [
+        "Concatenate",
+        "RepeatVector",
+        "LayerNormalization",
+        "Attention",
+    ] {
         assert!(text.contains(layer), "{text}");
     }
 }

@@ -123,6 +123,95 @@ pub enum LayerKind {
     Normalization(Normalization),
     /// `Attention` (Luong) and `AdditiveAttention` (Bahdanau).
     Attention(Attention),
+    /// `Conv1D` on `(batch, steps, channels)`.
+    Conv1D(Conv1D),
+    /// `MaxPooling1D` / `AveragePooling1D`.
+    Pooling1D(Pooling1D),
+    /// The activation layers with options (`ReLU`, `LeakyReLU`, `ELU`,
+    /// `Softmax`, `PReLU`).
+    ActivationLayer(ActivationLayer),
+}
+
+/// How a convolution or pooling pads the time axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Padding {
+    /// No padding: only whole windows.
+    Valid,
+    /// TensorFlow's `same`: `ceil(T / strides)` outputs, the extra padding
+    /// at the end.
+    Same,
+    /// `Conv1D` only: `(kernel_size - 1) * dilation_rate` zeros in front.
+    Causal,
+}
+
+/// `Conv1D(filters, kernel_size, ...)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv1D {
+    pub filters: u64,
+    pub kernel_size: u64,
+    pub strides: u64,
+    pub padding: Padding,
+    pub dilation_rate: u64,
+    pub groups: u64,
+    pub activation: Activation,
+    pub use_bias: bool,
+    pub kernel_initializer: Initializer,
+    pub bias_initializer: Initializer,
+}
+
+/// `MaxPooling1D` / `AveragePooling1D(pool_size, strides, padding)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pooling1D {
+    pub pool: Pool,
+    pub pool_size: u64,
+    /// Keras' default is the pool size.
+    pub strides: u64,
+    /// `Valid` or `Same`.
+    pub padding: Padding,
+}
+
+/// Activation layers with their options, from Keras 3's definitions.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActivationLayer {
+    /// `ReLU(max_value, negative_slope, threshold)`.
+    Relu {
+        max_value: Option<f32>,
+        negative_slope: f32,
+        threshold: f32,
+    },
+    /// `LeakyReLU(negative_slope=0.3)`: `x` where `x >= 0`, else `slope * x`.
+    LeakyRelu { negative_slope: f32 },
+    /// `ELU(alpha=1.0)`.
+    Elu { alpha: f32 },
+    /// `Softmax(axis=-1)`.
+    Softmax { axis: i64 },
+    /// `PReLU(shared_axes)`: a learned slope per position, shared over the
+    /// given axes (1-based, after the batch).
+    Prelu { shared_axes: Vec<usize> },
+}
+
+impl ActivationLayer {
+    /// Keras' class name.
+    pub fn class_name(&self) -> &'static str {
+        match self {
+            ActivationLayer::Relu { .. } => "ReLU",
+            ActivationLayer::LeakyRelu { .. } => "LeakyReLU",
+            ActivationLayer::Elu { .. } => "ELU",
+            ActivationLayer::Softmax { .. } => "Softmax",
+            ActivationLayer::Prelu { .. } => "PReLU",
+        }
+    }
+
+    /// The prefix of Keras' automatic names (its snake case of the class).
+    pub fn keras_name_prefix(&self) -> &'static str {
+        match self {
+            ActivationLayer::Relu { .. } => "re_lu",
+            ActivationLayer::LeakyRelu { .. } => "leaky_re_lu",
+            ActivationLayer::Elu { .. } => "elu",
+            ActivationLayer::Softmax { .. } => "softmax",
+            ActivationLayer::Prelu { .. } => "p_re_lu",
+        }
+    }
 }
 
 /// The layers that are the identity at inference.
@@ -224,6 +313,12 @@ impl LayerKind {
             LayerKind::Normalization(_) => "LayerNormalization",
             LayerKind::Attention(a) if a.additive => "AdditiveAttention",
             LayerKind::Attention(_) => "Attention",
+            LayerKind::Conv1D(_) => "Conv1D",
+            LayerKind::Pooling1D(p) => match p.pool {
+                Pool::Average => "AveragePooling1D",
+                Pool::Max => "MaxPooling1D",
+            },
+            LayerKind::ActivationLayer(a) => a.class_name(),
         }
     }
 
@@ -252,7 +347,10 @@ impl LayerKind {
             | LayerKind::Identity(_)
             | LayerKind::Reshape(_)
             | LayerKind::GlobalPooling(_)
-            | LayerKind::Normalization(_) => 1,
+            | LayerKind::Normalization(_)
+            | LayerKind::Conv1D(_)
+            | LayerKind::Pooling1D(_)
+            | LayerKind::ActivationLayer(_) => 1,
         }
     }
 
@@ -264,6 +362,9 @@ impl LayerKind {
             | LayerKind::Reshape(_)
             | LayerKind::GlobalPooling(_)
             | LayerKind::Normalization(_)
+            | LayerKind::Conv1D(_)
+            | LayerKind::Pooling1D(_)
+            | LayerKind::ActivationLayer(_)
             | LayerKind::Recurrent(_)
             | LayerKind::Bidirectional(_)
             | LayerKind::Dense(_)
@@ -292,7 +393,10 @@ impl LayerKind {
             | LayerKind::Reshape(_)
             | LayerKind::GlobalPooling(_)
             | LayerKind::Normalization(_)
-            | LayerKind::Attention(_) => None,
+            | LayerKind::Attention(_)
+            | LayerKind::Conv1D(_)
+            | LayerKind::Pooling1D(_)
+            | LayerKind::ActivationLayer(_) => None,
         }
     }
 
@@ -319,6 +423,12 @@ impl LayerKind {
             LayerKind::Normalization(_) => "layer_normalization",
             LayerKind::Attention(a) if a.additive => "additive_attention",
             LayerKind::Attention(_) => "attention",
+            LayerKind::Conv1D(_) => "conv1d",
+            LayerKind::Pooling1D(p) => match p.pool {
+                Pool::Average => "average_pooling1d",
+                Pool::Max => "max_pooling1d",
+            },
+            LayerKind::ActivationLayer(a) => a.keras_name_prefix(),
         }
     }
 
@@ -340,7 +450,10 @@ impl LayerKind {
             | LayerKind::Reshape(_)
             | LayerKind::GlobalPooling(_)
             | LayerKind::Normalization(_)
-            | LayerKind::Attention(_) => "vars",
+            | LayerKind::Attention(_)
+            | LayerKind::Conv1D(_)
+            | LayerKind::Pooling1D(_)
+            | LayerKind::ActivationLayer(_) => "vars",
         }
     }
 }

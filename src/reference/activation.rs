@@ -145,6 +145,72 @@ pub fn erf(x: f64) -> f64 {
     value.min(1.0).copysign(x)
 }
 
+/// An activation layer with options, from Keras 3's definitions
+/// (`ReLU.static_call`, `leaky_relu`, `elu`, `PReLU.call`); `alpha` is
+/// PReLU's slopes, broadcast over the batch.
+pub fn layer(
+    a: &crate::ir::ActivationLayer,
+    x: ndarray::ArrayD<f32>,
+    alpha: Option<ndarray::ArrayViewD<f32>>,
+) -> ndarray::ArrayD<f32> {
+    use crate::ir::ActivationLayer;
+    match a {
+        ActivationLayer::LeakyRelu { negative_slope }
+        | ActivationLayer::Relu {
+            max_value: None,
+            negative_slope,
+            threshold: 0.0,
+        } if *negative_slope != 0.0 => x.mapv(|v| if v >= 0.0 { v } else { negative_slope * v }),
+        ActivationLayer::LeakyRelu { negative_slope } => {
+            x.mapv(|v| if v >= 0.0 { v } else { negative_slope * v })
+        }
+        ActivationLayer::Relu {
+            max_value,
+            negative_slope,
+            threshold,
+        } => x.mapv(|v| {
+            let negative_part = (threshold - v).max(0.0);
+            let mut y = if *threshold != 0.0 {
+                if v > *threshold {
+                    v
+                } else {
+                    0.0
+                }
+            } else {
+                v.max(0.0)
+            };
+            if let Some(max) = max_value {
+                y = y.clamp(0.0, *max);
+            }
+            if *negative_slope != 0.0 {
+                y -= negative_slope * negative_part;
+            }
+            y
+        }),
+        ActivationLayer::Elu { alpha } => {
+            x.mapv(|v| if v > 0.0 { v } else { alpha * (v.exp_m1()) })
+        }
+        ActivationLayer::Softmax { axis } => {
+            let rank = x.ndim() as i64;
+            let axis = if *axis < 0 { rank + axis } else { *axis } as usize;
+            let mut y = x;
+            for mut lane in y.lanes_mut(ndarray::Axis(axis)) {
+                let max = lane.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+                lane.mapv_inplace(|v| (v - max).exp());
+                let sum = lane.sum();
+                lane.mapv_inplace(|v| v / sum);
+            }
+            y
+        }
+        ActivationLayer::Prelu { .. } => {
+            let alpha = alpha.expect("PReLU has its slopes");
+            let positive = x.mapv(|v| v.max(0.0));
+            let negative = x.mapv(|v| (-v).max(0.0));
+            positive + &(&negative * &alpha.mapv(|a| -a))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@
 pub mod activation;
 mod attention;
 mod bidirectional;
+mod conv;
 mod dense;
 mod embedding;
 pub mod footprint;
@@ -26,7 +27,7 @@ use std::collections::HashMap;
 use ndarray::{ArrayD, ArrayView2, ArrayView3, Ix2, Ix3};
 
 use crate::budget::{self, BudgetError};
-use crate::check::{format_shape, Direction, LayerInfo, ModelInfo, Shape};
+use crate::check::{format_shape, Direction, LayerInfo, ModelInfo, Shape, WeightRole};
 use crate::ir::{InputDtype, InputId, LayerId, LayerKind, Model, Value};
 use crate::weights::Weights;
 
@@ -275,6 +276,20 @@ fn run_layer(
                 weights.array(info, id, role)
             })]
         }
+        LayerKind::Conv1D(c) => vec![conv::conv1d(
+            c,
+            &x,
+            weights
+                .array(info, id, WeightRole::Kernel)
+                .expect("Conv1D has a kernel"),
+            weights.array(info, id, WeightRole::Bias),
+        )],
+        LayerKind::Pooling1D(p) => vec![conv::pooling1d(p, &x)],
+        LayerKind::ActivationLayer(a) => vec![activation::layer(
+            a,
+            x,
+            weights.array(info, id, WeightRole::Alpha),
+        )],
         LayerKind::Embedding(_) => unreachable!("checked: an Embedding reads a model input"),
         LayerKind::Merge(_) | LayerKind::Attention(_) => {
             unreachable!("layers of several inputs are run above")

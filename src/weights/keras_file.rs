@@ -354,24 +354,25 @@ fn saved_name(group: &Group) -> Option<String> {
         .ok()
 }
 
-/// The `layers/<key>` group of each layer of `info`, as Keras 3 names them:
-/// the snake_case class name, suffixed `_1`, `_2`, … for later layers of the
-/// same class (Keras' `saving_lib._save_container_state`).
+/// The `layers/<key>` group of each layer of `info` (by layer id), as
+/// Keras 3 names them: the snake_case class name, suffixed `_1`, `_2`, …
+/// for later layers of the same class in `model.layers` order (Keras'
+/// `saving_lib._save_container_state`), which for a functional model is
+/// not the order the layers were made. A layer outside the model (made but
+/// never reaching an output) has no group.
 fn group_keys(info: &ModelInfo) -> Vec<String> {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    info.layers
-        .iter()
-        .map(|layer| {
-            let base = to_snake_case(layer.class_name);
-            let count = seen.entry(base.clone()).or_insert(0);
-            let key = match *count {
-                0 => format!("layers/{base}"),
-                n => format!("layers/{base}_{n}"),
-            };
-            *count += 1;
-            key
-        })
-        .collect()
+    let mut keys = vec![String::new(); info.layers.len()];
+    for id in info.layer_order() {
+        let base = to_snake_case(info.layer(id).class_name);
+        let count = seen.entry(base.clone()).or_insert(0);
+        keys[id.index()] = match *count {
+            0 => format!("layers/{base}"),
+            n => format!("layers/{base}_{n}"),
+        };
+        *count += 1;
+    }
+    keys
 }
 
 /// Keras' `naming.to_snake_case`: `SimpleRNN` → `simple_rnn`,

@@ -251,9 +251,11 @@ pub fn save_npz(path: &Path, info: &ModelInfo, weights: &Weights) -> Result<(), 
     };
     let file = AtomicFile::create(path).map_err(|e| write_error(e.to_string()))?;
     let mut npz = NpzWriter::new(BufWriter::new(file.as_file()));
-    for ((_, spec), array) in info.weights().zip(weights.iter()) {
-        npz.add_array(spec.key.as_str(), array)
-            .map_err(|e| write_error(e.to_string()))?;
+    for id in info.layer_order() {
+        for (spec, array) in info.layer(id).weights.iter().zip(weights.layer(id)) {
+            npz.add_array(spec.key.as_str(), array)
+                .map_err(|e| write_error(e.to_string()))?;
+        }
     }
     let writer = npz.finish().map_err(|e| write_error(e.to_string()))?;
     writer

@@ -5,7 +5,7 @@
 //! used, because runtimes ignore it (see `docs/runtimes.md`).
 
 use super::builder::{attr_float, attr_int, GraphBuilder};
-use crate::ir::Activation;
+use crate::ir::{Activation, ActivationLayer};
 
 /// Keras 3 `hard_sigmoid`: `clip(x / 6 + 0.5, 0, 1)`, i.e. ONNX HardSigmoid
 /// with slope 1/6 (ONNX's default slope 0.2 is Keras 2's).
@@ -66,5 +66,80 @@ pub(super) fn apply(b: &mut GraphBuilder, activation: Activation, x: &str) -> St
         Activation::Exponential => b.op("Exp", &[x], vec![]),
         // Opset 13+ Softmax normalizes one axis, as Keras does.
         Activation::Softmax => b.op("Softmax", &[x], vec![attr_int("axis", -1)]),
+    }
+}
+
+/// An activation layer with options, as Keras 3 computes it
+/// (`ReLU.static_call`, `leaky_relu`, `elu`, `PReLU.call`); `alpha` is
+/// PReLU's slope initializer.
+pub(super) fn layer(
+    b: &mut GraphBuilder,
+    a: &ActivationLayer,
+    x: &str,
+    alpha: Option<&str>,
+) -> String {
+    match a {
+        ActivationLayer::LeakyRelu { negative_slope } => b.op(
+            "LeakyRelu",
+            &[x],
+            vec![attr_float("alpha", *negative_slope)],
+        ),
+        ActivationLayer::Relu {
+            max_value: None,
+            negative_slope,
+            threshold,
+        } if *negative_slope != 0.0 && *threshold == 0.0 => b.op(
+            "LeakyRelu",
+            &[x],
+            vec![attr_float("alpha", *negative_slope)],
+        ),
+        ActivationLayer::Relu {
+            max_value,
+            negative_slope,
+            threshold,
+        } => {
+            // negative_part = relu(threshold - x) (or relu(-x)), before x changes.
+            let negative_part = (*negative_slope != 0.0).then(|| {
+                let neg = b.op("Neg", &[x], vec![]);
+                let shifted = if *threshold != 0.0 {
+                    let t = b.scalar_f32(*threshold);
+                    b.op("Add", &[&neg, &t], vec![])
+                } else {
+                    neg
+                };
+                b.op("Relu", &[&shifted], vec![])
+            });
+            let mut y = if *threshold != 0.0 {
+                // where(x > threshold, x, 0)
+                let t = b.scalar_f32(*threshold);
+                let above = b.op("Greater", &[x, &t], vec![]);
+                let zero = b.scalar_f32(0.0);
+                b.op("Where", &[&above, x, &zero], vec![])
+            } else {
+                b.op("Relu", &[x], vec![])
+            };
+            if let Some(max) = max_value {
+                let (lo, hi) = (b.scalar_f32(0.0), b.scalar_f32(*max));
+                y = b.op("Clip", &[&y, &lo, &hi], vec![]);
+            }
+            if let Some(negative_part) = negative_part {
+                let slope = b.scalar_f32(*negative_slope);
+                let scaled = b.op("Mul", &[&slope, &negative_part], vec![]);
+                y = b.op("Sub", &[&y, &scaled], vec![]);
+            }
+            y
+        }
+        ActivationLayer::Elu { alpha } => b.op("Elu", &[x], vec![attr_float("alpha", *alpha)]),
+        ActivationLayer::Softmax { axis } => b.op("Softmax", &[x], vec![attr_int("axis", *axis)]),
+        ActivationLayer::Prelu { .. } => {
+            // relu(x) + (-alpha) * relu(-x)
+            let alpha = alpha.expect("PReLU has its slopes");
+            let pos = b.op("Relu", &[x], vec![]);
+            let neg_x = b.op("Neg", &[x], vec![]);
+            let relu_neg = b.op("Relu", &[&neg_x], vec![]);
+            let minus_alpha = b.op("Neg", &[alpha], vec![]);
+            let neg = b.op("Mul", &[&minus_alpha, &relu_neg], vec![]);
+            b.op("Add", &[&pos, &neg], vec![])
+        }
     }
 }

@@ -12,6 +12,7 @@
 mod activation;
 mod attention;
 mod builder;
+mod conv;
 mod dense;
 mod embedding;
 pub mod external;
@@ -262,6 +263,19 @@ pub fn emit(
             LayerKind::GlobalPooling(p) => vec![em.reduce(*p, &x, &[1], false)],
             LayerKind::Normalization(n) => vec![normalization::normalize(&mut em, id, n, &x)],
             LayerKind::Attention(a) => attention::attention(&mut em, id, a, &xs),
+            LayerKind::Conv1D(c) => vec![conv::conv1d(&mut em, id, c, &x)],
+            LayerKind::Pooling1D(p) => vec![conv::pooling1d(&mut em, p, &x)],
+            LayerKind::ActivationLayer(a) => {
+                let alpha = info
+                    .layer(id)
+                    .weights
+                    .first()
+                    .map(|spec| spec.key.clone())
+                    .zip(em.weights.array(info, id, crate::check::WeightRole::Alpha));
+                // alpha: the input shape after the batch, 1 on shared axes.
+                let alpha = alpha.map(|(key, array)| em.b.initializer(&key, array));
+                vec![activation::layer(&mut em.b, a, &x, alpha.as_deref())]
+            }
         };
         let origin = match layer.kind {
             LayerKind::RepeatVector { .. } => None,

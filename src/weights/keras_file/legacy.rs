@@ -108,10 +108,10 @@ pub(super) fn read_legacy(
         }
     }
 
+    // Layers with weights in `model.layers` order, which is the file's.
     let model_layers: Vec<(usize, &LayerInfo)> = info
-        .layers
-        .iter()
-        .enumerate()
+        .layer_order()
+        .map(|id| (id.index(), info.layer(id)))
         .filter(|(_, layer)| !layer.weights.is_empty())
         .collect();
     let mut layers: Vec<Vec<_>> = info.layers.iter().map(|_| Vec::new()).collect();
