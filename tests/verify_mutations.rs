@@ -256,3 +256,65 @@ fn external_data_tampered() {
     std::fs::write(&data, bytes).unwrap();
     assert_caught(&model, Some(&weights), "at 1 of ");
 }
+
+fn functional(case: &str) -> [String; 3] {
+    [
+        format!("fixtures/functional/{case}/model.rnn"),
+        "--weights".to_string(),
+        format!("fixtures/functional/{case}/weights.npz"),
+    ]
+}
+
+#[test]
+fn merge_operands_swapped() {
+    let [spec, flag, weights] = functional("merges");
+    mutation(
+        &spec,
+        &[&flag, &weights],
+        "node `subtract/Sub`'s inputs are [`gru_1/Squeeze`, `gru/Squeeze`]",
+        |m| mutate::node(mutate::graph(m), "Sub").input.swap(0, 1),
+    );
+}
+
+#[test]
+fn attention_softmax_over_the_queries() {
+    let [spec, flag, weights] = functional("luong_attention");
+    mutation(&spec, &[&flag, &weights], "attribute `axis` is 1", |m| {
+        let softmax = mutate::node(mutate::graph(m), "Softmax");
+        softmax
+            .attribute
+            .retain(|a| a.name.as_deref() != Some("axis"));
+        softmax.attribute.push(mutate::int("axis", 1));
+    });
+}
+
+#[test]
+fn normalization_epsilon_dropped() {
+    let [spec, flag, weights] = functional("residual_layernorm");
+    mutation(&spec, &[&flag, &weights], "epsilon", |m| {
+        let graph = mutate::graph(m);
+        let sqrt_input = mutate::node(graph, "Sqrt").input[0].clone();
+        let add = graph
+            .node
+            .iter()
+            .find(|n| n.output.first() == Some(&sqrt_input))
+            .expect("Sqrt reads an Add");
+        let epsilon = add.input[1].clone();
+        let init = graph
+            .initializer
+            .iter_mut()
+            .find(|t| t.name.as_deref() == Some(epsilon.as_str()))
+            .expect("epsilon is an initializer");
+        init.raw_data = Some(0f32.to_le_bytes().to_vec());
+        init.float_data.clear();
+        init.name = Some(format!("{epsilon}_epsilon"));
+        // Keep the graph consistent under the renamed initializer.
+        for node in graph.node.iter_mut() {
+            for input in node.input.iter_mut() {
+                if *input == epsilon {
+                    *input = format!("{epsilon}_epsilon");
+                }
+            }
+        }
+    });
+}

@@ -503,7 +503,7 @@ impl Functional {
         let class = kind.class_name();
         let inputs = match (inputs, kind.takes_list()) {
             (Val::Tensor(v), false) => vec![v],
-            (Val::Tensors(vs), true) => vs,
+            (Val::Tensors(vs), true) if !vs.is_empty() => vs,
             (got, takes_list) => {
                 self.cx.error(FrontError::CallInput {
                     class,
@@ -614,18 +614,6 @@ impl Functional {
                 Value::Output { .. } => None,
             })
             .collect();
-        for id in &used_inputs {
-            if !order.contains(id) {
-                let input = &self.inputs[id.index()];
-                self.cx.error(FrontError::GraphDisconnected {
-                    name: input.name.clone().unwrap_or_else(|| "input_layer".into()),
-                    span: input.span,
-                });
-            }
-        }
-        if !self.cx.errors.is_empty() {
-            return None;
-        }
         // Keras names unnamed inputs in the order they are made.
         let mut unnamed = 0;
         let auto_names: Vec<String> = self
@@ -643,6 +631,17 @@ impl Functional {
                 }
             })
             .collect();
+        for id in &used_inputs {
+            if !order.contains(id) {
+                self.cx.error(FrontError::GraphDisconnected {
+                    name: auto_names[id.index()].clone(),
+                    span: self.inputs[id.index()].span,
+                });
+            }
+        }
+        if !self.cx.errors.is_empty() {
+            return None;
+        }
         let new_input = |old: InputId| {
             InputId(order.iter().position(|&o| o == old).expect("checked above") as u32)
         };

@@ -26,6 +26,8 @@ pub mod sniff;
 pub mod values;
 
 #[cfg(test)]
+mod functional_tests;
+#[cfg(test)]
 mod robustness_tests;
 #[cfg(test)]
 mod tests;

@@ -537,7 +537,7 @@ impl<'t> Parser<'t> {
                 }
                 TokenKind::LBracket => {
                     let open = self.bump().span;
-                    let negative = self.eat(&TokenKind::Operator("-"));
+                    let negative = self.eat(&TokenKind::Minus);
                     let index = match self.peek_kind() {
                         TokenKind::Int(n) if i64::try_from(*n).is_ok() => {
                             let n = *n as i64;

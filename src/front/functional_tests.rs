@@ -1,0 +1,131 @@
+//! The functional frontend and the checks on graphs, through
+//! [`crate::spec::Spec::from_source`]: each mistake is one clear error at
+//! its place, never a panic; the graph has Keras' structure.
+
+use crate::ir::{LayerId, LayerKind, Value};
+use crate::spec::Spec;
+
+const HEAD: &str = "import keras\nfrom keras import layers\n";
+
+fn spec(body: &str) -> Spec {
+    Spec::from_source(format!("{HEAD}{body}"), "f.rnn").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The rendered error of a spec that must fail.
+fn error(body: &str) -> String {
+    match Spec::from_source(format!("{HEAD}{body}"), "f.rnn") {
+        Ok(_) => panic!("expected an error for:\n{body}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn assert_error(body: &str, expected: &str) {
+    let text = error(body);
+    assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+}
+
+#[test]
+fn a_shared_layer_is_one_layer_with_two_calls() {
+    let s = spec(
+        "a = keras.Input(shape=(7, 4))\nb = keras.Input(shape=(7, 4))\n\
+         shared = layers.LSTM(5)\n\
+         model = keras.Model([a, b], layers.subtract([shared(a), shared(b)]))\n",
+    );
+    assert_eq!(s.model.layers.len(), 2);
+    assert_eq!(s.model.calls.len(), 3);
+    assert_eq!(s.info.layer(LayerId(0)).calls.len(), 2);
+    assert_eq!(s.info.weights().count(), 3, "one set of weights");
+}
+
+#[test]
+fn a_chained_call_makes_the_outer_layer_first() {
+    // Python evaluates `layers.Dense(2)` before its argument.
+    let s = spec(
+        "x = keras.Input(shape=(7, 4))\n\
+         model = keras.Model(x, layers.Dense(2)(layers.GRU(3)(x)))\n",
+    );
+    assert!(matches!(s.model.layers[0].kind, LayerKind::Dense(_)));
+    assert_eq!(s.info.layer(LayerId(0)).name, "dense");
+    assert_eq!(s.info.layer(LayerId(1)).name, "gru");
+}
+
+#[test]
+fn calls_that_reach_no_output_are_left_out_but_keep_their_names() {
+    let s = spec(
+        "x = keras.Input(shape=(7, 4))\n\
+         unused = layers.Dense(3)(x)\n\
+         model = keras.Model(x, layers.Dense(2)(x))\n",
+    );
+    assert_eq!(s.model.calls.len(), 1);
+    assert_eq!(s.info.layer(LayerId(1)).name, "dense_1");
+    assert_eq!(
+        s.model.outputs,
+        [Value::Output {
+            call: crate::ir::CallId(0),
+            output: 0
+        }]
+    );
+}
+
+#[test]
+fn unpacking_indexing_and_underscore() {
+    let s = spec(
+        "x = keras.Input(shape=(None, 4))\n\
+         out, h, _ = layers.LSTM(5, return_state=True)(x)\n\
+         states = layers.LSTM(5, return_state=True)(x)\n\
+         y = layers.GRU(5)(x, initial_state=states[-1])\n\
+         model = keras.Model(inputs=x, outputs=[out, h, y], name='m')\n",
+    );
+    assert_eq!(s.info.name, "m");
+    assert_eq!(s.info.output_shapes.len(), 3);
+}
+
+#[test]
+fn mistakes_are_clear_errors() {
+    let x = "x = keras.Input(shape=(7, 4))\n";
+    for (body, expected) in [
+        (format!("{x}y = layers.concatenate([])\nmodel = keras.Model(x, y)\n"), "Concatenate layer takes a list of tensors, got a list of 0 tensors"),
+        (format!("{x}a, b = layers.LSTM(3, return_state=True)(x)\n"), "cannot unpack 3 tensors into 2 names"),
+        (format!("{x}s = [x, x]\ny = layers.Dense(2)(s[2])\n"), "index 2 is out of range for a list of 2 tensors"),
+        (format!("{x}y = layers.Dense(2)(x)\nmodel = keras.Model(y, y)\n"), "`Model` inputs must be tensors made by `keras.Input`"),
+        (format!("{x}z = keras.Input(shape=(7, 4))\nmodel = keras.Model(x, layers.add([x, z]))\n"), "the outputs depend on input `input_layer_1`"),
+        (format!("{x}y = layers.GRU(3)(x, initial_state=[x])\nmodel = keras.Model(x, y)\n"), "initial state 0 of layer `gru` has shape (None, 7, 4)"),
+        (format!("{x}h = layers.Dense(3)(layers.Flatten()(x))\ny = layers.LSTM(3)(x, initial_state=[h])\nmodel = keras.Model(x, y)\n"), "is given 1 initial states; a LSTM takes 2"),
+        (format!("{x}z = keras.Input(shape=(7, 5))\ns = layers.GRU(3)\nmodel = keras.Model([x, z], [s(x), s(z)])\n"), "layer `gru` is called again on input (None, 7, 5)"),
+        (format!("{x}z = keras.Input(shape=(6, 4))\nmodel = keras.Model([x, z], layers.add([x, z]))\n"), "axis 1 is 7 in one and 6 in another"),
+        (format!("{x}model = keras.Model(x, layers.Dot(axes=3)([x, x]))\n"), "axes [3, 3] are not feature axes"),
+        (format!("{x}model = keras.Model(x, layers.Attention()([x]))\n"), "Attention layer `attention` is called on 1 tensors"),
+        (format!("{x}model = keras.Model(x, layers.Reshape((5, 5))(x))\n"), "28 values do not fit target shape [5, 5]"),
+        (format!("{x}model = keras.Model(x, layers.Permute((1, 1))(x))\n"), "dims [1, 1] are not a permutation"),
+        (format!("{x}model = keras.Model(x, layers.Lambda(f)(x))\n"), "a Lambda layer holds Python code"),
+        (format!("{x}model = keras.Model(x, MyLayer()(x))\n"), "it is not a Keras layer"),
+        (format!("{x}model = keras.Model(x, y)\n"), "`y` is not defined"),
+        (format!("{x}model = keras.Model(x, x(x))\n"), "calling a tensor"),
+        (format!("{x}model = keras.Model(x, layers.LSTM(3)(x, mask=x))\n"), "`mask=` is not supported"),
+        (format!("{x}model = keras.Model(x, layers.Attention()([x, x], use_causal_mask=True))\n"), "`use_causal_mask=True`"),
+        (format!("{x}y = layers.Dense(2)(x)\n"), "no `keras.Model(inputs, outputs)`"),
+        (format!("{x}m = keras.Model(x, x)\nn = keras.Model(x, x)\n"), "a second `Model`"),
+        (format!("{x}model = keras.Model(x, layers.Conv1D(4, 9)(x))\n"), "a kernel of 9 steps does not fit"),
+        (format!("{x}model = keras.Model(x, layers.Dense(3)(x, initial_state=x))\n"), "`initial_state` is only for recurrent layers, not Dense"),
+    ] {
+        assert_error(&body, expected);
+    }
+}
+
+#[test]
+fn a_merge_in_a_sequential_model_is_refused() {
+    let text = match Spec::from_source(
+        "model = Sequential()\nmodel.add(LSTM(3, input_shape=(5, 2)))\nmodel.add(Concatenate())\n"
+            .into(),
+        "s.rnn",
+    ) {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        text.contains(
+            "Concatenate merges a list of tensors and cannot be a layer of a Sequential model"
+        ),
+        "{text}"
+    );
+}
