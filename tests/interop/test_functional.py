@@ -75,3 +75,29 @@ def test_openvino_equals_keras(case, compiled):
     result = model(feeds)
     ours = [np.asarray(result[model.output(i)]) for i in range(len(model.outputs))]
     assert_outputs_close(f"{case} OpenVINO vs Keras", ours, expected_outputs(case), ATOL)
+
+
+# The cases whose layers lower to opset-dependent forms (reductions take
+# their axes as an attribute before opset 18 and as an input from 18).
+OPSET_CASES = ["residual_layernorm", "additive_attention", "batchnorm", "sequential_global_max", "dot_merge", "attention_options"]
+
+
+@pytest.mark.parametrize("opset", [13, 17, 18, 21])
+@pytest.mark.parametrize("case", OPSET_CASES)
+def test_opsets_in_onnxruntime_and_tract(case, opset, tmp_path):
+    import onnxruntime as ort
+
+    path = tmp_path / f"{case}-{opset}.onnx"
+    rnnc("compile", FUNCTIONAL / case / "model.rnn", "--weights", FUNCTIONAL / case / "weights.npz", "-o", path, "--opset", opset)
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    dtypes = {"tensor(float)": np.float32, "tensor(int32)": np.int32, "tensor(int64)": np.int64}
+    feeds = {i.name: x.astype(dtypes[i.type]) for i, x in zip(session.get_inputs(), case_inputs(case))}
+    assert_outputs_close(f"{case} opset {opset} onnxruntime", session.run(None, feeds), expected_outputs(case), ATOL)
+    args = ["run", path, "--output", tmp_path / "out.npz"]
+    for i in range(len(case_inputs(case))):
+        args += ["--input", FUNCTIONAL / case / f"input_{i}.npy"]
+    rnnc(*args)
+    got = np.load(tmp_path / "out.npz")
+    ours = [got[f"output_{i}"] for i in range(len(got.files))]
+    assert_outputs_close(f"{case} opset {opset} tract", ours, expected_outputs(case), ATOL)
