@@ -9,9 +9,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::back::onnx::{self as backend, external, EmitOptions, Lowering, DEFAULT_OPSET};
+use crate::back::onnx::{self as backend, external, Lowering, DEFAULT_OPSET};
 use crate::budget;
-use crate::metadata::{self, Recorded, WeightSource};
+use crate::driver;
+use crate::metadata::Recorded;
 use crate::outputs::{self, Input};
 use crate::reference;
 use crate::runtime::{preflight, TractModel};
@@ -366,39 +367,19 @@ fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome
         inputs.push(Input::new("the weights file", path));
     }
     outputs::check(&output, &inputs)?;
-    budget::weights::check_compile(&spec.info, options.weights.is_none(), &budget::current())?;
-    let (weights, source) = match &options.weights {
-        Some(path) => {
-            let loaded = weights::load(path, &spec.info)?;
-            let source = WeightSource::File {
-                sha256: weights::sha256_file(path)?,
-                name: file_name(path),
-            };
-            (loaded, source)
-        }
-        None => (
-            weights::initialize(&spec.info, options.seed)?,
-            WeightSource::Seed(options.seed),
-        ),
-    };
     let lowering = match options.lowering {
         LoweringArg::Auto => Lowering::Auto,
         LoweringArg::Native => Lowering::Native,
         LoweringArg::Scan => Lowering::Scan,
     };
-    let emit_options = EmitOptions {
+    let driver_options = driver::Options {
+        weights: options.weights.as_deref(),
+        seed: options.seed,
         opset: options.opset,
         lowering,
-        metadata: [
-            metadata::entries(&spec.source, &file_name(spec_path), &source),
-            metadata::emit_entries(lowering, options.opset),
-        ]
-        .concat(),
     };
-    let proto = {
-        let _phase = crate::progress::phase("emitting ONNX");
-        backend::emit(&spec.model, &spec.info, &weights, &emit_options)?
-    };
+    let driver::Compiled { proto, weights, .. } =
+        driver::compile(&spec, &file_name(spec_path), &driver_options)?;
     // Kept for --verify (the budget counts three copies while writing).
     let weights = options.verify.then_some(weights);
     let published = {

@@ -6,8 +6,8 @@
 //! ONNX file, and [`reference`](mod@reference) is an independent interpreter of Keras'
 //! equations that [`verify`] compares with the ONNX file run in tract
 //! ([`runtime`]). [`weights`] initializes weights as Keras does or reads them
-//! from Keras' files; [`inspect`] describes any ONNX file; [`cli`] holds the
-//! commands.
+//! from Keras' files; [`inspect`] describes any ONNX file; [`driver`] runs
+//! the stages for a checked spec; [`cli`] holds the commands.
 
 pub mod atomic;
 pub mod back;
@@ -16,6 +16,7 @@ pub mod check;
 pub mod cli;
 pub mod console;
 pub mod diag;
+pub mod driver;
 pub mod escape;
 pub mod files;
 pub mod front;
