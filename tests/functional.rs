@@ -48,14 +48,21 @@ fn inputs(case: &Path) -> Vec<PathBuf> {
 }
 
 fn compile(case: &Path, weights: &str, out: &Path) -> Result<(), String> {
-    let done = rnnc(&[
-        "compile",
-        &arg(&case.join("model.rnn")),
-        "--weights",
-        &arg(&case.join(weights)),
-        "-o",
-        &arg(out),
-    ]);
+    compile_with(case, weights, out, &[])
+}
+
+fn compile_with(case: &Path, weights: &str, out: &Path, extra: &[&str]) -> Result<(), String> {
+    let mut args = vec![
+        "compile".to_string(),
+        arg(&case.join("model.rnn")),
+        "--weights".into(),
+        arg(&case.join(weights)),
+        "-o".into(),
+        arg(out),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let done = rnnc(&refs);
     if done.status.success() {
         Ok(())
     } else {
@@ -144,6 +151,26 @@ fn functional_models_equal_keras_in_tract_and_the_reference() {
                 String::from_utf8_lossy(&verified.stdout),
                 String::from_utf8_lossy(&verified.stderr)
             ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn both_lowerings_and_external_data_equal_keras() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        for extra in [
+            &["--lowering", "scan"][..],
+            &["--lowering", "native", "--external-data"][..],
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let model = dir.path().join("model.onnx");
+            match compile_with(&case, "weights.npz", &model, extra) {
+                Ok(()) => compare_run(&case, &model, &[], &mut failures),
+                Err(e) => failures.push(format!("{name} {extra:?}: {e}")),
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

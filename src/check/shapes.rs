@@ -859,15 +859,14 @@ impl LayerContext<'_> {
         let Some(r) = self.layer.kind.recurrent() else {
             unreachable!("the frontend gives initial_state only to recurrent layers")
         };
-        let copies = match self.layer.kind {
-            LayerKind::Bidirectional(_) => 2,
-            _ => 1,
-        };
-        let expected = copies * r.cell.states();
+        // A Bidirectional layer takes each direction's states.
+        let bidirectional = matches!(self.layer.kind, LayerKind::Bidirectional(_));
+        let expected = if bidirectional { 2 } else { 1 } * r.cell.states();
         if states.len() != expected {
-            let class = match self.layer.kind {
-                LayerKind::Bidirectional(_) => format!("Bidirectional {}", r.cell.class_name()),
-                _ => r.cell.class_name().to_string(),
+            let class = if bidirectional {
+                format!("Bidirectional {}", r.cell.class_name())
+            } else {
+                r.cell.class_name().to_string()
             };
             return Err(vec![CheckError::InitialStateCount {
                 layer: self.names.name.clone(),

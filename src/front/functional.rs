@@ -412,9 +412,16 @@ impl Functional {
         merge: crate::ir::Merge,
         args: &[Arg],
     ) -> Option<Val> {
+        use crate::ir::Merge;
         let schema = match merge {
-            crate::ir::Merge::Concatenate { .. } => &CONCATENATE_FUNCTION,
-            _ => &MERGE_FUNCTION,
+            Merge::Concatenate { .. } => &CONCATENATE_FUNCTION,
+            Merge::Add
+            | Merge::Subtract
+            | Merge::Multiply
+            | Merge::Average
+            | Merge::Maximum
+            | Merge::Minimum => &MERGE_FUNCTION,
+            Merge::Dot { .. } => unreachable!("`dot` is not among MERGE_FUNCTIONS"),
         };
         let bound = Args::bind(&mut self.cx, schema, args, expr.span);
         let merge = merge_axis(&mut self.cx, &bound, merge);
