@@ -40,15 +40,6 @@ impl Span {
     }
 }
 
-/// How serious a [`Diagnostic`] is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Severity {
-    /// The spec cannot be used.
-    Error,
-    /// Something the reader should know, e.g. a line that was ignored.
-    Note,
-}
-
 /// The most diagnostics printed for one spec. A spec with thousands of
 /// errors is not a spec (a wrong file, a pasted log); the first fifty say
 /// what is wrong, and printing every one would flood the terminal and cost
@@ -190,11 +181,6 @@ impl<'a> LineIndex<'a> {
         let text = self.source[line_start..line_end].trim_end_matches(['\n', '\r']);
         (line + 1, offset - line_start + 1, text)
     }
-}
-
-/// 1-based line, 1-based byte column and the line's text for a byte offset.
-pub fn locate(source: &str, offset: usize) -> (usize, usize, &str) {
-    LineIndex::new(source).locate(offset)
 }
 
 /// The part of `line` shown under a diagnostic whose caret covers chars

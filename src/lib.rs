@@ -9,28 +9,28 @@
 //! from Keras' files; [`inspect`] describes any ONNX file; [`driver`] runs
 //! the stages for a checked spec; [`cli`] holds the commands.
 
-pub mod atomic;
+pub(crate) mod atomic;
 pub mod back;
-pub mod budget;
+pub(crate) mod budget;
 pub mod check;
 pub mod cli;
 pub mod console;
-pub mod diag;
+pub(crate) mod diag;
 pub mod driver;
-pub mod escape;
-pub mod files;
-pub mod front;
+pub(crate) mod escape;
+pub(crate) mod files;
+pub(crate) mod front;
 pub mod inspect;
 pub mod ir;
 pub mod metadata;
-pub mod outputs;
-pub mod progress;
-pub mod reference;
+pub(crate) mod outputs;
+pub(crate) mod progress;
+pub(crate) mod reference;
 pub mod runtime;
 pub mod spec;
 pub mod summary;
 pub mod tensor;
 #[cfg(test)]
 pub(crate) mod testing;
-pub mod verify;
+pub(crate) mod verify;
 pub mod weights;

@@ -41,13 +41,6 @@ pub struct Provisional {
     kept: bool,
 }
 
-impl Provisional {
-    /// The registered path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
 impl Drop for Provisional {
     fn drop(&mut self) {
         if self.kept {
@@ -84,6 +77,7 @@ pub fn register<T>(
 
 /// Registers an existing path (a file just published that is not yet
 /// referred to by anything).
+#[cfg(test)]
 pub fn register_path(path: &Path) -> Provisional {
     let (_, provisional) = register(|| Ok(((), path.to_path_buf())))
         .expect("registering an existing path creates nothing and cannot fail");

@@ -48,6 +48,7 @@ pub struct Parsed {
 }
 
 /// Parses a spec into a model, or returns every error found, ready to render.
+#[cfg(test)]
 pub fn parse(source: &str) -> Result<Model, Vec<Diagnostic>> {
     parse_spec(source).map(|parsed| parsed.model)
 }
@@ -58,6 +59,7 @@ pub fn parse_spec(source: &str) -> Result<Parsed, Vec<Diagnostic>> {
 }
 
 /// [`parse`] with the typed errors, for callers that inspect them.
+#[cfg(test)]
 pub fn parse_errors(source: &str) -> Result<Model, Vec<FrontError>> {
     parse_typed(source).map(|parsed| parsed.model)
 }

@@ -34,7 +34,6 @@ use crate::tensor::TensorData;
 use crate::weights::WeightsError;
 
 pub use file_check::FileCheck;
-pub use inputs::generate as generate_input;
 use inputs::IdCoverage;
 use source::{read_source, SourceFile};
 pub use source::{rebuild_source, reference_input, SourceModel, SourceWeights};
