@@ -25,7 +25,7 @@ use super::layers::{
     lower_layer, merge_axis, report_unknown_layer, LayerType, CONCATENATE_FUNCTION, MERGE_FUNCTION,
     MERGE_FUNCTIONS,
 };
-use super::lower::{is_constant, record_import};
+use super::lower::{is_constant, record_import, Substitution};
 use super::values::{Args, Cx, Schema};
 use crate::diag::{Diagnostic, Span};
 use crate::ir::{
@@ -40,12 +40,13 @@ const MODEL: Schema = Schema {
     keywords: &[&["trainable"]],
 };
 
-/// What calling a layer object accepts besides its input.
+/// What calling a layer object accepts besides its input (a recurrent
+/// layer's `call(sequences, initial_state=None, ...)` takes its states
+/// second).
 const LAYER_CALL: Schema = Schema {
     callee: "a layer call",
-    positional: &["inputs"],
+    positional: &["inputs", "initial_state"],
     keywords: &[&[
-        "initial_state",
         "training",
         "mask",
         "return_attention_scores",
@@ -104,6 +105,8 @@ struct Functional {
     /// Names whose value had an error already reported: using them reports
     /// nothing more.
     failed: HashSet<String>,
+    /// The bound on substituting constants into later statements.
+    subst: Substitution,
     /// Every `Input(...)` made, in order, with its name.
     inputs: Vec<ModelInput>,
     layers: Vec<Layer>,
@@ -121,6 +124,7 @@ pub(super) fn lower(stmts: &[Stmt]) -> Result<(Model, Vec<Diagnostic>), Vec<Fron
         notes: Vec::new(),
         names: HashMap::new(),
         failed: HashSet::new(),
+        subst: Substitution::default(),
         inputs: Vec::new(),
         layers: Vec::new(),
         calls: Vec::new(),
@@ -150,13 +154,18 @@ impl Functional {
                     self.names.remove(&target.name);
                     return self.notes.push(ignored::note(stmt, reason));
                 }
+                let Some(size) = self.subst.within_limits(&mut self.cx, value) else {
+                    self.names.remove(&target.name);
+                    self.failed.insert(target.name.clone());
+                    return self.subst.forget(&mut self.cx, &target.name);
+                };
                 let value = self.cx.substitute(value);
                 if is_constant(&value) {
                     self.names.remove(&target.name);
-                    self.cx.constants.insert(target.name.clone(), value);
+                    self.subst.define(&mut self.cx, &target.name, value, size);
                     return;
                 }
-                self.cx.constants.remove(&target.name);
+                self.subst.forget(&mut self.cx, &target.name);
                 match self.eval(&value) {
                     Some(val) => {
                         self.failed.remove(&target.name);
@@ -169,6 +178,9 @@ impl Functional {
                 }
             }
             StmtKind::Unpack { targets, value } => {
+                if self.subst.within_limits(&mut self.cx, value).is_none() {
+                    return self.forget(targets);
+                }
                 let value = self.cx.substitute(value);
                 let val = self.eval(&value);
                 self.unpack(targets, val, value.span);
@@ -179,6 +191,9 @@ impl Functional {
                 }
                 if let Some(reason) = self.ignored(expr) {
                     return self.notes.push(ignored::note(stmt, reason));
+                }
+                if self.subst.within_limits(&mut self.cx, expr).is_none() {
+                    return;
                 }
                 let expr = self.cx.substitute(expr);
                 let makes_something = matches!(expr.kind, ExprKind::Call { .. });
@@ -216,7 +231,7 @@ impl Functional {
             None => return self.forget(targets),
         };
         for (target, value) in targets.iter().zip(values) {
-            self.cx.constants.remove(&target.name);
+            self.subst.forget(&mut self.cx, &target.name);
             if target.name != "_" {
                 self.failed.remove(&target.name);
                 self.names.insert(target.name.clone(), Val::Tensor(value));
@@ -228,7 +243,7 @@ impl Functional {
         for target in targets {
             self.failed.insert(target.name.clone());
             self.names.remove(&target.name);
-            self.cx.constants.remove(&target.name);
+            self.subst.forget(&mut self.cx, &target.name);
         }
     }
 

@@ -74,10 +74,13 @@ fn unpacking_indexing_and_underscore() {
          out, h, _ = layers.LSTM(5, return_state=True)(x)\n\
          states = layers.LSTM(5, return_state=True)(x)\n\
          y = layers.GRU(5)(x, initial_state=states[-1])\n\
-         model = keras.Model(inputs=x, outputs=[out, h, y], name='m')\n",
+         z = layers.GRU(5)(x, h)\n\
+         model = keras.Model(inputs=x, outputs=[out, h, y, z], name='m')\n",
     );
     assert_eq!(s.info.name, "m");
-    assert_eq!(s.info.output_shapes.len(), 3);
+    assert_eq!(s.info.output_shapes.len(), 4);
+    // The states given by position are the call's initial state.
+    assert_eq!(s.model.calls[3].initial_state.len(), 1);
 }
 
 #[test]
@@ -128,4 +131,15 @@ fn a_merge_in_a_sequential_model_is_refused() {
         ),
         "{text}"
     );
+}
+
+#[test]
+fn constants_built_from_constants_are_bounded_in_functional_specs() {
+    // Each line doubles the last: 2^40 nodes if substituted unchecked.
+    let mut body = String::from("x = keras.Input(shape=(7, 4))\na0 = [1, 1]\n");
+    for i in 1..40 {
+        body.push_str(&format!("a{i} = [a{}, a{}]\n", i - 1, i - 1));
+    }
+    body.push_str("model = keras.Model(x, layers.Dense(2)(x))\n");
+    assert_error(&body, "constants expand to more than");
 }

@@ -78,7 +78,7 @@ struct ModelState {
 
 /// The size of an expression once constants are substituted into it.
 #[derive(Clone, Copy)]
-struct Expansion {
+pub(super) struct Expansion {
     nodes: usize,
     height: usize,
 }
@@ -109,8 +109,7 @@ pub fn lower(stmts: &[Stmt]) -> Result<(Model, Vec<Diagnostic>), Vec<FrontError>
         cx: Cx::default(),
         model: None,
         notes: Vec::new(),
-        sizes: HashMap::new(),
-        expanded: 0,
+        subst: Substitution::default(),
     };
     for stmt in stmts {
         lowerer.statement(stmt);
@@ -140,101 +139,37 @@ pub fn lower(stmts: &[Stmt]) -> Result<(Model, Vec<Diagnostic>), Vec<FrontError>
     }
 }
 
-struct Lowerer {
-    cx: Cx,
-    model: Option<ModelState>,
-    /// Notes about ignored lines, in source order.
-    notes: Vec<Diagnostic>,
+/// The sizes of the constants a spec defines, and of everything substituted
+/// so far: the bound that keeps constants built from constants from blowing
+/// up time, memory or the stack, for Sequential and functional specs alike.
+#[derive(Default)]
+pub(super) struct Substitution {
     /// The expanded size of each constant in `cx.constants`.
     sizes: HashMap<String, Expansion>,
     /// Expression nodes produced by substitution so far.
     expanded: usize,
 }
 
-impl Lowerer {
-    fn statement(&mut self, stmt: &Stmt) {
-        match &stmt.kind {
-            StmtKind::Import(_) | StmtKind::FromImport { .. } => record_import(&mut self.cx, stmt),
-            StmtKind::Unpack { .. } => {
-                self.unsupported("unpacking".into(), stmt.span);
-            }
-            StmtKind::Magic(_) => self.notes.push(ignored::note(stmt, ignored::NOTEBOOK)),
-            StmtKind::Assign { target, value } => {
-                if !self.is_model_var(&target.name) {
-                    if let Some(reason) = self.ignored(value) {
-                        self.forget(&target.name);
-                        return self.notes.push(ignored::note(stmt, reason));
-                    }
-                }
-                let Some(size) = self.expansion_within_limits(value) else {
-                    return self.forget(&target.name);
-                };
-                let value = self.cx.substitute(value);
-                let creates_model = matches!(self.callee(&value), Some((Callee::Sequential, _)));
-                if self.is_model_var(&target.name) && !creates_model {
-                    // Rebinding the model's variable leaves the model unnamed.
-                    if let Some(model) = &mut self.model {
-                        model.var = None;
-                    }
-                }
-                match self.callee(&value) {
-                    Some((Callee::Sequential, args)) => {
-                        self.create_model(Some(target.name.clone()), &value, args)
-                    }
-                    Some((Callee::Layer | Callee::Input, _)) => {
-                        self.define(&target.name, value, size);
-                    }
-                    _ if is_constant(&value) => self.define(&target.name, value, size),
-                    _ => {
-                        self.forget(&target.name);
-                        self.unsupported(
-                            format!("`{} = {}`", target.name, value.describe()),
-                            stmt.span,
-                        )
-                    }
-                }
-            }
-            StmtKind::Expr(expr) => {
-                if let ExprKind::Name(name) = &expr.kind {
-                    // Naming a layer constant alone does not add it.
-                    return self.unsupported(format!("`{name}`"), stmt.span);
-                }
-                if let Some(reason) = self.ignored(expr) {
-                    return self.notes.push(ignored::note(stmt, reason));
-                }
-                if self.expansion_within_limits(expr).is_none() {
-                    return;
-                }
-                let expr = self.cx.substitute(expr);
-                self.expr_statement(&expr, stmt.span);
-            }
-        }
-    }
-
-    /// Why the statement `expr` is ignored, if it is.
-    fn ignored(&self, expr: &Expr) -> Option<&'static str> {
-        ignored::reason(&self.cx, expr, &|var| self.is_model_var(var))
-    }
-
+impl Substitution {
     /// Binds `name` to a substituted constant of the given size.
-    fn define(&mut self, name: &str, value: Expr, size: Expansion) {
-        self.cx.constants.insert(name.to_string(), value);
+    pub(super) fn define(&mut self, cx: &mut Cx, name: &str, value: Expr, size: Expansion) {
+        cx.constants.insert(name.to_string(), value);
         self.sizes.insert(name.to_string(), size);
     }
 
     /// Unbinds `name`: it now holds something a spec cannot use as a value.
-    fn forget(&mut self, name: &str) {
-        self.cx.constants.remove(name);
+    pub(super) fn forget(&mut self, cx: &mut Cx, name: &str) {
+        cx.constants.remove(name);
         self.sizes.remove(name);
     }
 
     /// The size of `expr` with constants substituted, when it stays within
     /// [`MAX_NESTING`] and the spec within [`MAX_EXPANDED_NODES`]; reports
     /// and returns `None` otherwise.
-    fn expansion_within_limits(&mut self, expr: &Expr) -> Option<Expansion> {
+    pub(super) fn within_limits(&mut self, cx: &mut Cx, expr: &Expr) -> Option<Expansion> {
         let size = self.expansion(expr);
         if size.height > MAX_NESTING {
-            self.cx.error(FrontError::TooDeep {
+            cx.error(FrontError::TooDeep {
                 limit: MAX_NESTING,
                 span: expr.span,
             });
@@ -242,7 +177,7 @@ impl Lowerer {
         }
         self.expanded = self.expanded.saturating_add(size.nodes);
         if self.expanded > MAX_EXPANDED_NODES {
-            self.cx.error(FrontError::TooLargeExpansion {
+            cx.error(FrontError::TooLargeExpansion {
                 limit: MAX_EXPANDED_NODES,
                 span: expr.span,
             });
@@ -274,6 +209,82 @@ impl Lowerer {
             | ExprKind::Bool(_)
             | ExprKind::None => plain_size(expr),
         }
+    }
+}
+
+struct Lowerer {
+    cx: Cx,
+    model: Option<ModelState>,
+    /// Notes about ignored lines, in source order.
+    notes: Vec<Diagnostic>,
+    subst: Substitution,
+}
+
+impl Lowerer {
+    fn statement(&mut self, stmt: &Stmt) {
+        match &stmt.kind {
+            StmtKind::Import(_) | StmtKind::FromImport { .. } => record_import(&mut self.cx, stmt),
+            StmtKind::Unpack { .. } => {
+                self.unsupported("unpacking".into(), stmt.span);
+            }
+            StmtKind::Magic(_) => self.notes.push(ignored::note(stmt, ignored::NOTEBOOK)),
+            StmtKind::Assign { target, value } => {
+                if !self.is_model_var(&target.name) {
+                    if let Some(reason) = self.ignored(value) {
+                        self.subst.forget(&mut self.cx, &target.name);
+                        return self.notes.push(ignored::note(stmt, reason));
+                    }
+                }
+                let Some(size) = self.subst.within_limits(&mut self.cx, value) else {
+                    return self.subst.forget(&mut self.cx, &target.name);
+                };
+                let value = self.cx.substitute(value);
+                let creates_model = matches!(self.callee(&value), Some((Callee::Sequential, _)));
+                if self.is_model_var(&target.name) && !creates_model {
+                    // Rebinding the model's variable leaves the model unnamed.
+                    if let Some(model) = &mut self.model {
+                        model.var = None;
+                    }
+                }
+                match self.callee(&value) {
+                    Some((Callee::Sequential, args)) => {
+                        self.create_model(Some(target.name.clone()), &value, args)
+                    }
+                    Some((Callee::Layer | Callee::Input, _)) => {
+                        self.subst.define(&mut self.cx, &target.name, value, size);
+                    }
+                    _ if is_constant(&value) => {
+                        self.subst.define(&mut self.cx, &target.name, value, size)
+                    }
+                    _ => {
+                        self.subst.forget(&mut self.cx, &target.name);
+                        self.unsupported(
+                            format!("`{} = {}`", target.name, value.describe()),
+                            stmt.span,
+                        )
+                    }
+                }
+            }
+            StmtKind::Expr(expr) => {
+                if let ExprKind::Name(name) = &expr.kind {
+                    // Naming a layer constant alone does not add it.
+                    return self.unsupported(format!("`{name}`"), stmt.span);
+                }
+                if let Some(reason) = self.ignored(expr) {
+                    return self.notes.push(ignored::note(stmt, reason));
+                }
+                if self.subst.within_limits(&mut self.cx, expr).is_none() {
+                    return;
+                }
+                let expr = self.cx.substitute(expr);
+                self.expr_statement(&expr, stmt.span);
+            }
+        }
+    }
+
+    /// Why the statement `expr` is ignored, if it is.
+    fn ignored(&self, expr: &Expr) -> Option<&'static str> {
+        ignored::reason(&self.cx, expr, &|var| self.is_model_var(var))
     }
 
     fn unsupported(&mut self, what: String, span: Span) {
