@@ -390,10 +390,23 @@ impl Functional {
                 None
             }
             None => {
+                let is_data = self
+                    .cx
+                    .path(func)
+                    .is_some_and(|p| p.first().is_some_and(|m| m == "numpy" || m == "tensorflow"));
+                let hint = is_data.then(|| {
+                    let shape =
+                        sample_shape(args).unwrap_or_else(|| "(timesteps, features)".to_string());
+                    format!(
+                        "rnnc compiles the model, not a run of it on data: declare the input \
+                         as `inputs = keras.Input(shape={shape})` and end with \
+                         `model = keras.Model(inputs, outputs)`"
+                    )
+                });
                 self.cx.error(FrontError::FunctionalUnsupported {
                     what: format!("`{}`", expr.describe()),
                     span: expr.span,
-                    hint: None,
+                    hint,
                 });
                 None
             }
@@ -716,4 +729,27 @@ fn input_name(cx: &mut Cx, args: &[Arg]) -> Option<String> {
         .iter()
         .find(|a| a.keyword.as_ref().is_some_and(|k| k.name == "name"))?;
     cx.name(&arg.value)
+}
+
+/// The shape of one sample of an array made by a NumPy-style call with a
+/// literal shape, `np.random.random((32, 10, 8))` → `(10, 8)`: the batch
+/// axis dropped, as `keras.Input(shape=...)` wants it.
+fn sample_shape(args: &[Arg]) -> Option<String> {
+    let first = args.first()?;
+    let (ExprKind::Tuple(dims) | ExprKind::List(dims)) = &first.value.kind else {
+        return None;
+    };
+    let rest: Vec<String> = dims
+        .iter()
+        .skip(1)
+        .map(|d| match d.kind {
+            ExprKind::Int(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    Some(match rest.as_slice() {
+        [] => return None,
+        [one] => format!("({one},)"),
+        many => format!("({})", many.join(", ")),
+    })
 }
