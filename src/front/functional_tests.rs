@@ -143,3 +143,50 @@ fn constants_built_from_constants_are_bounded_in_functional_specs() {
     body.push_str("model = keras.Model(x, layers.Dense(2)(x))\n");
     assert_error(&body, "constants expand to more than");
 }
+
+#[test]
+fn the_rnn_guide_encoder_decoder_has_keras_layers_and_counts() {
+    // From the Keras RNN guide, as written there (no imports, constants in
+    // the constructor of a layer called at once). Keras 3.15 lists
+    // input_layer, input_layer_1, embedding, embedding_1, encoder, decoder,
+    // dense with 0, 0, 64000, 128000, 33024, 33024, 650 parameters.
+    let s = Spec::from_source(
+        "encoder_vocab = 1000\ndecoder_vocab = 2000\n\
+         encoder_input = layers.Input(shape=(None,))\n\
+         encoder_embedded = layers.Embedding(input_dim=encoder_vocab, output_dim=64)(\n    encoder_input\n)\n\
+         output, state_h, state_c = layers.LSTM(64, return_state=True, name=\"encoder\")(\n    encoder_embedded\n)\n\
+         encoder_state = [state_h, state_c]\n\
+         decoder_input = layers.Input(shape=(None,))\n\
+         decoder_embedded = layers.Embedding(input_dim=decoder_vocab, output_dim=64)(\n    decoder_input\n)\n\
+         decoder_output = layers.LSTM(64, name=\"decoder\")(\n    decoder_embedded, initial_state=encoder_state\n)\n\
+         output = layers.Dense(10)(decoder_output)\n\
+         model = keras.Model([encoder_input, decoder_input], output)\n\
+         model.summary()\n"
+            .into(),
+        "guide.rnn",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let rows: Vec<(String, u64)> = s
+        .info
+        .order
+        .iter()
+        .map(|op| match *op {
+            crate::check::Operation::Input(id) => (s.info.input(id).name.clone(), 0),
+            crate::check::Operation::Layer(id) => {
+                let l = s.info.layer(id);
+                (l.name.clone(), l.params)
+            }
+        })
+        .collect();
+    let expected = [
+        ("input_layer", 0),
+        ("input_layer_1", 0),
+        ("embedding", 64000),
+        ("embedding_1", 128000),
+        ("encoder", 33024),
+        ("decoder", 33024),
+        ("dense", 650),
+    ];
+    assert_eq!(rows, expected.map(|(n, p)| (n.to_string(), p)).to_vec());
+    assert_eq!(s.info.total_params, 258_698);
+}

@@ -233,7 +233,13 @@ impl Cx {
                 None => return expr.clone(),
             },
             ExprKind::Call { func, args } => ExprKind::Call {
-                func: func.clone(),
+                // The callee's path stays as written; a callee that is itself
+                // a call (`layers.Embedding(input_dim=vocab)(x)`) has its
+                // arguments substituted too.
+                func: match func.kind {
+                    ExprKind::Call { .. } => Box::new(self.substitute(func)),
+                    _ => func.clone(),
+                },
                 args: args
                     .iter()
                     .map(|a| Arg {
