@@ -365,3 +365,47 @@ fn initialized_weights_round_trip_with_keras_keys() {
     ]);
     assert!(compiled.status.success());
 }
+
+#[test]
+fn a_reversal_after_a_layer_that_changes_the_steps_verifies() {
+    // Each recurrent layer reads T from its own input: here T is changed by
+    // a concatenation on the time axis, a strided Conv1D, a pooling, a
+    // Reshape and a RepeatVector before a go_backwards or Bidirectional
+    // layer. tract must agree with the reference (which reads the arrays).
+    let spec = "import keras\nfrom keras import layers\n\
+        x = keras.Input(shape=(None, 6))\n\
+        f, b = layers.Bidirectional(layers.GRU(4, return_sequences=True), merge_mode=None)(x)\n\
+        h = layers.concatenate([f, b], axis=1)\n\
+        y1 = layers.LSTM(5, go_backwards=True)(h)\n\
+        c = layers.Conv1D(4, 3, strides=2, padding='same')(x)\n\
+        y2 = layers.Bidirectional(layers.SimpleRNN(3))(c)\n\
+        p = layers.MaxPooling1D(2)(x)\n\
+        y3 = layers.GRU(3, go_backwards=True, return_sequences=True)(p)\n\
+        s = keras.Input(shape=(8, 3))\n\
+        r = layers.Reshape((4, 6))(s)\n\
+        y4 = layers.Bidirectional(layers.LSTM(2, return_sequences=True))(r)\n\
+        v = layers.RepeatVector(5)(y1)\n\
+        y5 = layers.SimpleRNN(2, go_backwards=True, return_sequences=True)(v)\n\
+        model = keras.Model([x, s], [y1, y2, y3, y4, y5])\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("steps.rnn");
+    std::fs::write(&path, spec).unwrap();
+    for lowering in ["auto", "scan"] {
+        let model = dir.path().join(format!("steps-{lowering}.onnx"));
+        let out = rnnc(&[
+            "compile",
+            &arg(&path),
+            "-o",
+            &arg(&model),
+            "--lowering",
+            lowering,
+            "--verify",
+        ]);
+        assert!(
+            out.status.success(),
+            "{lowering}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

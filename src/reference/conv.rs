@@ -13,7 +13,9 @@ use crate::ir::{Conv1D, Padding, Pool, Pooling1D};
 /// steps moved by `strides` over `steps`.
 fn plan(steps: usize, span: usize, strides: usize, padding: Padding) -> (usize, usize) {
     match padding {
-        Padding::Valid => ((steps.saturating_sub(span)) / strides + 1, 0),
+        Padding::Valid if steps < span => (0, 0),
+        Padding::Valid => ((steps - span) / strides + 1, 0),
+        Padding::Same if steps == 0 => (0, 0),
         Padding::Same => {
             let out = steps.div_ceil(strides);
             let total = ((out - 1) * strides + span).saturating_sub(steps);

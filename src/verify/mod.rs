@@ -628,6 +628,45 @@ fn id_coverage(spec: &Spec, batch: Option<usize>) -> Option<IdCoverage> {
     Some(IdCoverage::new(vocab as usize, batch, time))
 }
 
+/// The longest sequence [`usable_length`] looks for.
+const MAX_USABLE_LENGTH: usize = 4096;
+
+/// The shortest length from `t` on that the model can run: with every free
+/// time axis at that length, every layer keeps at least one step (a valid
+/// `Conv1D` or pooling needs a whole window) and every `Reshape` fits, as
+/// the check pass finds on a copy of the model with the length fixed.
+fn usable_length(spec: &Spec, t: usize) -> Option<usize> {
+    (t..=MAX_USABLE_LENGTH).find(|&t| runs_at_length(spec, t as u64))
+}
+
+fn runs_at_length(spec: &Spec, t: u64) -> bool {
+    let mut model = spec.model.clone();
+    for (input, info) in model.inputs.iter_mut().zip(&spec.info.inputs) {
+        let mut decl = input.decl.clone().unwrap_or_else(|| crate::ir::InputDecl {
+            batch: info.shape[0],
+            dims: info.shape[1..].to_vec(),
+            dtype: Some(info.dtype),
+            span: input.span,
+        });
+        for d in decl.dims.iter_mut().filter(|d| d.is_none()) {
+            *d = Some(t);
+        }
+        input.decl = Some(decl);
+    }
+    // The declarations on layers (Sequential) are the input's, now fixed.
+    for layer in &mut model.layers {
+        layer.input = None;
+    }
+    match crate::check::check(&model) {
+        Ok(info) => info
+            .calls
+            .iter()
+            .flat_map(|c| &c.output_shapes)
+            .all(|s| !s.contains(&Some(0))),
+        Err(_) => false,
+    }
+}
+
 /// The cases to try, a shape per model input: every batch size × every
 /// length where free (one length at a time for all the inputs' free axes);
 /// refused when running them would exceed the memory budget.
@@ -646,10 +685,19 @@ fn input_shapes(spec: &Spec, batch: Option<usize>) -> Result<Vec<Vec<Vec<usize>>
         .inputs
         .iter()
         .any(|i| i.shape[1..].iter().any(Option::is_none));
-    let lengths: &[usize] = if free_length { &TIME_LENGTHS } else { &[0] };
+    let lengths: Vec<usize> = if free_length {
+        let mut usable: Vec<usize> = TIME_LENGTHS
+            .iter()
+            .filter_map(|&t| usable_length(spec, t))
+            .collect();
+        usable.dedup();
+        usable
+    } else {
+        vec![0]
+    };
     let mut cases = Vec::new();
     for &b in &batches {
-        for &t in lengths {
+        for &t in &lengths {
             let shapes = spec
                 .info
                 .inputs

@@ -80,6 +80,41 @@ pub fn input_name(model: &ir::Model, info: &ModelInfo, id: InputId) -> String {
     }
 }
 
+/// Whether a layer's outputs have the time axis of its first input, so that
+/// reversing them can read T where that input's T comes from. Any other
+/// layer's output is its own time source (its T is read from itself).
+fn keeps_time(kind: &LayerKind) -> bool {
+    match kind {
+        LayerKind::Recurrent(_)
+        | LayerKind::Bidirectional(_)
+        | LayerKind::Dense(_)
+        | LayerKind::TimeDistributed(_)
+        | LayerKind::Embedding(_)
+        | LayerKind::Dropout { .. }
+        | LayerKind::Activation(_)
+        | LayerKind::Identity(_)
+        | LayerKind::Normalization(_)
+        | LayerKind::ActivationLayer(_)
+        // The output has the query's steps.
+        | LayerKind::Attention(_) => true,
+        LayerKind::Merge(m) => match m {
+            // Concatenating on the time axis adds up the steps.
+            Merge::Concatenate { .. } | Merge::Dot { .. } => false,
+            Merge::Add
+            | Merge::Subtract
+            | Merge::Multiply
+            | Merge::Average
+            | Merge::Maximum
+            | Merge::Minimum => true,
+        },
+        LayerKind::RepeatVector { .. }
+        | LayerKind::Reshape(_)
+        | LayerKind::GlobalPooling(_)
+        | LayerKind::Conv1D(_)
+        | LayerKind::Pooling1D(_) => false,
+    }
+}
+
 /// The prefix of the node names a call emits: the layer's name, with the
 /// call's number after it for a shared layer's later calls.
 fn call_scope(info: &ModelInfo, layer: LayerId, call: CallId) -> String {
@@ -277,10 +312,7 @@ pub fn emit(
                 vec![activation::layer(&mut em.b, a, &x, alpha.as_deref())]
             }
         };
-        let origin = match layer.kind {
-            LayerKind::RepeatVector { .. } => None,
-            _ => Some(em.time_source.clone()),
-        };
+        let origin = keeps_time(&layer.kind).then(|| em.time_source.clone());
         for (index, name) in outputs.into_iter().enumerate() {
             let value = Value::Output {
                 call: call_id,
