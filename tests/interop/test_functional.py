@@ -2,7 +2,8 @@
 with several inputs, several outputs, initial states, merges and shared
 layers), compiled by rnnc with Keras' weights, passes the ONNX checker and
 strict shape inference, and gives Keras' predictions in onnxruntime and
-OpenVINO (inputs fed in `model.inputs` order, by the names Keras gives them)."""
+OpenVINO (inputs fed in `model.inputs` order, by the names Keras gives them),
+and in the ONNX reference evaluator."""
 
 import numpy as np
 import onnx
@@ -101,3 +102,17 @@ def test_opsets_in_onnxruntime_and_tract(case, opset, tmp_path):
     got = np.load(tmp_path / "out.npz")
     ours = [got[f"output_{i}"] for i in range(len(got.files))]
     assert_outputs_close(f"{case} opset {opset} tract", ours, expected_outputs(case), ATOL)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_onnx_reference_evaluator_equals_keras(case, compiled):
+    from onnx.reference import ReferenceEvaluator
+
+    model = onnx.load(str(compiled(case)))
+    dtypes = {onnx.TensorProto.FLOAT: np.float32, onnx.TensorProto.INT32: np.int32, onnx.TensorProto.INT64: np.int64}
+    feeds = {
+        vi.name: x.astype(dtypes[vi.type.tensor_type.elem_type])
+        for vi, x in zip(model.graph.input, case_inputs(case))
+    }
+    ours = ReferenceEvaluator(model).run(None, feeds)
+    assert_outputs_close(f"{case} ONNX reference evaluator vs Keras", ours, expected_outputs(case), ATOL)
