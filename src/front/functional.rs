@@ -95,6 +95,8 @@ struct Declared {
     name: Option<String>,
     inputs: Vec<Value>,
     outputs: Vec<Value>,
+    /// The `keras.Model(...)` call.
+    span: Span,
 }
 
 struct Functional {
@@ -608,6 +610,7 @@ impl Functional {
             name,
             inputs,
             outputs,
+            span: expr.span,
         });
         Some(Val::Model)
     }
@@ -673,6 +676,13 @@ impl Functional {
                     span: self.inputs[id.index()].span,
                 });
             }
+        }
+        if needed.is_empty() && self.cx.errors.is_empty() {
+            self.cx.error(FrontError::FunctionalUnsupported {
+                what: "a model whose outputs are its inputs".into(),
+                span: declared.span,
+                hint: Some("put at least one layer between `keras.Input` and the outputs".into()),
+            });
         }
         if !self.cx.errors.is_empty() {
             return None;

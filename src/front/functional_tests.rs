@@ -107,6 +107,7 @@ fn mistakes_are_clear_errors() {
         (format!("{x}model = keras.Model(x, layers.LSTM(3)(x, mask=x))\n"), "`mask=` is not supported"),
         (format!("{x}model = keras.Model(x, layers.Attention()([x, x], use_causal_mask=True))\n"), "`use_causal_mask=True`"),
         (format!("{x}y = layers.Dense(2)(x)\n"), "no `keras.Model(inputs, outputs)`"),
+        (format!("{x}model = keras.Model(x, x)\n"), "a model whose outputs are its inputs"),
         (format!("{x}m = keras.Model(x, x)\nn = keras.Model(x, x)\n"), "a second `Model`"),
         (format!("{x}model = keras.Model(x, layers.Conv1D(4, 9)(x))\n"), "a kernel of 9 steps does not fit"),
         (format!("{x}model = keras.Model(x, layers.Dense(3)(x, initial_state=x))\n"), "`initial_state` is only for recurrent layers, not Dense"),
