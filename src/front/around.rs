@@ -279,6 +279,11 @@ fn is_minus_one(e: &Expr) -> bool {
     }
 }
 
+/// Whether `e` names `init` (`"ones"`, `"Ones"`).
+fn names_initializer(e: &Expr, init: Initializer) -> bool {
+    matches!(&e.kind, ExprKind::Str(s) if Initializer::from_name(s) == Some(init))
+}
+
 fn is_false(e: &Expr) -> bool {
     e.kind == ExprKind::Bool(false)
 }
@@ -420,17 +425,17 @@ pub fn lower(cx: &mut Cx, args: &Args, t: AroundType) -> Option<LayerKind> {
                 "normalization over the last axis (axis=-1)",
             );
             default_only(cx, args, "rms_scaling", is_false, "rms_scaling=False only");
-            for init in [
-                "beta_initializer",
-                "gamma_initializer",
-                "moving_mean_initializer",
-                "moving_variance_initializer",
+            for (init, default) in [
+                ("beta_initializer", Initializer::Zeros),
+                ("gamma_initializer", Initializer::Ones),
+                ("moving_mean_initializer", Initializer::Zeros),
+                ("moving_variance_initializer", Initializer::Ones),
             ] {
                 default_only(
                     cx,
                     args,
                     init,
-                    |_| false,
+                    |e| names_initializer(e, default),
                     "the default initializers; give the weights with --weights",
                 );
             }
@@ -577,7 +582,7 @@ pub fn lower(cx: &mut Cx, args: &Args, t: AroundType) -> Option<LayerKind> {
                 cx,
                 args,
                 "alpha_initializer",
-                |_| false,
+                |e| names_initializer(e, Initializer::Zeros),
                 "the default initializer; give the weights with --weights",
             );
             let shared_axes = match args.value("shared_axes") {

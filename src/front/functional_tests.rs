@@ -191,3 +191,18 @@ fn the_rnn_guide_encoder_decoder_has_keras_layers_and_counts() {
     assert_eq!(rows, expected.map(|(n, p)| (n.to_string(), p)).to_vec());
     assert_eq!(s.info.total_params, 258_698);
 }
+
+#[test]
+fn initializer_arguments_are_accepted_when_they_name_the_default() {
+    let x = "x = keras.Input(shape=(7, 4))\n";
+    spec(&format!(
+        "{x}y = layers.LayerNormalization(gamma_initializer='ones', beta_initializer='Zeros')(x)\n\
+         model = keras.Model(x, layers.PReLU(alpha_initializer='zeros')(y))\n"
+    ));
+    assert_error(
+        &format!(
+            "{x}model = keras.Model(x, layers.LayerNormalization(gamma_initializer='zeros')(x))\n"
+        ),
+        "`gamma_initializer='zeros'` is not supported",
+    );
+}
