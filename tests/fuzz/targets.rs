@@ -172,6 +172,17 @@ impl Target {
                 for case in oracle_cases() {
                     seeds.push(seed_file(&oracle(&case).join("model.rnn"), ""));
                 }
+                // Functional specs: Input tensors, calls, unpacking, merges.
+                let functional = root().join("fixtures/functional");
+                let mut cases: Vec<PathBuf> = std::fs::read_dir(&functional)
+                    .expect("fixtures/functional exists")
+                    .map(|e| e.expect("readable folder").path().join("model.rnn"))
+                    .filter(|p| p.is_file())
+                    .collect();
+                cases.sort();
+                for path in cases {
+                    seeds.push(seed_file(&path, ""));
+                }
                 spec_lines = lines_of_specs(&seeds);
             }
             Target::Npy => {
