@@ -351,8 +351,13 @@ fn count(graph: &Graph, totals: &mut Totals) {
 
 fn add_tensor(tensor: &Tensor, totals: &mut Totals) {
     totals.initializers += 1;
-    totals.parameters += tensor.elements.unwrap_or(0);
-    totals.weight_bytes += tensor.bytes.unwrap_or(0);
+    // Saturating: a file may declare dims whose products overflow together.
+    totals.parameters = totals
+        .parameters
+        .saturating_add(tensor.elements.unwrap_or(0));
+    totals.weight_bytes = totals
+        .weight_bytes
+        .saturating_add(tensor.bytes.unwrap_or(0));
 }
 
 fn non_empty(s: &Option<String>) -> Option<String> {
