@@ -1,34 +1,31 @@
 //! The Keras oracle fixtures: Sequential models in `fixtures/oracle/<case>/`
 //! (written by `scripts/make_oracles.py`), functional ones in
-//! `fixtures/functional/<case>/`.
+//! `fixtures/functional/<case>/` (`scripts/make_functional_oracles.py`).
 
 use std::path::{Path, PathBuf};
 
-/// Every oracle case folder (one with a `model.rnn`), absolute, sorted.
-#[allow(dead_code)]
-pub fn oracle_cases() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oracle");
+/// Every case folder (one with a `model.rnn`) under `dir`, absolute,
+/// sorted; at least `min` of them, or the fixtures are missing.
+fn cases_in(dir: &str, min: usize) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let mut cases: Vec<PathBuf> = std::fs::read_dir(root)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("model.rnn").exists())
         .collect();
     cases.sort();
-    assert!(cases.len() > 50, "oracle fixtures missing");
+    assert!(cases.len() >= min, "{dir}: fixtures missing");
     cases
 }
 
-/// Every functional oracle case folder (`fixtures/functional/<case>/`,
-/// written by `scripts/make_functional_oracles.py`), absolute, sorted.
+/// Every Sequential oracle case folder.
+#[allow(dead_code)]
+pub fn oracle_cases() -> Vec<PathBuf> {
+    cases_in("fixtures/oracle", 51)
+}
+
+/// Every functional oracle case folder.
 #[allow(dead_code)]
 pub fn functional_cases() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/functional");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("model.rnn").exists())
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 12, "functional fixtures missing");
-    cases
+    cases_in("fixtures/functional", 12)
 }
