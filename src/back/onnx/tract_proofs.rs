@@ -49,6 +49,36 @@ fn wrap(graph: proto::GraphProto) -> Vec<u8> {
     })
 }
 
+/// Zero `initial_h` and `initial_c` of shape `[directions, batch, hidden]`,
+/// the batch read from axis `batch_axis` of `x`, as rnnc builds them.
+fn zero_states(
+    b: &mut GraphBuilder,
+    x: &str,
+    batch_axis: i64,
+    directions: i64,
+    hidden: usize,
+) -> (String, String) {
+    let shape = b.op("Shape", &[x], vec![]);
+    let axis = b.vec_i64(&[batch_axis]);
+    let batch = b.op("Gather", &[&shape, &axis], vec![attr_int("axis", 0)]);
+    let directions = b.vec_i64(&[directions]);
+    let hidden = b.vec_i64(&[hidden as i64]);
+    let state_shape = b.op(
+        "Concat",
+        &[&directions, &batch, &hidden],
+        vec![attr_int("axis", 0)],
+    );
+    let zero = super::builder::f32_tensor(ndarray::arr1(&[0.0f32]).into_dyn().view());
+    let mut state = || {
+        b.op(
+            "ConstantOfShape",
+            &[&state_shape],
+            vec![super::builder::attr_tensor("value", zero.clone())],
+        )
+    };
+    (state(), state())
+}
+
 fn init(b: &mut GraphBuilder, name: &str, a: ArrayD<f32>) -> String {
     b.initializer(name, a.view())
 }
@@ -127,28 +157,8 @@ fn tract_bidirectional_lstm_needs_zero_peepholes() {
             Array3::from_elem((2, 4 * h, h), 0.1).into_dyn(),
         );
         let bias = init(&mut b, "B", Array2::zeros((2, 8 * h)).into_dyn());
-        // Zero states of shape [2, batch, H] from Shape(x), as rnnc builds them.
-        let shape = b.op("Shape", &[&x], vec![]);
-        let one = b.vec_i64(&[1]);
-        let batch = b.op("Gather", &[&shape, &one], vec![attr_int("axis", 0)]);
-        let two = b.vec_i64(&[2]);
-        let hidden = b.vec_i64(&[h as i64]);
-        let state_shape = b.op(
-            "Concat",
-            &[&two, &batch, &hidden],
-            vec![attr_int("axis", 0)],
-        );
-        let zero = super::builder::f32_tensor(ndarray::arr1(&[0.0f32]).into_dyn().view());
-        let h0 = b.op(
-            "ConstantOfShape",
-            &[&state_shape],
-            vec![super::builder::attr_tensor("value", zero.clone())],
-        );
-        let c0 = b.op(
-            "ConstantOfShape",
-            &[&state_shape],
-            vec![super::builder::attr_tensor("value", zero)],
-        );
+        // x is [T, batch, I]: the batch is its axis 1.
+        let (h0, c0) = zero_states(&mut b, &x, 1, 2, h);
         let mut inputs = vec![x.clone(), w, r, bias, String::new(), h0, c0];
         if with_p {
             inputs.push(init(&mut b, "P", Array2::zeros((2, 3 * h)).into_dyn()));
@@ -229,28 +239,8 @@ fn tract_lstm_after_tile_fails_to_load() {
             "R",
             Array3::from_elem((1, 4 * h, h), 0.1).into_dyn(),
         );
-        // Zero states [1, batch, H] from Shape(x), as rnnc builds them.
-        let shape = b.op("Shape", &[&x], vec![]);
-        let zero_index = b.vec_i64(&[0]);
-        let batch = b.op("Gather", &[&shape, &zero_index], vec![attr_int("axis", 0)]);
-        let one = b.vec_i64(&[1]);
-        let hidden = b.vec_i64(&[h as i64]);
-        let state_shape = b.op(
-            "Concat",
-            &[&one, &batch, &hidden],
-            vec![attr_int("axis", 0)],
-        );
-        let zero = super::builder::f32_tensor(ndarray::arr1(&[0.0f32]).into_dyn().view());
-        let h0 = b.op(
-            "ConstantOfShape",
-            &[&state_shape],
-            vec![super::builder::attr_tensor("value", zero.clone())],
-        );
-        let c0 = b.op(
-            "ConstantOfShape",
-            &[&state_shape],
-            vec![super::builder::attr_tensor("value", zero)],
-        );
+        // x is [batch, F]: the batch is its axis 0.
+        let (h0, c0) = zero_states(&mut b, &x, 0, 1, h);
         let outs = b.node_with(
             "LSTM",
             &[&xt, &w, &r, "", "", &h0, &c0],
