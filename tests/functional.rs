@@ -9,6 +9,8 @@
 
 #[path = "common/oracle_cases.rs"]
 mod oracle_cases;
+#[path = "common/outputs.rs"]
+mod outputs;
 #[path = "common/run.rs"]
 mod run;
 use oracle_cases::functional_cases as cases;
@@ -29,14 +31,10 @@ fn arg(p: &Path) -> String {
 }
 
 fn read_npz(path: &Path) -> Vec<ArrayD<f32>> {
-    let mut npz = NpzReader::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut names = npz.names().unwrap();
-    names.sort_by_key(|n| {
-        n.trim_start_matches("output_")
-            .parse::<usize>()
-            .unwrap_or(usize::MAX)
-    });
-    names.iter().map(|n| npz.by_name(n).unwrap()).collect()
+    outputs::read_npz(path)
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect()
 }
 
 /// The `input_k.npy` files of a case, in model input order.
@@ -111,11 +109,7 @@ fn compare_run(case: &Path, model: &Path, extra: &[&str], failures: &mut Vec<Str
             ));
             continue;
         }
-        let err = a
-            .iter()
-            .zip(e)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0f32, |m, d| if d.is_nan() || d > m { d } else { m });
+        let err = outputs::max_abs_error(a, e);
         if err.is_nan() || err > ATOL {
             failures.push(format!(
                 "{name} {extra:?}: output {i} differs from Keras by {err:e}"

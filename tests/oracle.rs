@@ -12,34 +12,17 @@ use run::{rnnc, root};
 
 #[path = "common/graph.rs"]
 mod graph;
+#[path = "common/outputs.rs"]
+mod outputs;
+use outputs::{max_abs_error, read_npz};
 
 use std::path::{Path, PathBuf};
-
-use ndarray::ArrayD;
-use ndarray_npy::NpzReader;
 
 /// Tolerance against Keras for most models: both compute in f32.
 const ATOL: f32 = 1e-5;
 /// Tolerance for deep models (three or more recurrent layers), where f32
 /// rounding differences compound through the stack.
 const DEEP_ATOL: f32 = 1e-4;
-
-fn read_npz(path: &Path) -> Vec<(String, ArrayD<f32>)> {
-    let mut npz = NpzReader::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut names = npz.names().unwrap();
-    names.sort_by_key(|n| {
-        n.trim_start_matches("output_")
-            .parse::<usize>()
-            .unwrap_or(usize::MAX)
-    });
-    names
-        .into_iter()
-        .map(|n| {
-            let a: ArrayD<f32> = npz.by_name(&n).unwrap();
-            (n, a)
-        })
-        .collect()
-}
 
 fn cases(prefixes: &[&str]) -> Vec<PathBuf> {
     oracle_cases()
@@ -129,11 +112,7 @@ fn check_case(case: &Path) -> Vec<String> {
                 ));
                 continue;
             }
-            let err = a
-                .iter()
-                .zip(e)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0f32, |m, d| if d.is_nan() || d > m { d } else { m });
+            let err = max_abs_error(a, e);
             if err.is_nan() || err > atol {
                 failures.push(format!(
                     "{name}/{input}: {our_name} differs from Keras by {err:e}"
