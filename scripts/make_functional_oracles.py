@@ -8,7 +8,10 @@ Run from the repository root:
     KERAS_BACKEND=jax python scripts/make_functional_oracles.py --only chain,batchnorm
 
 (`--only` regenerates just the named cases, keeping the other folders and their
-index.json entries; `--list` prints the case names.)
+index.json entries; `--list` prints the case names; `--out-dir DIR` writes into
+DIR instead of fixtures/functional, e.g. to compare a regeneration with the
+committed fixtures.)  scripts/make_masking_oracles.py imports this module and
+calls main() / write_case() with its own cases, folder and input maker.
 
 Each case is a SPEC TEXT: Python source exactly as a Keras user writes it.  The
 model is built by exec-ing that text, unchanged, in a fresh namespace and taking
@@ -738,7 +741,12 @@ def check_same_as(case, model, xs, outs):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-def write_case(case):
+def write_case(case, out_dir=None, input_maker=None):
+    """Write fixtures/functional/<case>/ (or <out_dir>/<case>/).
+
+    input_maker(model, rng, case) -> [array, ...], if given, makes the inputs
+    instead of make_inputs (scripts/make_masking_oracles.py uses this).
+    """
     model = build_model(case.spec)
     rng = np.random.default_rng(zlib.crc32(case.name.encode()))
     weights = random_weights(model, rng)
@@ -746,7 +754,7 @@ def write_case(case):
     keys = [short_key(model, p) for p in paths]
     assert len(set(keys)) == len(keys), keys
 
-    d = os.path.join(OUT_DIR, case.name)
+    d = os.path.join(OUT_DIR if out_dir is None else out_dir, case.name)
     os.makedirs(d, exist_ok=True)
     remove_generated(d)
     with open(os.path.join(d, "model.rnn"), "w", encoding="utf-8", newline="") as f:
@@ -760,7 +768,10 @@ def write_case(case):
     model.save_weights(os.path.join(d, "model.weights.h5"))
     model.save(os.path.join(d, "model.keras"))
 
-    xs = make_inputs(model, rng, case.free_t)
+    if input_maker is None:
+        xs = make_inputs(model, rng, case.free_t)
+    else:
+        xs = input_maker(model, rng, case)
     for i, x in enumerate(xs):
         np.save(os.path.join(d, f"input_{i}.npy"), x)
     outs = run(model, xs)
@@ -889,7 +900,7 @@ Not from Keras, written by `UPDATE_GOLDEN=1 cargo test --test golden`:
 """
 
 
-def parse_args(argv):
+def parse_args(argv, cases=None):
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -898,8 +909,13 @@ def parse_args(argv):
         help="regenerate only these cases (comma-separated); the other case "
              "folders are left untouched and keep their index.json entries")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument(
+        "--out-dir", metavar="DIR",
+        help="write the case folders, index.json and README.md into DIR "
+             "instead of the default fixtures folder (e.g. to compare a "
+             "regeneration with the committed fixtures)")
     args = parser.parse_args(argv)
-    names = [c.name for c in CASES]
+    names = [c.name for c in (CASES if cases is None else cases)]
     if args.only is not None:
         only = [n.strip() for n in args.only.split(",") if n.strip()]
         unknown = [n for n in only if n not in names]
@@ -909,30 +925,39 @@ def parse_args(argv):
     return args
 
 
-def main(argv=None):
+def main(argv=None, cases=None, out_dir=None, readme=None, input_maker=None):
+    """Generate the fixtures. The keyword arguments let another generator
+    (scripts/make_masking_oracles.py) reuse this one: its own case list,
+    default output folder, README text (formatted with the same fields as
+    README) and input maker (see write_case). `--out-dir` overrides out_dir."""
     import h5py
     import jax
 
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    cases = CASES if cases is None else cases
+    readme = README if readme is None else readme
+    args = parse_args(sys.argv[1:] if argv is None else argv, cases)
     if args.list:
-        for case in CASES:
+        for case in cases:
             print(case.name)
         return
-    selected = [c for c in CASES if args.only is None or c.name in args.only]
+    out_dir = OUT_DIR if out_dir is None else out_dir
+    if args.out_dir is not None:
+        out_dir = os.path.abspath(args.out_dir)
+    selected = [c for c in cases if args.only is None or c.name in args.only]
 
-    os.makedirs(OUT_DIR, exist_ok=True)
-    names = {c.name for c in CASES}
+    os.makedirs(out_dir, exist_ok=True)
+    names = {c.name for c in cases}
     if args.only is None:
         # A full run drops the folders of cases that are no longer listed.
-        for entry in sorted(os.listdir(OUT_DIR)):
-            p = os.path.join(OUT_DIR, entry)
+        for entry in sorted(os.listdir(out_dir)):
+            p = os.path.join(out_dir, entry)
             if (entry not in names and os.path.isdir(p)
                     and os.path.exists(os.path.join(p, "model.rnn"))):
                 shutil.rmtree(p)
 
     # index.json entries of the cases this run does not regenerate.
     previous = {}
-    index_path = os.path.join(OUT_DIR, "index.json")
+    index_path = os.path.join(out_dir, "index.json")
     if args.only is not None and os.path.exists(index_path):
         with open(index_path) as f:
             old = json.load(f)
@@ -944,9 +969,9 @@ def main(argv=None):
     results = {}
     for case in selected:
         try:
-            info, peak, size = write_case(case)
+            info, peak, size = write_case(case, out_dir, input_maker)
         except Exception as e:  # noqa: BLE001
-            d = os.path.join(OUT_DIR, case.name)
+            d = os.path.join(out_dir, case.name)
             if os.path.isdir(d):
                 remove_generated(d)
                 if not os.listdir(d):
@@ -962,7 +987,7 @@ def main(argv=None):
 
     index = []
     omitted = []
-    for case in CASES:
+    for case in cases:
         kind_entry = results.get(case.name) or previous.get(case.name)
         if kind_entry is None:
             continue
@@ -979,12 +1004,12 @@ def main(argv=None):
             "omitted": omitted,
         }, f, indent=1, ensure_ascii=False)
         f.write("\n")
-    with open(os.path.join(OUT_DIR, "README.md"), "w") as f:
-        f.write(README.format(keras=keras.__version__, jax=jax.__version__,
+    with open(os.path.join(out_dir, "README.md"), "w") as f:
+        f.write(readme.format(keras=keras.__version__, jax=jax.__version__,
                               numpy=np.__version__, h5py=h5py.__version__,
                               keras2=KERAS2_VERSION))
     written = sum(1 for k, _ in results.values() if k == "case")
-    print(f"{written} cases written to {OUT_DIR}, "
+    print(f"{written} cases written to {out_dir}, "
           f"{len(results) - written} omitted; index.json lists "
           f"{len(index)} cases, {len(omitted)} omitted")
 

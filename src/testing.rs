@@ -91,6 +91,7 @@ pub fn embedding(input_dim: u64, output_dim: u64) -> Layer {
         input_dim,
         output_dim,
         embeddings_initializer: Initializer::RandomUniform,
+        mask_zero: false,
     }))
 }
 

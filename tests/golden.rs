@@ -2,9 +2,9 @@
 //! (`fixtures/tutorial/<case>.summary`), the error message and exit code
 //! of every spec in `fixtures/errors/` (`<case>.stderr`), the notes about
 //! ignored lines of every spec in `fixtures/notes/` (`<case>.stderr`), the
-//! summary of every functional oracle (`fixtures/functional/<case>/summary.txt`),
-//! and the graph rnnc emits for every Keras oracle, Sequential and
-//! functional, as `rnnc inspect` prints it (`<case>/graph.inspect`), so that
+//! summary of every functional and masking oracle
+//! (`fixtures/{functional,masking}/<case>/summary.txt`), and the graph rnnc
+//! emits for every Keras oracle, Sequential, functional and masked, as `rnnc inspect` prints it (`<case>/graph.inspect`), so that
 //! a backend change is a diff to review.
 //!
 //! The goldens are written by one command, never by hand:
@@ -14,7 +14,7 @@
 mod oracle_cases;
 #[path = "common/run.rs"]
 mod run;
-use oracle_cases::{functional_cases, oracle_cases};
+use oracle_cases::{functional_cases, masking_cases, oracle_cases};
 use run::{rnnc, root};
 
 use std::path::{Path, PathBuf};
@@ -133,6 +133,7 @@ fn emitted_graph_of_every_oracle() {
     let mut cases = oracle_cases();
     assert!(cases.len() > 100, "the oracle fixtures are missing");
     cases.extend(functional_cases());
+    cases.extend(masking_cases());
     let mut failures = Vec::new();
     for (index, case) in cases.iter().enumerate() {
         let case = case.strip_prefix(root()).unwrap();
@@ -167,7 +168,7 @@ fn emitted_graph_of_every_oracle() {
 #[test]
 fn functional_summaries() {
     let mut failures = Vec::new();
-    for case in functional_cases() {
+    for case in functional_cases().into_iter().chain(masking_cases()) {
         let case = case.strip_prefix(root()).unwrap();
         let out = rnnc(&["summary", case.join("model.rnn").to_str().unwrap()]);
         assert!(out.status.success(), "{}", case.display());

@@ -318,3 +318,88 @@ fn normalization_epsilon_dropped() {
         }
     });
 }
+
+fn masking(case: &str) -> [String; 3] {
+    [
+        format!("fixtures/masking/{case}/model.rnn"),
+        "--weights".to_string(),
+        format!("fixtures/masking/{case}/weights.npz"),
+    ]
+}
+
+/// Verify on `edited` must also see the edit in the outputs: its padded
+/// inputs reach the masked steps.
+fn assert_outputs_differ(spec: &str, extra: &[&str], change: impl FnOnce(&mut ModelProto)) {
+    let dir = tempfile::tempdir().unwrap();
+    let model = compile(dir.path(), spec, extra);
+    let edited = dir.path().join("edited.onnx");
+    mutate::edit(&model, &edited, change);
+    let mut args = vec!["verify", s(&edited), "--batch", "6"];
+    args.extend(["--weights", weights_of(extra).unwrap()]);
+    let out = rnnc(&args);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("output_") && l.ends_with("MISMATCH")),
+        "the outputs agree despite the edit:\n{stdout}"
+    );
+}
+
+/// The states updated at masked steps (the `Where` that holds them now
+/// picks the new state on both sides).
+fn drop_the_hold(m: &mut ModelProto) {
+    for node in &mut mutate::scan_body(m).node {
+        if node.op_type.as_deref() == Some("Where") {
+            node.input[2] = node.input[1].clone();
+        }
+    }
+}
+
+#[test]
+fn mask_hold_dropped() {
+    let [spec, flag, weights] = masking("emb_lstm_sequences");
+    mutation(&spec, &[&flag, &weights], "Where", drop_the_hold);
+    assert_outputs_differ(&spec, &[&flag, &weights], drop_the_hold);
+}
+
+/// Zeros at masked steps where Keras repeats the held output (what
+/// onnxruntime's `sequence_lens` does): the body's per-step output becomes
+/// `Where(mask_t, h, 0)`.
+fn zero_the_output(m: &mut ModelProto) {
+    let body = mutate::scan_body(m);
+    let mask = body.input.last().unwrap().name.clone().unwrap();
+    let y = body.output.last().unwrap().name.clone().unwrap();
+    let zero = rnnc::back::onnx::proto::TensorProto {
+        data_type: Some(1),
+        float_data: vec![0.0],
+        ..Default::default()
+    };
+    body.node.push(NodeProto {
+        op_type: Some("Constant".into()),
+        output: vec!["zero_for_masked".into()],
+        attribute: vec![rnnc::back::onnx::proto::AttributeProto {
+            name: Some("value".into()),
+            r#type: Some(4),
+            t: Some(zero),
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    let identity = body
+        .node
+        .iter_mut()
+        .find(|n| n.output.first() == Some(&y))
+        .unwrap();
+    identity.op_type = Some("Where".into());
+    let h = identity.input[0].clone();
+    identity.input = vec![mask, h, "zero_for_masked".into()];
+}
+
+#[test]
+fn masked_steps_zeroed_where_keras_repeats() {
+    let [spec, flag, weights] = masking("emb_lstm_sequences");
+    mutation(&spec, &[&flag, &weights], "Where", zero_the_output);
+    assert_outputs_differ(&spec, &[&flag, &weights], zero_the_output);
+}

@@ -134,6 +134,11 @@ pub enum CheckError {
         span: Span,
     },
 
+    #[error(
+        "Softmax layer `{layer}` receives a masked sequence, which Keras 3 refuses at run time"
+    )]
+    MaskedSoftmax { layer: String, span: Span },
+
     #[error("the model has {params} parameters, more than rnnc's limit of {limit}")]
     TooManyParams {
         params: u128,
@@ -163,6 +168,7 @@ impl CheckError {
             | CheckError::SharedLayerInput { span, .. }
             | CheckError::MixedInputUse { span, .. }
             | CheckError::BadInput { span, .. }
+            | CheckError::MaskedSoftmax { span, .. }
             | CheckError::TooManyParams { span, .. } => Some(*span),
         }
     }
@@ -222,6 +228,12 @@ impl CheckError {
             ),
             CheckError::MixedInputUse { .. } => Some(
                 "an Embedding reads integer token ids; give the other layer an input of its own"
+                    .into(),
+            ),
+            CheckError::MaskedSoftmax { .. } => Some(
+                "Keras' Softmax layer applies the (batch, steps) mask to the (batch, steps, \
+                 features) input and fails (\"The `mask` must be broadcastable to `inputs`\"); \
+                 use `Activation(\"softmax\")`, which passes the mask on"
                     .into(),
             ),
             CheckError::TooManyParams { .. } => Some("reduce the layer sizes".into()),

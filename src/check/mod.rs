@@ -7,16 +7,20 @@
 //! interpreter consume; none of them recomputes a shape.
 
 mod error;
+mod masks;
 mod names;
 mod order;
 mod shapes;
 
 pub use error::CheckError;
+pub use masks::MaskRule;
 pub use names::default_model_name;
 pub use order::Operation;
 pub use shapes::format_shape;
 
-use crate::ir::{CallId, Initializer, InputDtype, InputId, LayerId, Model, Value};
+use crate::ir::{
+    CallId, Initializer, InputDtype, InputId, LayerId, LayerKind, Merge, Model, Value,
+};
 
 /// A tensor shape including the batch axis; `None` is a dimension of any size.
 pub type Shape = Vec<Option<u64>>;
@@ -77,6 +81,24 @@ impl ModelInfo {
         }
     }
 
+    /// Whether a value carries a Keras mask (model inputs never do: masks
+    /// are made by `Embedding(mask_zero=True)` and `Masking`).
+    pub fn is_masked(&self, value: Value) -> bool {
+        match value {
+            Value::Input(_) => false,
+            Value::Output { call, output } => {
+                self.calls[call.index()].output_masks[output as usize].is_some()
+            }
+        }
+    }
+
+    /// Whether any value of the model carries a mask.
+    pub fn has_masks(&self) -> bool {
+        self.calls
+            .iter()
+            .any(|c| c.output_masks.iter().any(MaskRule::is_some))
+    }
+
     /// The call's info by id.
     pub fn call(&self, id: CallId) -> &CallInfo {
         &self.calls[id.index()]
@@ -115,6 +137,12 @@ pub struct CallInfo {
     pub input_shapes: Vec<Shape>,
     /// The shapes it produces, in Keras' order.
     pub output_shapes: Vec<Shape>,
+    /// How each output gets its Keras mask ([`MaskRule::None`]: it has none).
+    pub output_masks: Vec<MaskRule>,
+    /// Whether the call uses its inputs' masks (a recurrent layer, the
+    /// masked average, attention), rather than ignoring them as Keras does
+    /// for a recurrent call given `initial_state=`.
+    pub reads_masks: bool,
 }
 
 /// What the check pass knows about one layer.
@@ -245,10 +273,34 @@ pub struct WeightSpec {
 
 /// Checks a model, returning its info or every error found.
 pub fn check(model: &Model) -> Result<ModelInfo, Vec<CheckError>> {
-    let names = names::assign(model)?;
+    let names = names::assign(model, &[])?;
     let mut info = shapes::infer(model, names)?;
     info.total_params = info.layers.iter().map(|l| l.params).sum();
     info.order = order::keras_order(model);
+    let rules = masks::infer(model, &info.calls, &info.layers).map_err(|e| vec![e])?;
+    for (call, (rules, reads)) in info.calls.iter_mut().zip(rules) {
+        call.output_masks = rules;
+        call.reads_masks = reads;
+    }
+    // A Concatenate call with a masked input makes a `concatenate` op for
+    // its mask, which takes an automatic name as it finishes (Keras 3's
+    // `Concatenate.compute_mask`); only Concatenate layers' names move.
+    let taken: Vec<(u32, &'static str)> = model
+        .calls()
+        .filter(|(_, call)| {
+            matches!(
+                model.layers[call.layer.index()].kind,
+                LayerKind::Merge(Merge::Concatenate { .. })
+            ) && call.inputs.iter().any(|&v| info.is_masked(v))
+        })
+        .map(|(_, call)| (call.span.end, "concatenate"))
+        .collect();
+    if !taken.is_empty() {
+        let renamed = names::assign(model, &taken)?;
+        for (layer, names) in info.layers.iter_mut().zip(renamed.layers) {
+            layer.name = names.name;
+        }
+    }
     Ok(info)
 }
 

@@ -35,8 +35,16 @@ pub struct LayerNames {
 }
 
 /// Assigns every layer and input its name; fails on duplicates, as Keras does.
-pub fn assign(model: &Model) -> Result<Names, Vec<CheckError>> {
+///
+/// `taken` are automatic names Keras gives to something other than a layer
+/// in between, as (source offset, prefix): a masked `Concatenate` call makes
+/// a `concatenate` op for its mask, which takes the next `concatenate_N`
+/// (so the next Concatenate layer made after that call skips it).
+pub fn assign(model: &Model, taken: &[(u32, &'static str)]) -> Result<Names, Vec<CheckError>> {
     let mut counters: HashMap<&'static str, u32> = HashMap::new();
+    let mut taken = taken.to_vec();
+    taken.sort_by_key(|&(offset, _)| offset);
+    let mut taken = taken.into_iter().peekable();
     let mut auto = |prefix: &'static str| {
         let n = counters.entry(prefix).or_insert(0);
         let name = if *n == 0 {
@@ -49,6 +57,9 @@ pub fn assign(model: &Model) -> Result<Names, Vec<CheckError>> {
     };
     let mut out = Vec::with_capacity(model.layers.len());
     for layer in &model.layers {
+        while let Some((_, prefix)) = taken.next_if(|&(offset, _)| offset < layer.span.start) {
+            auto(prefix);
+        }
         let names = match &layer.kind {
             LayerKind::Bidirectional(b) => {
                 let inner = b

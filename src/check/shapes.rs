@@ -126,6 +126,9 @@ pub(super) fn infer(model: &Model, names: Names) -> Result<ModelInfo, Vec<CheckE
         calls.push(CallInfo {
             input_shapes: all_inputs,
             output_shapes,
+            // Filled in by `masks::infer` once every shape is known.
+            output_masks: Vec::new(),
+            reads_masks: false,
         });
     }
     let output_shapes = model
@@ -253,7 +256,8 @@ fn first_input(model: &Model, names: &Names) -> Result<InputDecl, Vec<CheckError
             LayerKind::GlobalPooling(_)
             | LayerKind::Attention(_)
             | LayerKind::Conv1D(_)
-            | LayerKind::Pooling1D(_) => return missing("(timesteps, features)"),
+            | LayerKind::Pooling1D(_)
+            | LayerKind::Masking { .. } => return missing("(timesteps, features)"),
             LayerKind::ActivationLayer(_) => return missing("(features,)"),
             LayerKind::Recurrent(_)
             | LayerKind::Bidirectional(_)
@@ -397,6 +401,13 @@ impl LayerContext<'_> {
             }
             LayerKind::Merge(m) => Ok((vec![self.merge(*m)?], Vec::new(), 0)),
             LayerKind::Identity(_) => Ok((vec![self.input.clone()], Vec::new(), 0)),
+            LayerKind::Masking { .. } => {
+                // rnnc's masks are per step of a sequence.
+                if self.input.len() != 3 {
+                    return Err(vec![self.wrong_rank(class, "3 (batch, steps, features)")]);
+                }
+                Ok((vec![self.input.clone()], Vec::new(), 0))
+            }
             LayerKind::Reshape(r) => Ok((vec![self.reshape(r)?], Vec::new(), 0)),
             LayerKind::GlobalPooling(_) => {
                 if self.input.len() != 3 {

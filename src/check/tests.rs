@@ -213,6 +213,7 @@ fn dense_time_distributed_embedding() {
                 input_dim: 50,
                 output_dim: 8,
                 embeddings_initializer: Initializer::RandomUniform,
+                mask_zero: false,
             }),
             Some(decl(None, &[Some(6)])),
         ),

@@ -1,7 +1,7 @@
 //! The layers found around recurrent ones in functional models: their
 //! argument schemas and lowering (`Flatten`, `Reshape`, `Permute`, the
 //! poolings, `Conv1D`, the normalizations, attention, `Dot`, the activation
-//! layers, and the layers that are the identity at inference).
+//! layers, `Masking`, and the layers that are the identity at inference).
 //!
 //! Arguments that only matter for training (`momentum`, `dropout`, `seed`,
 //! regularizers) are accepted; options rnnc does not compile (another
@@ -57,6 +57,7 @@ pub enum AroundType {
     Elu,
     Softmax,
     Prelu,
+    Masking,
 }
 
 /// Keras class names of this module's layers.
@@ -98,6 +99,7 @@ pub const AROUND_NAMES: &[(&str, AroundType)] = &[
     ("ELU", AroundType::Elu),
     ("Softmax", AroundType::Softmax),
     ("PReLU", AroundType::Prelu),
+    ("Masking", AroundType::Masking),
 ];
 
 impl AroundType {
@@ -233,6 +235,11 @@ impl AroundType {
             AroundType::Softmax => &Schema {
                 callee: "Softmax",
                 positional: &["axis"],
+                keywords: &[LAYER],
+            },
+            AroundType::Masking => &Schema {
+                callee: "Masking",
+                positional: &["mask_value"],
                 keywords: &[LAYER],
             },
             AroundType::Prelu => &Schema {
@@ -605,5 +612,8 @@ pub fn lower(cx: &mut Cx, args: &Args, t: AroundType) -> Option<LayerKind> {
                 shared_axes: shared_axes.iter().map(|&a| a as usize).collect(),
             })
         }
+        AroundType::Masking => LayerKind::Masking {
+            value: number_or(cx, args, "mask_value", 0.0) as f32,
+        },
     })
 }

@@ -474,7 +474,11 @@ impl Functional {
             self.cx.error(FrontError::FunctionalUnsupported {
                 what: "`mask=`".into(),
                 span: mask.span,
-                hint: Some("masking is not compiled yet; pass unpadded sequences".into()),
+                hint: Some(
+                    "rnnc takes masks from `Embedding(mask_zero=True)` or `Masking()` only; \
+                     put one before this layer instead of passing the mask"
+                        .into(),
+                ),
             });
         }
         if let Some(causal) = bound.value("use_causal_mask") {

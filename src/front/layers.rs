@@ -114,8 +114,10 @@ const LAYER: &[&str] = &[
 /// Keras 2's `input_length=` / `input_dim=` shorthand for recurrent layers.
 pub(super) const RNN_SHAPE: &[&str] = &["input_length", "input_dim"];
 
-/// Recurrent options rnnc refuses when set (they change the graph's contract).
-const RNN_FLAGS: &[&str] = &["stateful", "time_major"];
+/// Recurrent options rnnc refuses when set (they change the graph's
+/// contract), and the base `RNN` class's `zero_output_for_mask` and
+/// `unroll` (which change the outputs at masked steps).
+const RNN_FLAGS: &[&str] = &["stateful", "time_major", "zero_output_for_mask", "unroll"];
 
 const SIMPLE_RNN: Schema = Schema {
     callee: "SimpleRNN",
@@ -571,6 +573,8 @@ fn recurrent(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Recurrent {
         return_sequences: flag(cx, "return_sequences", false),
         return_state: flag(cx, "return_state", false),
         go_backwards: flag(cx, "go_backwards", false),
+        zero_output_for_mask: flag(cx, "zero_output_for_mask", false),
+        unroll: flag(cx, "unroll", false),
         kernel_initializer: initializer(cx, args, "kernel_initializer", Initializer::GlorotUniform),
         recurrent_initializer: initializer(
             cx,
@@ -627,7 +631,7 @@ fn bidirectional(cx: &mut Cx, args: &Args) -> Option<(LayerKind, Option<InputDec
     }
     let inner_expr = args.required(cx, "layer")?;
     let inner = lower_layer(cx, inner_expr)?;
-    let LayerKind::Recurrent(layer) = inner.kind else {
+    let LayerKind::Recurrent(mut layer) = inner.kind else {
         cx.error(FrontError::BadWrapped {
             wrapper: "Bidirectional",
             inner: inner.kind.class_name().into(),
@@ -636,6 +640,9 @@ fn bidirectional(cx: &mut Cx, args: &Args) -> Option<(LayerKind, Option<InputDec
         });
         return None;
     };
+    // Keras 3's Bidirectional forces `zero_output_for_mask` to
+    // `return_sequences` on both copies (`force_zero_output_for_mask`).
+    layer.zero_output_for_mask = layer.return_sequences;
     let kind = LayerKind::Bidirectional(Bidirectional {
         layer,
         inner_name: inner.name,
@@ -689,14 +696,8 @@ fn embedding(cx: &mut Cx, args: &Args) -> Embedding {
     };
     let input_dim = size(cx, "input_dim");
     let output_dim = size(cx, "output_dim");
-    if let Some(bound) = args.get("mask_zero") {
-        cx.false_only(
-            "mask_zero",
-            bound.value,
-            "masking is not supported yet; pad sequences and drop `mask_zero`",
-        );
-    }
     Embedding {
+        mask_zero: opt(cx, args, "mask_zero", false, Cx::boolean),
         input_dim,
         output_dim,
         embeddings_initializer: initializer(

@@ -39,6 +39,15 @@ fn recurrent(model: &Model, index: usize) -> &Recurrent {
     }
 }
 
+/// The copy a Bidirectional holds: Keras 3 sets its `zero_output_for_mask`
+/// to `return_sequences`.
+fn wrapped(r: Recurrent) -> Recurrent {
+    Recurrent {
+        zero_output_for_mask: r.return_sequences,
+        ..r
+    }
+}
+
 fn simple_rnn(units: u64, return_sequences: bool) -> Recurrent {
     Recurrent {
         cell: CellKind::SimpleRnn,
@@ -49,6 +58,8 @@ fn simple_rnn(units: u64, return_sequences: bool) -> Recurrent {
         return_sequences,
         return_state: false,
         go_backwards: false,
+        zero_output_for_mask: false,
+        unroll: false,
         kernel_initializer: Initializer::GlorotUniform,
         recurrent_initializer: Initializer::Orthogonal,
         bias_initializer: Initializer::Zeros,
@@ -145,7 +156,7 @@ fn tutorial_cell_17_after_cell_7() {
     let LayerKind::Bidirectional(b) = &m.layers[0].kind else {
         panic!("{:?}", m.layers[0])
     };
-    assert_eq!(b.layer, simple_rnn(8, true));
+    assert_eq!(b.layer, wrapped(simple_rnn(8, true)));
     assert_eq!(b.merge_mode, MergeMode::Concat);
     assert_eq!(b.inner_name, None);
     assert_eq!(
@@ -170,7 +181,7 @@ fn tutorial_cell_15() {
     let m = model(&src);
     assert_eq!(m.layers.len(), 4);
     for i in 0..4 {
-        assert_eq!(*recurrent(&m, i), simple_rnn(8, true));
+        assert_eq!(*recurrent(&m, i), wrapped(simple_rnn(8, true)));
         assert!(matches!(m.layers[i].kind, LayerKind::Bidirectional(_)));
     }
     assert_eq!(
@@ -319,14 +330,14 @@ fn error_unknown_layer() {
 
 #[test]
 fn error_unknown_layer_without_close_name_lists_the_layers() {
-    let text = errors("model = Sequential()\nmodel.add(layers.Hashing(3, 5))\n");
+    let text = errors("model = Sequential()\nmodel.add(layers.StringLookup(3, 5))\n");
     assert!(
         text.starts_with(
-            "error: unknown layer `Hashing`
+            "error: unknown layer `StringLookup`
  --> spec.rnn:2:11
   |
-2 | model.add(layers.Hashing(3, 5))
-  |           ^^^^^^^^^^^^^^
+2 | model.add(layers.StringLookup(3, 5))
+  |           ^^^^^^^^^^^^^^^^^^^
   = hint: rnnc knows SimpleRNN, LSTM, GRU, Bidirectional, Dense, TimeDistributed, "
         ),
         "{text}"
@@ -428,15 +439,22 @@ error: unsupported statement: `print(...)`
 }
 
 #[test]
-fn error_mask_zero() {
+fn mask_zero_and_masking_are_read() {
+    let m = model(
+        "model = Sequential()\nmodel.add(Embedding(1000, 64, input_length=20, mask_zero=True))\nmodel.add(Masking(mask_value=-1.5))\n",
+    );
+    assert!(matches!(
+        &m.layers[0].kind,
+        LayerKind::Embedding(e) if e.mask_zero
+    ));
+    assert_eq!(m.layers[1].kind, LayerKind::Masking { value: -1.5 });
     assert_eq!(
-        errors("Embedding(1000, 64, input_length=20, mask_zero=True)\n"),
-        "error: `mask_zero=True` is not supported
- --> spec.rnn:1:48
+        errors("Embedding(1000, 64, mask_zero='yes')\n"),
+        "error: expected True or False for `mask_zero`, got 'yes'
+ --> spec.rnn:1:31
   |
-1 | Embedding(1000, 64, input_length=20, mask_zero=True)
-  |                                                ^^^^
-  = hint: masking is not supported yet; pad sequences and drop `mask_zero`
+1 | Embedding(1000, 64, mask_zero='yes')
+  |                               ^^^^^
 "
     );
 }

@@ -130,6 +130,9 @@ pub enum LayerKind {
     /// The activation layers with options (`ReLU`, `LeakyReLU`, `ELU`,
     /// `Softmax`, `PReLU`).
     ActivationLayer(ActivationLayer),
+    /// `Masking(mask_value)`: a step whose features all equal the value is
+    /// masked, and its features are zeroed (`x * mask`).
+    Masking { value: f32 },
 }
 
 /// How a convolution or pooling pads the time axis.
@@ -319,6 +322,7 @@ impl LayerKind {
                 Pool::Max => "MaxPooling1D",
             },
             LayerKind::ActivationLayer(a) => a.class_name(),
+            LayerKind::Masking { .. } => "Masking",
         }
     }
 
@@ -350,7 +354,8 @@ impl LayerKind {
             | LayerKind::Normalization(_)
             | LayerKind::Conv1D(_)
             | LayerKind::Pooling1D(_)
-            | LayerKind::ActivationLayer(_) => 1,
+            | LayerKind::ActivationLayer(_)
+            | LayerKind::Masking { .. } => 1,
         }
     }
 
@@ -372,7 +377,8 @@ impl LayerKind {
             | LayerKind::Embedding(_)
             | LayerKind::Dropout { .. }
             | LayerKind::Activation(_)
-            | LayerKind::RepeatVector { .. } => false,
+            | LayerKind::RepeatVector { .. }
+            | LayerKind::Masking { .. } => false,
         }
     }
 
@@ -396,7 +402,8 @@ impl LayerKind {
             | LayerKind::Attention(_)
             | LayerKind::Conv1D(_)
             | LayerKind::Pooling1D(_)
-            | LayerKind::ActivationLayer(_) => None,
+            | LayerKind::ActivationLayer(_)
+            | LayerKind::Masking { .. } => None,
         }
     }
 
@@ -429,6 +436,7 @@ impl LayerKind {
                 Pool::Max => "max_pooling1d",
             },
             LayerKind::ActivationLayer(a) => a.keras_name_prefix(),
+            LayerKind::Masking { .. } => "masking",
         }
     }
 
@@ -453,7 +461,8 @@ impl LayerKind {
             | LayerKind::Attention(_)
             | LayerKind::Conv1D(_)
             | LayerKind::Pooling1D(_)
-            | LayerKind::ActivationLayer(_) => "vars",
+            | LayerKind::ActivationLayer(_)
+            | LayerKind::Masking { .. } => "vars",
         }
     }
 }
@@ -525,12 +534,26 @@ pub struct Recurrent {
     pub return_state: bool,
     /// Read the sequence from last to first.
     pub go_backwards: bool,
+    /// Keras' `zero_output_for_mask`: the output at a masked step is zeros
+    /// rather than the held state. `Bidirectional` sets it to
+    /// `return_sequences` on both copies, as Keras 3 does.
+    pub zero_output_for_mask: bool,
+    /// `unroll=True`: Keras 3's unrolled loop, the same numbers except that
+    /// it never zeroes a masked step's output (it ignores
+    /// `zero_output_for_mask`).
+    pub unroll: bool,
     pub kernel_initializer: Initializer,
     pub recurrent_initializer: Initializer,
     pub bias_initializer: Initializer,
 }
 
 impl Recurrent {
+    /// Whether a masked step's output is zeros (rather than the held `h`):
+    /// `zero_output_for_mask`, unless unrolled.
+    pub fn zeroes_masked_outputs(&self) -> bool {
+        self.zero_output_for_mask && !self.unroll
+    }
+
     /// A layer of `units` with every other argument at Keras' default.
     pub fn with_keras_defaults(cell: CellKind, units: u64) -> Recurrent {
         Recurrent {
@@ -542,6 +565,8 @@ impl Recurrent {
             return_sequences: false,
             return_state: false,
             go_backwards: false,
+            zero_output_for_mask: false,
+            unroll: false,
             kernel_initializer: Initializer::GlorotUniform,
             recurrent_initializer: Initializer::Orthogonal,
             bias_initializer: Initializer::Zeros,
@@ -649,6 +674,10 @@ pub struct Embedding {
     /// Size of each embedding vector.
     pub output_dim: u64,
     pub embeddings_initializer: Initializer,
+    /// `mask_zero=True`: id 0 is padding, and the output carries a mask
+    /// (`ids != 0`) that later layers honour; row 0 of the table still
+    /// exists and counts in the parameters.
+    pub mask_zero: bool,
 }
 
 /// Element-wise activations with exact formulas (Keras 3 definitions).

@@ -16,11 +16,21 @@ fn seq(x: &ArrayD<f32>) -> ndarray::ArrayView3<'_, f32> {
         .expect("checked: (batch, steps, features)")
 }
 
+/// Keras' bias on the scores of masked value steps (`max_value` of
+/// `_apply_scores` for float32).
+const MASKED_SCORE_BIAS: f32 = 1.0e9;
+
 /// Runs an attention call on `[query, value]` or `[query, value, key]`:
 /// `softmax(scores) · value`, and the softmax too with `return_scores`.
+///
+/// Masks as Keras 3's `Attention.call`: a masked value step's score is
+/// `score - 1e9` before the softmax; the output at a masked query step is
+/// zeros (the scores returned are not masked by the query).
 pub fn run<'w>(
     a: &Attention,
     xs: &[ArrayD<f32>],
+    query_mask: Option<&Array2<bool>>,
+    value_mask: Option<&Array2<bool>>,
     weight: &dyn Fn(WeightRole) -> Option<ArrayViewD<'w, f32>>,
 ) -> Vec<ArrayD<f32>> {
     let (q, v) = (seq(&xs[0]), seq(&xs[1]));
@@ -56,6 +66,13 @@ pub fn run<'w>(
             }
         }
     }
+    if let Some(mask) = value_mask {
+        for ((b, _, j), score) in scores.indexed_iter_mut() {
+            if !mask[[b, j]] {
+                *score -= MASKED_SCORE_BIAS;
+            }
+        }
+    }
     let mut weights = scores.into_dyn();
     activation::apply(Activation::Softmax, &mut weights);
     let w3 = weights
@@ -67,6 +84,13 @@ pub fn run<'w>(
     for b in 0..batch {
         let product = w3.index_axis(Axis(0), b).dot(&v.index_axis(Axis(0), b));
         out.index_axis_mut(Axis(0), b).assign(&product);
+    }
+    if let Some(mask) = query_mask {
+        for ((b, i), &keep) in mask.indexed_iter() {
+            if !keep {
+                out.slice_mut(ndarray::s![b, i, ..]).fill(0.0);
+            }
+        }
     }
     let mut outputs = vec![out.into_dyn()];
     if a.return_scores {

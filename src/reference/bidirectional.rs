@@ -8,12 +8,14 @@
 
 use ndarray::{concatenate, ArrayD, ArrayView2, ArrayView3, Axis};
 
-use super::recurrent::{self, RecurrentRun};
+use super::masks::Mask;
+use super::recurrent::{self, RecurrentRun, StepMask};
 use crate::ir::{MergeMode, Recurrent};
 use crate::weights::CellWeights;
 
 /// Runs both directions over `x` `[B, T, F]` (from `initial` states, or
-/// zeros when it is empty) and merges them.
+/// zeros when it is empty, under the input's Keras mask if any) and merges
+/// them.
 pub fn run(
     layer: &Recurrent,
     merge: MergeMode,
@@ -21,11 +23,16 @@ pub fn run(
     backward: &CellWeights<'_>,
     x: ArrayView3<f32>,
     initial: &[ArrayView2<f32>],
+    mask: Option<&Mask>,
 ) -> Vec<ArrayD<f32>> {
+    let mask = mask.map(|m| StepMask {
+        mask: m.view(),
+        zero_output: layer.zeroes_masked_outputs(),
+    });
     // `initial_state`: the forward copy's states, then the backward copy's.
     let (fwd_initial, bwd_initial) = initial.split_at(initial.len() / 2);
-    let fwd = recurrent::run(layer, forward, x, layer.go_backwards, fwd_initial);
-    let bwd = recurrent::run(layer, backward, x, !layer.go_backwards, bwd_initial);
+    let fwd = recurrent::run(layer, forward, x, layer.go_backwards, fwd_initial, mask);
+    let bwd = recurrent::run(layer, backward, x, !layer.go_backwards, bwd_initial, mask);
     let (fwd_main, fwd_states) = split(fwd, false);
     let (bwd_main, bwd_states) = split(bwd, layer.return_sequences);
     let mut outputs = merge_outputs(merge, fwd_main, bwd_main);

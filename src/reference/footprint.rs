@@ -93,7 +93,8 @@ pub fn peak(model: &Model, info: &ModelInfo, input_shapes: &[Vec<usize>]) -> Foo
             | LayerKind::Normalization(_)
             | LayerKind::Conv1D(_)
             | LayerKind::Pooling1D(_)
-            | LayerKind::ActivationLayer(_) => sum(&[input, outputs.saturating_mul(2)]),
+            | LayerKind::ActivationLayer(_)
+            | LayerKind::Masking { .. } => sum(&[input, outputs.saturating_mul(2)]),
             // The scores [B, Tq, Tv] (and [B, Tq, Tv, D] for the additive
             // and concat forms) beside the inputs and outputs.
             LayerKind::Attention(a) => {

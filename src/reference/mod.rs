@@ -16,6 +16,7 @@ mod conv;
 mod dense;
 mod embedding;
 pub mod footprint;
+mod masks;
 mod matmul;
 mod merge;
 mod normalization;
@@ -27,9 +28,11 @@ use std::collections::HashMap;
 use ndarray::{ArrayD, ArrayView2, ArrayView3, Ix2, Ix3};
 
 use crate::budget::{self, BudgetError};
-use crate::check::{format_shape, Direction, LayerInfo, ModelInfo, Shape, WeightRole};
-use crate::ir::{InputDtype, InputId, LayerId, LayerKind, Model, Value};
+use crate::check::{format_shape, Direction, LayerInfo, MaskRule, ModelInfo, Shape, WeightRole};
+use crate::ir::{InputDtype, InputId, LayerId, LayerKind, Merge, Model, Value};
 use crate::weights::Weights;
+use masks::Mask;
+use recurrent::StepMask;
 
 /// A model input: float features, or integer token ids for an input read
 /// by an Embedding.
@@ -122,24 +125,32 @@ pub fn run(
     }
     check_memory(model, info, &shapes, "the reference interpreter")?;
 
-    // Each value's array while some later call still reads it.
+    // Each value's array, and its Keras mask, while some later call still
+    // reads it.
     let mut values: HashMap<Value, ArrayD<f32>> = HashMap::new();
+    let mut value_masks: HashMap<Value, Mask> = HashMap::new();
     for (call_id, call) in model.calls() {
         let layer = &model.layers[call.layer.index()];
-        let get = |values: &HashMap<Value, ArrayD<f32>>, v: Value| -> Option<ArrayD<f32>> {
-            values.get(&v).cloned()
+        let rules = &info.call(call_id).output_masks;
+        let in_masks: Vec<Option<&Mask>> = call.inputs.iter().map(|v| value_masks.get(v)).collect();
+        // The masks the call's arithmetic reads (see `CallInfo::reads_masks`).
+        let read_masks: Vec<Option<&Mask>> = if info.call(call_id).reads_masks {
+            in_masks.clone()
+        } else {
+            vec![None; in_masks.len()]
         };
-        let outputs = match (&layer.kind, call.inputs[0]) {
+        let (outputs, out_masks) = match (&layer.kind, call.inputs[0]) {
             (LayerKind::Embedding(_), Value::Input(id)) => {
                 let ReferenceInput::Ids(ids) = &inputs[id.index()] else {
                     unreachable!("checked: an Embedding's input holds token ids")
                 };
                 let table = weights.embeddings(info, call.layer);
-                vec![embedding::run(
-                    table,
-                    ids.view(),
-                    &info.layer(call.layer).name,
-                )?]
+                let y = embedding::run(table, ids.view(), &info.layer(call.layer).name)?;
+                let mask = match &rules[0] {
+                    MaskRule::NonZeroIds => Some(masks::non_zero_ids(ids.view())),
+                    rule => masks::combine(rule, &in_masks, &[]),
+                };
+                (vec![y], vec![mask])
             }
             (kind, _) => {
                 let read = |v: Value| -> ArrayD<f32> {
@@ -150,28 +161,45 @@ pub fn run(
                                 unreachable!("checked: only an Embedding reads ids")
                             }
                         },
-                        Value::Output { .. } => {
-                            get(&values, v).expect("calls come after the calls they read")
-                        }
+                        Value::Output { .. } => values
+                            .get(&v)
+                            .cloned()
+                            .expect("calls come after the calls they read"),
                     }
                 };
                 let xs: Vec<ArrayD<f32>> = call.inputs.iter().map(|&v| read(v)).collect();
+                let steps: Vec<(usize, usize)> = xs
+                    .iter()
+                    .map(|x| (x.shape()[0], x.shape().get(1).copied().unwrap_or(0)))
+                    .collect();
+                let out_masks: Vec<Option<Mask>> = rules
+                    .iter()
+                    .map(|rule| match rule {
+                        MaskRule::AnyNotEqual(value) => Some(masks::any_not_equal(&xs[0], *value)),
+                        rule => masks::combine(rule, &in_masks, &steps),
+                    })
+                    .collect();
                 let states: Vec<ArrayD<f32>> =
                     call.initial_state.iter().map(|&v| read(v)).collect();
-                run_layer(kind, call.layer, info, weights, xs, &states)?
+                let outputs = run_layer(kind, call.layer, info, weights, xs, &states, &read_masks)?;
+                (outputs, out_masks)
             }
         };
-        for (index, y) in outputs.into_iter().enumerate() {
+        for (index, (y, mask)) in outputs.into_iter().zip(out_masks).enumerate() {
             let value = Value::Output {
                 call: call_id,
                 output: index as u32,
             };
             if model.last_use(value) > call_id.index() {
                 values.insert(value, y);
+                if let Some(mask) = mask {
+                    value_masks.insert(value, mask);
+                }
             }
         }
         // Drop what no later call reads.
         values.retain(|&v, _| model.last_use(v) > call_id.index());
+        value_masks.retain(|&v, _| model.last_use(v) > call_id.index());
     }
     Ok(model
         .outputs
@@ -208,7 +236,8 @@ pub fn check_token_ids(
     Ok(())
 }
 
-/// Runs one call of a layer on float inputs `xs` and initial states.
+/// Runs one call of a layer on float inputs `xs`, initial states and the
+/// inputs' Keras masks.
 fn run_layer(
     kind: &LayerKind,
     id: LayerId,
@@ -216,6 +245,7 @@ fn run_layer(
     weights: &Weights,
     mut xs: Vec<ArrayD<f32>>,
     states: &[ArrayD<f32>],
+    masks: &[Option<&Mask>],
 ) -> Result<Vec<ArrayD<f32>>, ReferenceError> {
     let layer_info = info.layer(id);
     let states: Vec<ArrayView2<f32>> = states
@@ -227,20 +257,48 @@ fn run_layer(
         })
         .collect();
     if let LayerKind::Merge(m) = kind {
+        if masks.iter().any(Option::is_some) {
+            match m {
+                Merge::Multiply => return Ok(vec![masks::multiply(&xs, masks)]),
+                Merge::Maximum | Merge::Minimum => {
+                    let max = *m == Merge::Maximum;
+                    return Ok(vec![masks::extremum(max, &xs, masks)]);
+                }
+                // The others do not read masks (`CallInfo::reads_masks`).
+                Merge::Add
+                | Merge::Subtract
+                | Merge::Average
+                | Merge::Concatenate { .. }
+                | Merge::Dot { .. } => {}
+            }
+        }
         return Ok(vec![merge::run(*m, &xs)]);
     }
     if let LayerKind::Attention(a) = kind {
-        return Ok(attention::run(a, &xs, &|role| {
+        let (query_mask, value_mask) = (masks[0], masks.get(1).copied().flatten());
+        return Ok(attention::run(a, &xs, query_mask, value_mask, &|role| {
             weights.array(info, id, role)
         }));
     }
+    let mask = masks[0];
     let x = xs.swap_remove(0);
     Ok(match kind {
         LayerKind::Recurrent(r) => {
             let w = weights.cell(info, id, None);
             let go_backwards = r.go_backwards;
-            recurrent::run(r, &w, sequence(&x, layer_info)?, go_backwards, &states)
-                .into_outputs(r.return_state)
+            let mask = mask.map(|m| StepMask {
+                mask: m.view(),
+                zero_output: r.zeroes_masked_outputs(),
+            });
+            recurrent::run(
+                r,
+                &w,
+                sequence(&x, layer_info)?,
+                go_backwards,
+                &states,
+                mask,
+            )
+            .into_outputs(r.return_state)
         }
         LayerKind::Bidirectional(b) => {
             let forward = weights.cell(info, id, Some(Direction::Forward));
@@ -252,6 +310,7 @@ fn run_layer(
                 &backward,
                 sequence(&x, layer_info)?,
                 &states,
+                mask,
             )
         }
         LayerKind::Dense(d) => vec![dense::run(d, &weights.dense(info, id), x.view())],
@@ -270,7 +329,11 @@ fn run_layer(
         LayerKind::RepeatVector { n } => vec![merge::repeat_vector(x, *n as usize)],
         LayerKind::Identity(_) => vec![x],
         LayerKind::Reshape(r) => vec![shape::reshape(r, x)],
-        LayerKind::GlobalPooling(p) => vec![shape::global_pool(*p, &x)],
+        LayerKind::GlobalPooling(p) => vec![shape::global_pool(*p, &x, mask)],
+        LayerKind::Masking { value } => {
+            let mask = masks::any_not_equal(&x, *value);
+            vec![masks::masking(x, &mask)]
+        }
         LayerKind::Normalization(n) => {
             vec![normalization::run(n, x, &|role| {
                 weights.array(info, id, role)

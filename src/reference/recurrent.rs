@@ -42,15 +42,31 @@ impl RecurrentRun {
     }
 }
 
+/// How a recurrent layer treats a Keras mask `[B, T]` (true: a data step).
+#[derive(Clone, Copy, Debug)]
+pub struct StepMask<'a> {
+    /// The mask, in time order (not processing order).
+    pub mask: ArrayView2<'a, bool>,
+    /// Keras' `zero_output_for_mask` (set inside `Bidirectional`): the
+    /// output at a masked step is zeros rather than the held state.
+    pub zero_output: bool,
+}
+
 /// Runs one direction of a recurrent layer over `x` `[B, T, F]`, reading the
 /// time axis backwards when `go_backwards`, from the states `initial` (`h`,
 /// then `c` for LSTM, each `[B, U]`), or from zeros when it is empty.
+///
+/// With a mask, as Keras 3's `rnn` loop: at a masked step of a row its
+/// states are carried over unchanged, and its output is the held `h` (the
+/// first state, which is the initial state before any data step) or, with
+/// `zero_output`, zeros. The last output is the last processed step's.
 pub fn run(
     layer: &Recurrent,
     w: &CellWeights<'_>,
     x: ArrayView3<f32>,
     go_backwards: bool,
     initial: &[ArrayView2<f32>],
+    mask: Option<StepMask<'_>>,
 ) -> RecurrentRun {
     let (batch, time, features) = x.dim();
     let units = layer.units as usize;
@@ -89,8 +105,27 @@ pub fn run(
     let mut sequence = layer
         .return_sequences
         .then(|| Array3::<f32>::zeros((batch, time, units)));
+    let is_lstm = matches!(layer.cell, CellKind::Lstm { .. });
+    // The last step's output: with a mask, it may differ from `h`.
+    let mut last = Array2::<f32>::zeros((batch, units));
     for step in 0..time {
         let t = if go_backwards { time - 1 - step } else { step };
+        // The states of the rows masked at this step, to put back.
+        let held: Vec<(usize, Vec<f32>, Vec<f32>)> = mask
+            .map(|m| {
+                (0..batch)
+                    .filter(|&b| !m.mask[[b, t]])
+                    .map(|b| {
+                        let c_row = if is_lstm {
+                            c.row(b).to_vec()
+                        } else {
+                            Vec::new()
+                        };
+                        (b, h.row(b).to_vec(), c_row)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let z = xw.index_axis_mut(Axis(0), t);
         match layer.cell {
             CellKind::SimpleRnn => simple_rnn_step(layer.activation, z, &mut h, w.recurrent_kernel),
@@ -104,17 +139,38 @@ pub fn run(
                 recurrent_bias.as_ref(),
             ),
         }
+        let output = match mask {
+            None => &h,
+            Some(m) => {
+                for (b, h_row, c_row) in &held {
+                    h.row_mut(*b).assign(&ndarray::aview1(h_row));
+                    if is_lstm {
+                        c.row_mut(*b).assign(&ndarray::aview1(c_row));
+                    }
+                }
+                last.assign(&h);
+                if m.zero_output {
+                    for (b, ..) in &held {
+                        last.row_mut(*b).fill(0.0);
+                    }
+                }
+                &last
+            }
+        };
         if let Some(seq) = sequence.as_mut() {
-            seq.index_axis_mut(Axis(1), step).assign(&h);
+            seq.index_axis_mut(Axis(1), step).assign(output);
         }
     }
+    if mask.is_none() {
+        last = h.clone();
+    }
     let states = match layer.cell {
-        CellKind::Lstm { .. } => vec![h.clone(), c],
-        CellKind::SimpleRnn | CellKind::Gru { .. } => vec![h.clone()],
+        CellKind::Lstm { .. } => vec![h, c],
+        CellKind::SimpleRnn | CellKind::Gru { .. } => vec![h],
     };
     RecurrentRun {
         sequence,
-        last: h,
+        last,
         states,
     }
 }
@@ -320,13 +376,13 @@ mod tests {
         let l = layer(CellKind::SimpleRnn, 1);
         let h1 = (0.6f64).tanh();
         let h2 = (1.1 + 0.3 * h1).tanh();
-        let out = run(&l, &w, x.view(), false, &[]);
+        let out = run(&l, &w, x.view(), false, &[], None);
         let seq = out.sequence.unwrap();
         assert!(close(seq[[0, 0, 0]], h1) && close(seq[[0, 1, 0]], h2));
         // Backwards: reads x2 first, sequence in processing order.
         let g1 = (1.1f64).tanh();
         let g2 = (0.6 + 0.3 * g1).tanh();
-        let back = run(&l, &w, x.view(), true, &[]);
+        let back = run(&l, &w, x.view(), true, &[], None);
         let seq = back.sequence.unwrap();
         assert!(close(seq[[0, 0, 0]], g1) && close(seq[[0, 1, 0]], g2));
         assert!(close(back.last[[0, 0]], g2));
@@ -356,6 +412,7 @@ mod tests {
             x.view(),
             false,
             &[],
+            None,
         );
         let (i, _f, g, o) = (sig(0.1), sig(1.2), 0.3f64.tanh(), sig(0.4));
         let c = i * g; // previous c is zero
@@ -401,6 +458,7 @@ mod tests {
                 x.view(),
                 false,
                 &[],
+                None,
             );
             let h1 = f(1.0, 0.0);
             let h2 = f(-1.0, h1);

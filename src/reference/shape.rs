@@ -2,6 +2,7 @@
 
 use ndarray::{ArrayD, Axis, IxDyn};
 
+use super::masks::Mask;
 use crate::ir::{Pool, Reshape};
 
 /// The same values in the layer's shape (row-major, as Keras reshapes).
@@ -41,12 +42,32 @@ pub fn reshape(r: &Reshape, x: ArrayD<f32>) -> ArrayD<f32> {
 }
 
 /// `GlobalAveragePooling1D` / `GlobalMaxPooling1D`: `[B, T, F]` to `[B, F]`.
-pub fn global_pool(p: Pool, x: &ArrayD<f32>) -> ArrayD<f32> {
-    match p {
-        Pool::Average => x
+///
+/// With a Keras mask, the average is Keras 3's `sum(where(mask, x, 0)) /
+/// sum(mask)` over the steps (NaN for a row with every step masked, as in
+/// Keras); the max ignores masks, as Keras' does.
+pub fn global_pool(p: Pool, x: &ArrayD<f32>, mask: Option<&Mask>) -> ArrayD<f32> {
+    match (p, mask) {
+        (Pool::Average, Some(mask)) => {
+            let (batch, features) = (x.shape()[0], x.shape()[2]);
+            let mut out = ndarray::Array2::<f32>::zeros((batch, features));
+            for b in 0..batch {
+                let mut sum = ndarray::Array1::<f32>::zeros(features);
+                let mut count = 0.0f32;
+                for (t, &keep) in mask.row(b).iter().enumerate() {
+                    if keep {
+                        sum += &x.slice(ndarray::s![b, t, ..]);
+                        count += 1.0;
+                    }
+                }
+                out.row_mut(b).assign(&(sum / count));
+            }
+            out.into_dyn()
+        }
+        (Pool::Average, None) => x
             .mean_axis(Axis(1))
             .expect("checked: a sequence of at least one step"),
-        Pool::Max => x.fold_axis(Axis(1), f32::NEG_INFINITY, |&m, &v| {
+        (Pool::Max, _) => x.fold_axis(Axis(1), f32::NEG_INFINITY, |&m, &v| {
             if v > m || v.is_nan() {
                 v
             } else {

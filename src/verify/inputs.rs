@@ -3,6 +3,9 @@
 //!
 //! Features are standard normal, so that every activation sees both signs
 //! and its saturating range; token ids are uniform over the vocabulary.
+//! An input that makes a Keras mask (read by `Embedding(mask_zero=True)` or
+//! `Masking`) gets padded rows ([`pad`]): leading, trailing and interior
+//! padding and a fully padded row, so that every masked path runs.
 //! Uniform ids leave most rows of a large table untouched, so Embedding
 //! models also get [`IdCoverage`]: runs that together hold every id.
 //! [`check_memory`] refuses, before any is drawn, input shapes whose run
@@ -35,9 +38,49 @@ pub fn vocabulary(model: &Model, input: InputId) -> Option<u64> {
     })
 }
 
+/// What marks a padded step of a model input.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Padding {
+    /// Token id 0 (`Embedding(mask_zero=True)`).
+    ZeroId,
+    /// Every feature equal to the value (`Masking(mask_value)`).
+    Value(f32),
+}
+
+/// How model input `input` is padded, if a layer reading it makes a mask.
+pub fn padding(model: &Model, input: InputId) -> Option<Padding> {
+    model.consumers(Value::Input(input)).find_map(|(_, call)| {
+        match &model.layers[call.layer.index()].kind {
+            LayerKind::Embedding(e) if e.mask_zero => Some(Padding::ZeroId),
+            LayerKind::Masking { value } => Some(Padding::Value(*value)),
+            _ => None,
+        }
+    })
+}
+
+/// How verify's report names [`is_padded`]'s patterns.
+pub const PADDING_PATTERNS: &str =
+    "rows cycle: unpadded, padded in front, at the back, in the middle, fully, at both ends";
+
+/// Whether [`generate`] pads step `t` of row `row` of `time` steps. The
+/// rows cycle over six patterns: no padding; the first third padded (Keras'
+/// `pad_sequences` pads in front); the last third; the middle third; every
+/// step; the first and the last step.
+pub fn is_padded(row: usize, t: usize, time: usize) -> bool {
+    let third = time.div_ceil(3);
+    match row % 6 {
+        0 => false,
+        1 => t < third,
+        2 => t >= time - third,
+        3 => (third..2 * third).contains(&t),
+        4 => true,
+        _ => t == 0 || t + 1 == time,
+    }
+}
+
 /// An array of `shape` for model input `input`: token ids for an input read
-/// by an Embedding, features otherwise. The same seed and shape always give
-/// the same values.
+/// by an Embedding, features otherwise, padded where the input makes a
+/// mask. The same seed and shape always give the same values.
 ///
 /// # Panics
 /// If the shape's element count overflows `usize`: shapes pass
@@ -48,19 +91,42 @@ pub fn generate(model: &Model, input: InputId, shape: &[usize], seed: u64) -> Te
         .iter()
         .try_fold(1usize, |n, &d| n.checked_mul(d))
         .expect("check_memory refused shapes whose size overflows");
+    let padding = padding(model, input);
     match vocabulary(model, input) {
         Some(vocab) => {
             let vocab = vocab as i64;
-            let ids = (0..len).map(|_| rng.random_range(0..vocab)).collect();
-            TensorData::I64(
-                ArrayD::from_shape_vec(IxDyn(shape), ids).expect("length matches shape"),
-            )
+            // Data steps of a masked input hold ids from 1 on, so that
+            // only the padding is masked.
+            let low = i64::from(padding.is_some() && vocab > 1);
+            let ids = (0..len).map(|_| rng.random_range(low..vocab)).collect();
+            let mut ids = ArrayD::from_shape_vec(IxDyn(shape), ids).expect("length matches shape");
+            if padding.is_some() {
+                pad(&mut ids, 0);
+            }
+            TensorData::I64(ids)
         }
         _ => {
             let values = (0..len).map(|_| standard_normal(&mut rng)).collect();
-            TensorData::F32(
-                ArrayD::from_shape_vec(IxDyn(shape), values).expect("length matches shape"),
-            )
+            let mut x = ArrayD::from_shape_vec(IxDyn(shape), values).expect("length matches shape");
+            if let Some(Padding::Value(v)) = padding {
+                pad(&mut x, v);
+            }
+            TensorData::F32(x)
+        }
+    }
+}
+
+/// Sets the padded steps of `x` `[B, T, …]` ([`is_padded`]) to `value`.
+fn pad<T: Copy>(x: &mut ArrayD<T>, value: T) {
+    if x.ndim() < 2 {
+        return;
+    }
+    let time = x.shape()[1];
+    for (row, mut steps) in x.outer_iter_mut().enumerate() {
+        for (t, mut step) in steps.outer_iter_mut().enumerate() {
+            if is_padded(row, t, time) {
+                step.fill(value);
+            }
         }
     }
 }

@@ -567,12 +567,14 @@ fn verify_alongside(
         timings.reference += started.elapsed();
         Ok(compare(&names, &actual, &expected, options))
     };
+    let padded = (0..spec.model.inputs.len())
+        .any(|i| inputs::padding(&spec.model, crate::ir::InputId(i as u32)).is_some());
     for shapes in cases {
         let _phase = progress::phase(format!("running input {}", inputs::render_shapes(shapes)));
         let case = CaseReport {
             input_shapes: shapes.clone(),
             runs: 1,
-            covers: None,
+            covers: padded.then(|| inputs::PADDING_PATTERNS.to_string()),
             outputs: run(&mut report.timings)?,
         };
         show(&render_case(&case));

@@ -1,6 +1,7 @@
 //! The Keras oracle fixtures: Sequential models in `fixtures/oracle/<case>/`
 //! (written by `scripts/make_oracles.py`), functional ones in
-//! `fixtures/functional/<case>/` (`scripts/make_functional_oracles.py`).
+//! `fixtures/functional/<case>/` (`scripts/make_functional_oracles.py`),
+//! masked ones in `fixtures/masking/<case>/` (`scripts/make_masking_oracles.py`).
 
 use std::path::{Path, PathBuf};
 
@@ -28,4 +29,12 @@ pub fn oracle_cases() -> Vec<PathBuf> {
 #[allow(dead_code)]
 pub fn functional_cases() -> Vec<PathBuf> {
     cases_in("fixtures/functional", 12)
+}
+
+/// Every masking oracle case folder (functional and Sequential models with
+/// `Embedding(mask_zero=True)` or `Masking`, in the functional fixtures'
+/// format: `scripts/make_masking_oracles.py`).
+#[allow(dead_code)]
+pub fn masking_cases() -> Vec<PathBuf> {
+    cases_in("fixtures/masking", 12)
 }

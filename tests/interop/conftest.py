@@ -122,9 +122,15 @@ def run_tract(path: Path, x: np.ndarray, tmp: Path, reference=False, weights=Non
 
 
 def max_error(actual, expected):
+    """Largest |actual - expected|; NaN in both agrees (Keras' masked average
+    of a fully padded row is 0/0), NaN in one is an infinite error."""
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     assert actual.shape == expected.shape, f"shape {actual.shape} != {expected.shape}"
-    return float(np.max(np.abs(actual - expected))) if actual.size else 0.0
+    if not actual.size:
+        return 0.0
+    both_nan = np.isnan(actual) & np.isnan(expected)
+    diff = np.where(both_nan, 0.0, np.abs(actual - expected))
+    return float(np.max(np.where(np.isnan(diff), np.inf, diff)))
 
 
 def assert_outputs_close(name, actual, expected, atol):

@@ -8,20 +8,28 @@
 //! output with `return_attention_scores=True`.
 
 use super::builder::{attr_int, attr_ints};
-use super::Emitter;
+use super::{masks, Emitter};
 use crate::check::WeightRole;
 use crate::ir::{Attention, LayerId};
 
 /// Keras' `backend.epsilon()`, the floor of `normalize`'s norm.
 const EPSILON: f32 = 1e-7;
 
+/// Keras' bias on the scores of masked value steps (`max_value` of
+/// `_apply_scores` for float32).
+const MASKED_SCORE_BIAS: f32 = 1.0e9;
+
 /// Emits an attention call on `[query, value]` or `[query, value, key]`;
-/// returns the output and, when asked, the scores.
+/// returns the output and, when asked, the scores. Masks `[B, T]` as
+/// Keras 3: `where(value_mask, scores, scores - 1e9)` before the softmax,
+/// `where(query_mask, output, 0)` after.
 pub(super) fn attention(
     em: &mut Emitter<'_>,
     id: LayerId,
     a: &Attention,
     xs: &[String],
+    query_mask: Option<&str>,
+    value_mask: Option<&str>,
 ) -> Vec<String> {
     let (q, v) = (&xs[0], &xs[1]);
     let k = xs.get(2).unwrap_or(v);
@@ -65,8 +73,24 @@ pub(super) fn attention(
         }
         s
     };
+    let scores = match value_mask {
+        Some(mask) => {
+            // [B, 1, Tv] against the scores [B, Tq, Tv].
+            let axis = em.b.vec_i64(&[1]);
+            let keep = em.b.op("Unsqueeze", &[mask, &axis], vec![]);
+            let bias = em.b.scalar_f32(MASKED_SCORE_BIAS);
+            let lowered = em.b.op("Sub", &[&scores, &bias], vec![]);
+            em.b.op("Where", &[&keep, &scores, &lowered], vec![])
+        }
+        None => scores,
+    };
     let weights = em.b.op("Softmax", &[&scores], vec![attr_int("axis", -1)]);
-    let output = em.b.op("MatMul", &[&weights, v], vec![]);
+    let mut output = em.b.op("MatMul", &[&weights, v], vec![]);
+    if let Some(mask) = query_mask {
+        let keep = masks::unsqueeze_last(em, mask);
+        let zero = em.b.scalar_f32(0.0);
+        output = em.b.op("Where", &[&keep, &output, &zero], vec![]);
+    }
     if a.return_scores {
         vec![output, weights]
     } else {

@@ -26,7 +26,7 @@ pub(super) fn layer_outputs(
                 .clone()
                 .expect("sequence emitted for return_sequences")
         } else {
-            o.h.clone()
+            o.last.clone().unwrap_or_else(|| o.h.clone())
         }
     };
     let mut outputs = match merge {

@@ -17,6 +17,7 @@ mod dense;
 mod embedding;
 pub mod external;
 mod layout;
+mod masks;
 mod merge;
 mod normalization;
 pub mod proto;
@@ -39,7 +40,7 @@ use prost::Message;
 use builder::{attr_int, attr_ints, attr_tensor, f32_tensor, value_info, Dim, GraphBuilder};
 use proto::tensor_proto::DataType;
 
-use crate::check::{ModelInfo, Shape};
+use crate::check::{MaskRule, ModelInfo, Shape};
 use std::collections::HashMap;
 
 use crate::ir::{
@@ -95,6 +96,7 @@ fn keeps_time(kind: &LayerKind) -> bool {
         | LayerKind::Identity(_)
         | LayerKind::Normalization(_)
         | LayerKind::ActivationLayer(_)
+        | LayerKind::Masking { .. }
         // The output has the query's steps.
         | LayerKind::Attention(_) => true,
         LayerKind::Merge(m) => match m {
@@ -185,6 +187,13 @@ pub enum BackError {
         activation: &'static str,
         recurrent_activation: &'static str,
     },
+    /// `Lowering::Native` on a layer that reads a Keras mask.
+    #[error(
+        "layer '{layer}' cannot be a native ONNX op: it reads a Keras mask, which the \
+         native ops' `sequence_lens` cannot express (docs/runtimes.md); use the Scan \
+         lowering (the default lowers masked layers to a Scan)"
+    )]
+    NativeMasked { layer: String },
     /// `Bidirectional` around a layer with `go_backwards=True`.
     #[error("layer '{layer}': Bidirectional around a go_backwards layer is not supported")]
     BackwardsInBidirectional { layer: String },
@@ -201,6 +210,9 @@ pub(crate) struct CellOutputs {
     pub sequence: Option<String>,
     /// Final hidden state `[B, H]`.
     pub h: String,
+    /// The last step's output `[B, H]` where it is not `h`: a masked layer
+    /// with `zero_output_for_mask` whose last step is masked outputs zeros.
+    pub last: Option<String>,
     /// LSTM final cell state `[B, H]`, where needed.
     pub c: Option<String>,
 }
@@ -245,6 +257,8 @@ pub fn emit(
     // reading T when a layer reverses time).
     let mut names: HashMap<Value, String> = HashMap::new();
     let mut time_origin: HashMap<Value, String> = HashMap::new();
+    // Each masked value's Keras mask `[B, T]` (bool).
+    let mut mask_names: HashMap<Value, String> = HashMap::new();
     for (i, name) in input_names.iter().enumerate() {
         let value = Value::Input(InputId(i as u32));
         names.insert(value, name.clone());
@@ -262,9 +276,30 @@ pub fn emit(
             .collect();
         let x = xs[0].clone();
         em.time_source = time_origin[&call.inputs[0]].clone();
+        let in_masks: Vec<Option<String>> = call
+            .inputs
+            .iter()
+            .map(|v| mask_names.get(v).cloned())
+            .collect();
+        // The masks the call's arithmetic reads (see `CallInfo::reads_masks`).
+        let read_masks: Vec<Option<&str>> = in_masks
+            .iter()
+            .map(|m| m.as_deref().filter(|_| info.call(call_id).reads_masks))
+            .collect();
+        let mask = read_masks[0];
+        let out_masks: Vec<Option<String>> = info
+            .call(call_id)
+            .output_masks
+            .iter()
+            .map(|rule| match rule {
+                MaskRule::NonZeroIds => Some(masks::non_zero_ids(&mut em, &x)),
+                MaskRule::AnyNotEqual(value) => Some(masks::any_not_equal(&mut em, &x, *value)),
+                rule => masks::combine(&mut em, rule, &in_masks, &xs),
+            })
+            .collect();
         let outputs = match &layer.kind {
             LayerKind::Recurrent(r) => {
-                let directions = em.cells(id, &x, r, false, options.lowering, &states)?;
+                let directions = em.cells(id, &x, r, false, options.lowering, &states, mask)?;
                 merge::layer_outputs(&mut em.b, r, directions, None)
             }
             LayerKind::Bidirectional(bi) => {
@@ -273,7 +308,8 @@ pub fn emit(
                         layer: info.layer(id).name.clone(),
                     });
                 }
-                let directions = em.cells(id, &x, &bi.layer, true, options.lowering, &states)?;
+                let directions =
+                    em.cells(id, &x, &bi.layer, true, options.lowering, &states, mask)?;
                 merge::layer_outputs(&mut em.b, &bi.layer, directions, Some(bi.merge_mode))
             }
             LayerKind::Dense(d) => vec![dense::dense(&mut em, id, &x, d)],
@@ -291,13 +327,32 @@ pub fn emit(
                 );
                 vec![attention::dot(&mut em, &xs, *axes, *normalize, ranks)]
             }
+            LayerKind::Merge(Merge::Multiply) if read_masks.iter().any(Option::is_some) => {
+                vec![masks::multiply(&mut em, &xs, &read_masks)]
+            }
+            LayerKind::Merge(Merge::Maximum) if read_masks.iter().any(Option::is_some) => {
+                vec![masks::extremum(&mut em, "Max", &xs, &read_masks)]
+            }
+            LayerKind::Merge(Merge::Minimum) if read_masks.iter().any(Option::is_some) => {
+                vec![masks::extremum(&mut em, "Min", &xs, &read_masks)]
+            }
             LayerKind::Merge(m) => vec![merge::merge(&mut em.b, *m, &xs)],
             LayerKind::RepeatVector { n } => vec![repeat::repeat_vector(&mut em.b, &x, *n)],
             LayerKind::Identity(_) => vec![x],
             LayerKind::Reshape(r) => vec![reshape::reshape(&mut em.b, r, &x)],
+            LayerKind::GlobalPooling(Pool::Average) if mask.is_some() => {
+                vec![masks::masked_average(&mut em, &x, mask.expect("matched"))]
+            }
             LayerKind::GlobalPooling(p) => vec![em.reduce(*p, &x, &[1], false)],
+            LayerKind::Masking { .. } => {
+                let mask = out_masks[0].as_deref().expect("Masking makes a mask");
+                vec![masks::masking(&mut em, &x, mask)]
+            }
             LayerKind::Normalization(n) => vec![normalization::normalize(&mut em, id, n, &x)],
-            LayerKind::Attention(a) => attention::attention(&mut em, id, a, &xs),
+            LayerKind::Attention(a) => {
+                let value_mask = read_masks.get(1).copied().flatten();
+                attention::attention(&mut em, id, a, &xs, mask, value_mask)
+            }
             LayerKind::Conv1D(c) => vec![conv::conv1d(&mut em, id, c, &x)],
             LayerKind::Pooling1D(p) => vec![conv::pooling1d(&mut em, p, &x)],
             LayerKind::ActivationLayer(a) => {
@@ -313,11 +368,14 @@ pub fn emit(
             }
         };
         let origin = keeps_time(&layer.kind).then(|| em.time_source.clone());
-        for (index, name) in outputs.into_iter().enumerate() {
+        for (index, (name, mask)) in outputs.into_iter().zip(out_masks).enumerate() {
             let value = Value::Output {
                 call: call_id,
                 output: index as u32,
             };
+            if let Some(mask) = mask {
+                mask_names.insert(value, mask);
+            }
             time_origin.insert(value, origin.clone().unwrap_or_else(|| name.clone()));
             names.insert(value, name);
         }
@@ -407,7 +465,9 @@ pub(crate) struct Emitter<'a> {
 }
 
 impl Emitter<'_> {
-    /// Emits a recurrent layer's cells in the chosen lowering.
+    /// Emits a recurrent layer's cells in the chosen lowering; a layer that
+    /// reads a Keras `mask` `[B, T]` is always a Scan.
+    #[allow(clippy::too_many_arguments)]
     fn cells(
         &mut self,
         id: LayerId,
@@ -416,7 +476,24 @@ impl Emitter<'_> {
         bidirectional: bool,
         lowering: Lowering,
         initial_state: &[String],
+        mask: Option<&str>,
     ) -> Result<Vec<CellOutputs>, BackError> {
+        if let Some(mask) = mask {
+            if lowering == Lowering::Native {
+                return Err(BackError::NativeMasked {
+                    layer: self.info.layer(id).name.clone(),
+                });
+            }
+            return Ok(scan::scan(
+                self,
+                id,
+                x,
+                r,
+                bidirectional,
+                initial_state,
+                Some(mask),
+            ));
+        }
         let native_ok = r.activation == Activation::Tanh
             && (r.cell == CellKind::SimpleRnn || r.recurrent_activation == Activation::Sigmoid);
         let native = match lowering {
@@ -441,7 +518,7 @@ impl Emitter<'_> {
         Ok(if native {
             recurrent::native(self, id, x, r, bidirectional, initial_state)
         } else {
-            scan::scan(self, id, x, r, bidirectional, initial_state)
+            scan::scan(self, id, x, r, bidirectional, initial_state, None)
         })
     }
 

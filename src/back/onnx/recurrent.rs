@@ -115,7 +115,12 @@ pub(super) fn native(
         let axes = em.b.vec_i64(&[0]);
         let h = em.b.op("Squeeze", &[y_h, &axes], vec![]);
         let c = y_c.map(|c| em.b.op("Squeeze", &[c, &axes], vec![]));
-        return vec![CellOutputs { sequence, h, c }];
+        return vec![CellOutputs {
+            sequence,
+            h,
+            last: None,
+            c,
+        }];
     }
     (0..d)
         .map(|k| {
@@ -126,7 +131,12 @@ pub(super) fn native(
             });
             let h = em.b.op("Gather", &[y_h, &index], vec![attr_int("axis", 0)]);
             let c = y_c.map(|c| em.b.op("Gather", &[c, &index], vec![attr_int("axis", 0)]));
-            CellOutputs { sequence, h, c }
+            CellOutputs {
+                sequence,
+                h,
+                last: None,
+                c,
+            }
         })
         .collect()
 }

@@ -29,7 +29,9 @@ use super::{activation, layout, CellOutputs, Emitter};
 use crate::check::Direction;
 use crate::ir::{CellKind, LayerId, Recurrent};
 
-/// Emits one Scan per direction; returns each direction's outputs, forward first.
+/// Emits one Scan per direction; returns each direction's outputs, forward
+/// first. With a Keras `mask` `[B, T]` (bool), it is a second scanned input
+/// (reversed with the input for a backwards direction).
 pub(super) fn scan(
     em: &mut Emitter<'_>,
     id: LayerId,
@@ -37,6 +39,7 @@ pub(super) fn scan(
     r: &Recurrent,
     bidirectional: bool,
     initial_state: &[String],
+    mask: Option<&str>,
 ) -> Vec<CellOutputs> {
     let layer = em.info.layer(id);
     let name = layer.name.clone();
@@ -66,15 +69,16 @@ pub(super) fn scan(
         .map(|(index, (direction, base, backwards, realign))| {
             let cw = em.weights.cell(em.info, id, direction);
             let weights = layout::scan_weights(r.cell, &cw);
-            let input = if backwards {
-                em.reverse_time(x)
+            let (input, mask) = if backwards {
+                (em.reverse_time(x), mask.map(|m| em.reverse_time(m)))
             } else {
-                x.to_string()
+                (x.to_string(), mask.map(str::to_string))
             };
             let initial = initial_state
                 .get(index * per_direction..(index + 1) * per_direction)
                 .unwrap_or(&[]);
-            let mut outputs = one_direction(em, &input, r, &weights, &base, initial);
+            let mut outputs =
+                one_direction(em, &input, mask.as_deref(), r, &weights, &base, initial);
             if realign {
                 outputs.sequence = outputs.sequence.map(|y| em.reverse_time(&y));
             }
@@ -98,11 +102,16 @@ struct Outer {
     split2: Option<String>,
     /// Scalar 1.0 (GRU's `1 - z`).
     one: Option<String>,
+    /// Scalar 0.0 (a masked step's output with `zero_output_for_mask`).
+    zero: Option<String>,
 }
 
+/// One direction's Scan over `x` (and the mask `[B, T]`, in the same
+/// processing order).
 fn one_direction(
     em: &mut Emitter<'_>,
     x: &str,
+    mask: Option<&str>,
     r: &Recurrent,
     w: &layout::ScanWeights,
     base: &str,
@@ -154,7 +163,14 @@ fn one_direction(
         split: (gates > 1).then(|| em.b.vec_i64(&vec![hidden; gates as usize])),
         split2: reset_before.then(|| em.b.vec_i64(&[hidden, hidden])),
         one: matches!(r.cell, CellKind::Gru { .. }).then(|| em.b.scalar_f32(1.0)),
+        zero: (mask.is_some() && r.zeroes_masked_outputs()).then(|| em.b.scalar_f32(0.0)),
     };
+    // mask_tm: [T, B, 1] bool, time-major like xw, one [B, 1] per step.
+    let mask = mask.map(|m| {
+        let tm = em.b.op("Transpose", &[m], vec![attr_ints("perm", &[1, 0])]);
+        let axis = em.b.vec_i64(&[2]);
+        em.b.op("Unsqueeze", &[&tm, &axis], vec![])
+    });
     let is_lstm = matches!(r.cell, CellKind::Lstm { .. });
     let (h0, c0) = match initial_state {
         [] => (
@@ -173,8 +189,24 @@ fn one_direction(
     let h_prev = body.value_name("h_prev");
     let c_prev = is_lstm.then(|| body.value_name("c_prev"));
     let xw_t = body.value_name("xw_t");
-    let (h_new, c_new) = cell(&mut body, r, &outer, &h_prev, c_prev.as_deref(), &xw_t);
-    let y = body.op("Identity", &[&h_new], vec![]);
+    let (mut h_new, mut c_new) = cell(&mut body, r, &outer, &h_prev, c_prev.as_deref(), &xw_t);
+    // Keras' masked step: states held; the output is the held h, or zeros
+    // with zero_output_for_mask.
+    let mask_t = mask.as_ref().map(|_| body.value_name("mask_t"));
+    let y = match &mask_t {
+        None => body.op("Identity", &[&h_new], vec![]),
+        Some(keep) => {
+            let y = outer
+                .zero
+                .as_ref()
+                .map(|zero| body.op("Where", &[keep, &h_new, zero], vec![]));
+            h_new = body.op("Where", &[keep, &h_new, &h_prev], vec![]);
+            if let (Some(c_new), Some(c_prev)) = (&mut c_new, &c_prev) {
+                *c_new = body.op("Where", &[keep, c_new, c_prev], vec![]);
+            }
+            y.unwrap_or_else(|| body.op("Identity", &[&h_new], vec![]))
+        }
+    };
 
     let mut body_inputs = vec![value_info(&h_prev, DataType::Float, &state_dims)];
     let mut body_outputs = vec![value_info(&h_new, DataType::Float, &state_dims)];
@@ -185,8 +217,11 @@ fn one_direction(
     body_inputs.push(value_info(
         &xw_t,
         DataType::Float,
-        &[batch, Dim::Fixed((gates * hidden) as u64)],
+        &[batch.clone(), Dim::Fixed((gates * hidden) as u64)],
     ));
+    if let Some(mask_t) = &mask_t {
+        body_inputs.push(value_info(mask_t, DataType::Bool, &[batch, Dim::Fixed(1)]));
+    }
     body_outputs.push(value_info(&y, DataType::Float, &state_dims));
     let graph =
         em.b.finish_body(body, &format!("{base}/cell"), body_inputs, body_outputs);
@@ -194,13 +229,15 @@ fn one_direction(
     let mut inputs = vec![h0.as_str()];
     inputs.extend(c0.as_deref());
     inputs.push(&xw);
+    inputs.extend(mask.as_deref());
+    let scanned = 1 + usize::from(mask.is_some());
     let wanted = vec![true; if is_lstm { 3 } else { 2 }];
     let attributes = vec![
         attr_graph("body", graph),
-        attr_int("num_scan_inputs", 1),
-        attr_ints("scan_input_axes", &[0]),
+        attr_int("num_scan_inputs", scanned as i64),
+        attr_ints("scan_input_axes", &vec![0; scanned]),
         attr_ints("scan_output_axes", &[0]),
-        attr_ints("scan_input_directions", &[0]),
+        attr_ints("scan_input_directions", &vec![0; scanned]),
         attr_ints("scan_output_directions", &[0]),
     ];
     // Outputs: final h, (final c), then the per-step h [T, B, H].
@@ -210,9 +247,20 @@ fn one_direction(
     let sequence = r.return_sequences.then(|| {
         em.b.op("Transpose", &[&steps], vec![attr_ints("perm", &[1, 0, 2])])
     });
+    // The last processed step's output, where zeros may replace h.
+    let last = (outer.zero.is_some() && !r.return_sequences).then(|| {
+        let shape = em.b.op("Shape", &[&steps], vec![]);
+        let zero = em.b.scalar_i64(0);
+        let t =
+            em.b.op("Gather", &[&shape, &zero], vec![attr_int("axis", 0)]);
+        let one = em.b.scalar_i64(1);
+        let index = em.b.op("Sub", &[&t, &one], vec![]);
+        em.b.op("Gather", &[&steps, &index], vec![attr_int("axis", 0)])
+    });
     CellOutputs {
         sequence,
         h: outs[0].clone(),
+        last,
         c: is_lstm.then(|| outs[1].clone()),
     }
 }

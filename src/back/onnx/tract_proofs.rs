@@ -272,3 +272,37 @@ fn tract_lstm_after_tile_fails_to_load() {
     let out = run_tract(&build("Concat"), input).expect("a Concat of copies runs");
     assert_eq!(out[0].shape(), [7, 1, 3, 2]);
 }
+
+/// tract refuses a `sequence_lens` shorter than T ("seq_len only supported
+/// for trivial noop case"), even a constant one.
+/// The peers encode Keras masks as `sequence_lens`; rnnc computes the mask
+/// in the graph and holds the states in a Scan (`docs/runtimes.md`).
+#[test]
+fn tract_refuses_a_short_sequence_lens() {
+    let bytes = model_bytes(&[3, 1, 1], |b, x| {
+        let w = init(b, "W", Array3::ones((1, 1, 1)).into_dyn());
+        let r = init(b, "R", Array3::zeros((1, 1, 1)).into_dyn());
+        let bias = init(b, "B", Array2::zeros((1, 2)).into_dyn());
+        let h0 = init(b, "initial_h", Array3::zeros((1, 1, 1)).into_dyn());
+        let two = proto::TensorProto {
+            dims: vec![1],
+            data_type: Some(DataType::Int32 as i32),
+            int32_data: vec![2],
+            ..Default::default()
+        };
+        let lens = b.op(
+            "Constant",
+            &[],
+            vec![super::builder::attr_tensor("value", two)],
+        );
+        b.node_with(
+            "RNN",
+            &[x, &w, &r, &bias, &lens, &h0],
+            &[true, true],
+            vec![attr_int("hidden_size", 1)],
+        )
+    });
+    let err = run_tract(&bytes, rnn_input())
+        .expect_err("tract loads a short sequence_lens now: revisit docs/runtimes.md");
+    assert!(err.to_string().contains("seq_len"), "{err}");
+}

@@ -1,0 +1,222 @@
+//! Keras masks: which values carry one, and how each call makes its own.
+//!
+//! A mask (Keras' `_keras_mask`) is a `(batch, steps)` boolean beside a
+//! sequence value: true where the step holds data. `Embedding(mask_zero=True)`
+//! and `Masking` make one; most layers pass it on unchanged; merges combine
+//! them; recurrent layers returning only their last step, global pooling and
+//! the layers Keras 3 says "do not support masking" end it. The rules are
+//! Keras 3's `compute_mask` of each layer (measured with Keras 3.15 by
+//! `scripts/make_masking_oracles.py`), written once here as a [`MaskRule`]
+//! per call output, so that the backend and the reference interpreter
+//! compute the same masks from their own arithmetic.
+
+use crate::ir::{ActivationLayer, LayerKind, Merge, MergeMode, Model, Pool, Value};
+
+use super::{CallInfo, CheckError, LayerInfo};
+
+/// How one output of a call gets its mask.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MaskRule {
+    /// The output carries no mask.
+    None,
+    /// `Embedding(mask_zero=True)`: `ids != 0` of the call's input.
+    NonZeroIds,
+    /// `Masking(mask_value)`: a step is kept where any feature of the
+    /// call's input differs from the value.
+    AnyNotEqual(f32),
+    /// The mask of input `k`, unchanged.
+    Input(usize),
+    /// The logical or of these inputs' masks (a merge whose inputs all
+    /// have one, other than on the time axis).
+    Any(Vec<usize>),
+    /// `Concatenate` on the time axis: the inputs' masks concatenated, an
+    /// input without a mask (false here) counting as all true.
+    ConcatTime(Vec<bool>),
+}
+
+impl MaskRule {
+    /// Whether the output carries a mask.
+    pub fn is_some(&self) -> bool {
+        !matches!(self, MaskRule::None)
+    }
+}
+
+/// The rules of every output of every call, and whether the call reads
+/// its inputs' masks, by call, given the output shapes already inferred in
+/// `calls`.
+pub(super) fn infer(
+    model: &Model,
+    calls: &[CallInfo],
+    names: &[LayerInfo],
+) -> Result<Vec<(Vec<MaskRule>, bool)>, CheckError> {
+    let mut rules: Vec<Vec<MaskRule>> = Vec::with_capacity(model.calls.len());
+    let mut reads: Vec<bool> = Vec::with_capacity(model.calls.len());
+    for (_, call) in model.calls() {
+        let masked: Vec<bool> = call
+            .inputs
+            .iter()
+            .map(|&v| match v {
+                Value::Input(_) => false,
+                Value::Output { call, output } => rules[call.index()][output as usize].is_some(),
+            })
+            .collect();
+        let kind = &model.layers[call.layer.index()].kind;
+        if masked[0]
+            && matches!(
+                kind,
+                LayerKind::ActivationLayer(ActivationLayer::Softmax { .. })
+            )
+        {
+            return Err(CheckError::MaskedSoftmax {
+                layer: names[call.layer.index()].name.clone(),
+                span: call.span,
+            });
+        }
+        let count = calls[rules.len()].output_shapes.len();
+        let rank = calls[rules.len()].input_shapes[0].len();
+        reads.push(masked.iter().any(|&m| m) && reads_masks(kind, !call.initial_state.is_empty()));
+        rules.push(call_rules(kind, &masked, count, rank));
+    }
+    Ok(rules.into_iter().zip(reads).collect())
+}
+
+/// Whether a call of the layer uses its inputs' masks in its arithmetic
+/// (every other layer passes them on or drops them).
+///
+/// Keras 3's `Layer.__call__` hands a layer the mask of its only tensor
+/// argument; a recurrent call given `initial_state=` has two tensor
+/// arguments, and then `RNN.call` and `Bidirectional.call` get no mask (they
+/// have no `sequences_mask` parameter): the layer runs every step as data,
+/// while its output still carries the mask (`compute_mask` reads the input's).
+fn reads_masks(kind: &LayerKind, has_initial_state: bool) -> bool {
+    match kind {
+        LayerKind::Recurrent(_) | LayerKind::Bidirectional(_) => !has_initial_state,
+        // Multiply sets a masked input's masked steps to 1 (and, when all
+        // inputs have masks, the output's fully masked steps to 0);
+        // Maximum and Minimum take the other operand at masked steps.
+        LayerKind::Merge(Merge::Multiply | Merge::Maximum | Merge::Minimum)
+        | LayerKind::GlobalPooling(Pool::Average)
+        | LayerKind::Attention(_)
+        | LayerKind::Masking { .. } => true,
+        LayerKind::GlobalPooling(Pool::Max)
+        | LayerKind::Embedding(_)
+        | LayerKind::Dense(_)
+        | LayerKind::TimeDistributed(_)
+        | LayerKind::Dropout { .. }
+        | LayerKind::Activation(_)
+        | LayerKind::Identity(_)
+        | LayerKind::Normalization(_)
+        | LayerKind::ActivationLayer(_)
+        | LayerKind::Merge(
+            Merge::Add
+            | Merge::Subtract
+            | Merge::Average
+            | Merge::Concatenate { .. }
+            | Merge::Dot { .. },
+        )
+        | LayerKind::RepeatVector { .. }
+        | LayerKind::Reshape(_)
+        | LayerKind::Conv1D(_)
+        | LayerKind::Pooling1D(_) => false,
+    }
+}
+
+/// The rules of one call's `count` outputs, given which inputs carry a mask
+/// and the rank of the first input.
+fn call_rules(kind: &LayerKind, masked: &[bool], count: usize, rank: usize) -> Vec<MaskRule> {
+    let first = || {
+        if masked[0] {
+            MaskRule::Input(0)
+        } else {
+            MaskRule::None
+        }
+    };
+    let main_then_none = |main: MaskRule, mains: usize| {
+        let mut rules = vec![main; mains];
+        rules.resize(count, MaskRule::None);
+        rules
+    };
+    let rule = match kind {
+        LayerKind::Embedding(e) => {
+            if e.mask_zero {
+                MaskRule::NonZeroIds
+            } else {
+                MaskRule::None
+            }
+        }
+        LayerKind::Masking { value } => MaskRule::AnyNotEqual(*value),
+        // The sequence keeps the mask; the last step and the states do not.
+        LayerKind::Recurrent(r) => {
+            let main = if r.return_sequences {
+                first()
+            } else {
+                MaskRule::None
+            };
+            return main_then_none(main, 1);
+        }
+        LayerKind::Bidirectional(b) => {
+            let main = if b.layer.return_sequences {
+                first()
+            } else {
+                MaskRule::None
+            };
+            let mains = match b.merge_mode {
+                MergeMode::None => 2,
+                MergeMode::Concat | MergeMode::Sum | MergeMode::Mul | MergeMode::Ave => 1,
+            };
+            return main_then_none(main, mains);
+        }
+        // The output has the query's steps and mask; the scores have none.
+        LayerKind::Attention(_) => return main_then_none(first(), 1),
+        LayerKind::Dense(_)
+        | LayerKind::TimeDistributed(_)
+        | LayerKind::Dropout { .. }
+        | LayerKind::Activation(_)
+        | LayerKind::Identity(_)
+        | LayerKind::Normalization(_)
+        | LayerKind::ActivationLayer(_) => first(),
+        LayerKind::Merge(m) => merge_rule(*m, masked, rank),
+        // Consumed (global pooling), or dropped by layers that do not
+        // support masking in Keras 3, which warns and drops it.
+        LayerKind::GlobalPooling(_)
+        | LayerKind::RepeatVector { .. }
+        | LayerKind::Reshape(_)
+        | LayerKind::Conv1D(_)
+        | LayerKind::Pooling1D(_) => MaskRule::None,
+    };
+    main_then_none(rule, count)
+}
+
+/// Keras 3's `Merge.compute_mask` (and `Concatenate`'s own): the or of the
+/// masks when every input has one, else none (an input without a mask
+/// counts as all true); on the time axis, the masks concatenated.
+fn merge_rule(m: Merge, masked: &[bool], rank: usize) -> MaskRule {
+    let with_mask: Vec<usize> = (0..masked.len()).filter(|&k| masked[k]).collect();
+    if with_mask.is_empty() {
+        return MaskRule::None;
+    }
+    let time_axis = match m {
+        Merge::Concatenate { axis } => (if axis < 0 { rank as i64 + axis } else { axis }) == 1,
+        Merge::Dot { .. } => return MaskRule::None,
+        Merge::Add
+        | Merge::Subtract
+        | Merge::Multiply
+        | Merge::Average
+        | Merge::Maximum
+        | Merge::Minimum => false,
+    };
+    if time_axis {
+        MaskRule::ConcatTime(masked.to_vec())
+    } else if with_mask.len() == masked.len() {
+        single_or(with_mask, MaskRule::Any)
+    } else {
+        MaskRule::None
+    }
+}
+
+fn single_or(inputs: Vec<usize>, many: fn(Vec<usize>) -> MaskRule) -> MaskRule {
+    match inputs.as_slice() {
+        [one] => MaskRule::Input(*one),
+        _ => many(inputs),
+    }
+}

@@ -1,0 +1,135 @@
+"""Every masking oracle fixture (fixtures/masking/, real Keras 3 models with
+`Embedding(mask_zero=True)` or `Masking`, fed batches whose rows are padded in
+front, at the back, in the middle, fully, or not at all), compiled by rnnc
+with Keras' weights, passes the ONNX checker and strict shape inference and
+gives Keras' predictions in onnxruntime, OpenVINO and the ONNX reference
+evaluator; any subset of the rows gives the same rows (a symbolic batch, the
+mask computed per row in the graph); and the file has no `sequence_lens`."""
+
+import numpy as np
+import onnx
+import pytest
+
+from conftest import ATOL, ROOT, assert_outputs_close, rnnc
+
+MASKING = ROOT / "fixtures" / "masking"
+CASES = sorted(p.name for p in MASKING.iterdir() if (p / "model.rnn").exists())
+DTYPES = {"tensor(float)": np.float32, "tensor(int32)": np.int32, "tensor(int64)": np.int64}
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    root = tmp_path_factory.mktemp("masking")
+    cache = {}
+
+    def get(case, *flags):
+        key = (case, flags)
+        if key not in cache:
+            path = root / f"{case}{''.join(flags)}.onnx"
+            rnnc("compile", MASKING / case / "model.rnn", "--weights", MASKING / case / "weights.npz", "-o", path, *flags)
+            cache[key] = path
+        return cache[key]
+
+    return get
+
+
+def case_inputs(case):
+    inputs, i = [], 0
+    while (MASKING / case / f"input_{i}.npy").exists():
+        inputs.append(np.load(MASKING / case / f"input_{i}.npy"))
+        i += 1
+    return inputs
+
+
+def expected_outputs(case):
+    e = np.load(MASKING / case / "expected.npz")
+    return [e[f"output_{i}"] for i in range(len(e.files))]
+
+
+def run_onnxruntime(path, inputs):
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feeds = {i.name: x.astype(DTYPES[i.type]) for i, x in zip(session.get_inputs(), inputs)}
+    return session.run(None, feeds)
+
+
+def test_every_case_is_here():
+    assert len(CASES) >= 12
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_checker_and_strict_shape_inference(case, compiled):
+    model = onnx.load(str(compiled(case)))
+    onnx.checker.check_model(model, full_check=True)
+    onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+    assert len(model.graph.input) == len(case_inputs(case))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_sequence_lens(case, compiled):
+    model = onnx.load(str(compiled(case)))
+    for node in model.graph.node:
+        if node.op_type in ("RNN", "LSTM", "GRU"):
+            assert len(node.input) < 5 or node.input[4] == "", f"{node.name} has sequence_lens"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_onnxruntime_equals_keras(case, compiled):
+    ours = run_onnxruntime(compiled(case), case_inputs(case))
+    assert_outputs_close(f"{case} onnxruntime vs Keras", ours, expected_outputs(case), ATOL)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_any_rows_give_the_same_rows(case, compiled):
+    """Rows 1..4 alone, and each row alone, give Keras' outputs for them."""
+    inputs, expected = case_inputs(case), expected_outputs(case)
+    batch = inputs[0].shape[0]
+    for rows in [slice(1, min(4, batch))] + [slice(r, r + 1) for r in range(batch)]:
+        ours = run_onnxruntime(compiled(case), [x[rows] for x in inputs])
+        assert_outputs_close(f"{case} rows {rows} onnxruntime", ours, [e[rows] for e in expected], ATOL)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_scan_lowering_everywhere_is_the_same(case, compiled):
+    ours = run_onnxruntime(compiled(case, "--lowering", "scan"), case_inputs(case))
+    assert_outputs_close(f"{case} scan lowering onnxruntime", ours, expected_outputs(case), ATOL)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_openvino_equals_keras(case, compiled):
+    import openvino as ov
+
+    core = ov.Core()
+    model = core.compile_model(core.read_model(str(compiled(case))), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    feeds = [x.astype(model.input(i).get_element_type().to_dtype()) for i, x in enumerate(case_inputs(case))]
+    result = model(feeds)
+    ours = [np.asarray(result[model.output(i)]) for i in range(len(model.outputs))]
+    assert_outputs_close(f"{case} OpenVINO vs Keras", ours, expected_outputs(case), ATOL)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_onnx_reference_evaluator_equals_keras(case, compiled):
+    from onnx.reference import ReferenceEvaluator
+
+    model = onnx.load(str(compiled(case)))
+    dtypes = {onnx.TensorProto.FLOAT: np.float32, onnx.TensorProto.INT32: np.int32, onnx.TensorProto.INT64: np.int64}
+    feeds = {
+        vi.name: x.astype(dtypes[vi.type.tensor_type.elem_type])
+        for vi, x in zip(model.graph.input, case_inputs(case))
+    }
+    ours = ReferenceEvaluator(model).run(None, feeds)
+    assert_outputs_close(f"{case} ONNX reference evaluator vs Keras", ours, expected_outputs(case), ATOL)
+
+
+@pytest.mark.parametrize("opset", [13, 17, 18, 21])
+def test_opsets(opset, tmp_path):
+    """The mask's reduction (Masking) and the masked average take their axes
+    as an attribute before opset 18 and as an input from 18."""
+    for case in [c for c in CASES if "Masking" in (MASKING / c / "model.rnn").read_text()
+                 or "GlobalAveragePooling1D" in (MASKING / c / "model.rnn").read_text()]:
+        path = tmp_path / f"{case}-{opset}.onnx"
+        rnnc("compile", MASKING / case / "model.rnn", "--weights", MASKING / case / "weights.npz", "-o", path, "--opset", opset)
+        onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+        ours = run_onnxruntime(path, case_inputs(case))
+        assert_outputs_close(f"{case} opset {opset} onnxruntime", ours, expected_outputs(case), ATOL)
