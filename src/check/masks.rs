@@ -39,6 +39,48 @@ impl MaskRule {
     pub fn is_some(&self) -> bool {
         !matches!(self, MaskRule::None)
     }
+
+    /// The call inputs whose masks the rule combines.
+    fn inputs(&self) -> Vec<usize> {
+        match self {
+            MaskRule::None | MaskRule::NonZeroIds | MaskRule::AnyNotEqual(_) => Vec::new(),
+            MaskRule::Input(k) => vec![*k],
+            MaskRule::Any(ks) => ks.clone(),
+            MaskRule::ConcatTime(masked) => (0..masked.len()).filter(|&k| masked[k]).collect(),
+        }
+    }
+}
+
+/// Which outputs' masks are ever computed, by call: those a later call
+/// reads (`reads_masks`), those a used mask is made from, and `Masking`'s
+/// own (its values need it). The others need no node in the file.
+pub(super) fn used(model: &Model, rules: &[Vec<MaskRule>], reads: &[bool]) -> Vec<Vec<bool>> {
+    let mut used: Vec<Vec<bool>> = rules
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|rule| matches!(rule, MaskRule::AnyNotEqual(_)))
+                .collect()
+        })
+        .collect();
+    for (index, call) in model.calls.iter().enumerate().rev() {
+        let read: Vec<usize> = if reads[index] {
+            (0..call.inputs.len()).collect()
+        } else {
+            rules[index]
+                .iter()
+                .zip(&used[index])
+                .filter(|(_, &u)| u)
+                .flat_map(|(rule, _)| rule.inputs())
+                .collect()
+        };
+        for k in read {
+            if let Value::Output { call, output } = call.inputs[k] {
+                used[call.index()][output as usize] = true;
+            }
+        }
+    }
+    used
 }
 
 /// The rules of every output of every call, and whether the call reads
@@ -96,8 +138,9 @@ fn reads_masks(kind: &LayerKind, has_initial_state: bool) -> bool {
         // Maximum and Minimum take the other operand at masked steps.
         LayerKind::Merge(Merge::Multiply | Merge::Maximum | Merge::Minimum)
         | LayerKind::GlobalPooling(Pool::Average)
-        | LayerKind::Attention(_)
-        | LayerKind::Masking { .. } => true,
+        | LayerKind::Attention(_) => true,
+        // Masking makes its own mask from the values, whatever comes in.
+        LayerKind::Masking { .. } => false,
         LayerKind::GlobalPooling(Pool::Max)
         | LayerKind::Embedding(_)
         | LayerKind::Dense(_)

@@ -143,6 +143,10 @@ pub struct CallInfo {
     /// masked average, attention), rather than ignoring them as Keras does
     /// for a recurrent call given `initial_state=`.
     pub reads_masks: bool,
+    /// Per output, whether its mask is ever computed (something reads it,
+    /// directly or through the masks made from it): the backend emits no
+    /// node for the others.
+    pub used_masks: Vec<bool>,
 }
 
 /// What the check pass knows about one layer.
@@ -281,6 +285,15 @@ pub fn check(model: &Model) -> Result<ModelInfo, Vec<CheckError>> {
     for (call, (rules, reads)) in info.calls.iter_mut().zip(rules) {
         call.output_masks = rules;
         call.reads_masks = reads;
+    }
+    let rules: Vec<Vec<MaskRule>> = info.calls.iter().map(|c| c.output_masks.clone()).collect();
+    let reads: Vec<bool> = info.calls.iter().map(|c| c.reads_masks).collect();
+    for (call, used) in info
+        .calls
+        .iter_mut()
+        .zip(masks::used(model, &rules, &reads))
+    {
+        call.used_masks = used;
     }
     // A Concatenate call with a masked input makes a `concatenate` op for
     // its mask, which takes an automatic name as it finishes (Keras 3's

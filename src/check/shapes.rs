@@ -129,6 +129,7 @@ pub(super) fn infer(model: &Model, names: Names) -> Result<ModelInfo, Vec<CheckE
             // Filled in by `masks::infer` once every shape is known.
             output_masks: Vec::new(),
             reads_masks: false,
+            used_masks: Vec::new(),
         });
     }
     let output_shapes = model

@@ -13,7 +13,7 @@ use crate::check::MaskRule;
 pub type Mask = Array2<bool>;
 
 /// `Embedding(mask_zero=True)`: `ids != 0`.
-pub fn non_zero_ids(ids: ArrayViewD<i64>) -> Mask {
+fn non_zero_ids(ids: ArrayViewD<i64>) -> Mask {
     ids.mapv(|id| id != 0)
         .into_dimensionality::<Ix2>()
         .expect("checked: token ids are (batch, steps)")
@@ -40,21 +40,27 @@ pub fn masking(mut x: ArrayD<f32>, mask: &Mask) -> ArrayD<f32> {
     x
 }
 
-/// The output mask a rule makes from the call's input masks (`None` for an
-/// input without one) and its inputs' step counts. The rules that read the
-/// input data ([`MaskRule::NonZeroIds`], [`MaskRule::AnyNotEqual`]) are
-/// made by the caller, who holds the data.
-pub fn combine(
-    rule: &MaskRule,
-    inputs: &[Option<&Mask>],
-    steps: &[(usize, usize)],
-) -> Option<Mask> {
+/// What a call reads: token ids (an Embedding) or float arrays.
+#[derive(Clone, Debug)]
+pub enum CallData<'a> {
+    Ids(ArrayViewD<'a, i64>),
+    Values(&'a [ArrayD<f32>]),
+}
+
+/// The output mask `rule` makes from the call's data and its inputs' masks
+/// (`None` for an input without one).
+pub fn make(rule: &MaskRule, inputs: &[Option<&Mask>], data: &CallData<'_>) -> Option<Mask> {
     let mask = |k: usize| inputs[k].expect("the check pass only names masked inputs");
     match rule {
         MaskRule::None => None,
-        MaskRule::NonZeroIds | MaskRule::AnyNotEqual(_) => {
-            unreachable!("made from the input data by the caller")
-        }
+        MaskRule::NonZeroIds => match data {
+            CallData::Ids(ids) => Some(non_zero_ids(ids.view())),
+            CallData::Values(_) => unreachable!("checked: only an Embedding makes id masks"),
+        },
+        MaskRule::AnyNotEqual(value) => match data {
+            CallData::Values(xs) => Some(any_not_equal(&xs[0], *value)),
+            CallData::Ids(_) => unreachable!("checked: an Embedding makes id masks"),
+        },
         MaskRule::Input(k) => Some(mask(*k).clone()),
         MaskRule::Any(ks) => Some(any(ks.iter().map(|&k| mask(k)))),
         MaskRule::ConcatTime(masked) => {
@@ -65,7 +71,10 @@ pub fn combine(
                     if has {
                         mask(k).clone()
                     } else {
-                        Array2::from_elem(steps[k], true)
+                        let CallData::Values(xs) = data else {
+                            unreachable!("checked: a merge reads float values")
+                        };
+                        Array2::from_elem((xs[k].shape()[0], xs[k].shape()[1]), true)
                     }
                 })
                 .collect();
@@ -188,15 +197,18 @@ mod tests {
         let a = array![[true, false, true]];
         let b = array![[false, false, true]];
         let both = [Some(&a), Some(&b)];
-        let steps = [(1, 3), (1, 3)];
+        let xs = [
+            ndarray::Array3::<f32>::zeros((1, 3, 2)).into_dyn(),
+            ndarray::Array3::<f32>::zeros((1, 2, 2)).into_dyn(),
+        ];
         assert_eq!(
-            combine(&MaskRule::Any(vec![0, 1]), &both, &steps).unwrap(),
+            make(&MaskRule::Any(vec![0, 1]), &both, &CallData::Values(&xs)).unwrap(),
             array![[true, false, true]]
         );
-        let time = combine(
+        let time = make(
             &MaskRule::ConcatTime(vec![true, false]),
             &[Some(&a), None],
-            &[(1, 3), (1, 2)],
+            &CallData::Values(&xs),
         )
         .unwrap();
         assert_eq!(time, array![[true, false, true, true, true]]);

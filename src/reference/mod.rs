@@ -28,10 +28,10 @@ use std::collections::HashMap;
 use ndarray::{ArrayD, ArrayView2, ArrayView3, Ix2, Ix3};
 
 use crate::budget::{self, BudgetError};
-use crate::check::{format_shape, Direction, LayerInfo, MaskRule, ModelInfo, Shape, WeightRole};
+use crate::check::{format_shape, Direction, LayerInfo, ModelInfo, Shape, WeightRole};
 use crate::ir::{InputDtype, InputId, LayerId, LayerKind, Merge, Model, Value};
 use crate::weights::Weights;
-use masks::Mask;
+use masks::{CallData, Mask};
 use recurrent::StepMask;
 
 /// A model input: float features, or integer token ids for an input read
@@ -146,10 +146,7 @@ pub fn run(
                 };
                 let table = weights.embeddings(info, call.layer);
                 let y = embedding::run(table, ids.view(), &info.layer(call.layer).name)?;
-                let mask = match &rules[0] {
-                    MaskRule::NonZeroIds => Some(masks::non_zero_ids(ids.view())),
-                    rule => masks::combine(rule, &in_masks, &[]),
-                };
+                let mask = masks::make(&rules[0], &in_masks, &CallData::Ids(ids.view()));
                 (vec![y], vec![mask])
             }
             (kind, _) => {
@@ -168,16 +165,9 @@ pub fn run(
                     }
                 };
                 let xs: Vec<ArrayD<f32>> = call.inputs.iter().map(|&v| read(v)).collect();
-                let steps: Vec<(usize, usize)> = xs
-                    .iter()
-                    .map(|x| (x.shape()[0], x.shape().get(1).copied().unwrap_or(0)))
-                    .collect();
                 let out_masks: Vec<Option<Mask>> = rules
                     .iter()
-                    .map(|rule| match rule {
-                        MaskRule::AnyNotEqual(value) => Some(masks::any_not_equal(&xs[0], *value)),
-                        rule => masks::combine(rule, &in_masks, &steps),
-                    })
+                    .map(|rule| masks::make(rule, &in_masks, &CallData::Values(&xs)))
                     .collect();
                 let states: Vec<ArrayD<f32>> =
                     call.initial_state.iter().map(|&v| read(v)).collect();

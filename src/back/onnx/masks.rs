@@ -14,12 +14,12 @@ use crate::check::MaskRule;
 use crate::ir::Pool;
 
 /// `ids != 0` for token ids `[B, T]`.
-pub(super) fn non_zero_ids(em: &mut Emitter<'_>, ids: &str) -> String {
+fn non_zero_ids(em: &mut Emitter<'_>, ids: &str) -> String {
     em.b.op("Cast", &[ids], vec![attr_int("to", DataType::Bool as i64)])
 }
 
 /// `any(x != value, axis=-1)` for `x` `[B, T, F]`.
-pub(super) fn any_not_equal(em: &mut Emitter<'_>, x: &str, value: f32) -> String {
+fn any_not_equal(em: &mut Emitter<'_>, x: &str, value: f32) -> String {
     let v = em.b.scalar_f32(value);
     let equal = em.b.op("Equal", &[x, &v], vec![]);
     let differs = em.b.op("Not", &[&equal], vec![]);
@@ -51,11 +51,10 @@ fn cast(em: &mut Emitter<'_>, x: &str, to: DataType) -> String {
     em.b.op("Cast", &[x], vec![attr_int("to", to as i64)])
 }
 
-/// The mask a combining rule makes from the call's input masks (`None`
-/// for an input without one) and its inputs `xs` (whose steps an unmasked
-/// input contributes to a time concatenation). The rules that read the
-/// input data are made by the caller.
-pub(super) fn combine(
+/// The mask `rule` makes for a call output, from the call's inputs `xs`
+/// (the data, and the steps an unmasked input adds to a time
+/// concatenation) and their masks (`None` for an input without one).
+pub(super) fn make(
     em: &mut Emitter<'_>,
     rule: &MaskRule,
     masks: &[Option<String>],
@@ -75,9 +74,8 @@ pub(super) fn combine(
     };
     match rule {
         MaskRule::None => None,
-        MaskRule::NonZeroIds | MaskRule::AnyNotEqual(_) => {
-            unreachable!("made from the input data by the caller")
-        }
+        MaskRule::NonZeroIds => Some(non_zero_ids(em, &xs[0])),
+        MaskRule::AnyNotEqual(value) => Some(any_not_equal(em, &xs[0], *value)),
         MaskRule::Input(k) => Some(mask(*k)),
         MaskRule::Any(ks) => Some(any(em, ks)),
         MaskRule::ConcatTime(masked) => {
@@ -137,7 +135,7 @@ pub(super) fn extremum(
 ) -> String {
     let mut out = xs[0].clone();
     let mut out_mask: Option<String> = masks[0].map(str::to_string);
-    for (x, mask) in xs.iter().zip(masks).skip(1) {
+    for (index, (x, mask)) in xs.iter().zip(masks).enumerate().skip(1) {
         let mut x = x.clone();
         if let Some(mask) = mask {
             let keep = unsqueeze_last(em, mask);
@@ -147,8 +145,10 @@ pub(super) fn extremum(
             let keep = unsqueeze_last(em, out_mask);
             out = em.b.op("Where", &[&keep, &out, &x], vec![]);
         }
+        let last = index + 1 == xs.len();
         out_mask = match (mask, out_mask) {
-            (Some(m), Some(o)) => Some(em.b.op("Or", &[&o, m], vec![])),
+            // The running mask only matters to the next input.
+            (Some(m), Some(o)) if !last => Some(em.b.op("Or", &[&o, m], vec![])),
             _ => None,
         };
         out = em.b.op(op, &[&out, &x], vec![]);

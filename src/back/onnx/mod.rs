@@ -40,7 +40,7 @@ use prost::Message;
 use builder::{attr_int, attr_ints, attr_tensor, f32_tensor, value_info, Dim, GraphBuilder};
 use proto::tensor_proto::DataType;
 
-use crate::check::{MaskRule, ModelInfo, Shape};
+use crate::check::{ModelInfo, Shape};
 use std::collections::HashMap;
 
 use crate::ir::{
@@ -287,14 +287,14 @@ pub fn emit(
             .map(|m| m.as_deref().filter(|_| info.call(call_id).reads_masks))
             .collect();
         let mask = read_masks[0];
-        let out_masks: Vec<Option<String>> = info
-            .call(call_id)
+        let call_info = info.call(call_id);
+        let out_masks: Vec<Option<String>> = call_info
             .output_masks
             .iter()
-            .map(|rule| match rule {
-                MaskRule::NonZeroIds => Some(masks::non_zero_ids(&mut em, &x)),
-                MaskRule::AnyNotEqual(value) => Some(masks::any_not_equal(&mut em, &x, *value)),
-                rule => masks::combine(&mut em, rule, &in_masks, &xs),
+            .zip(&call_info.used_masks)
+            .map(|(rule, &used)| {
+                used.then(|| masks::make(&mut em, rule, &in_masks, &xs))
+                    .flatten()
             })
             .collect();
         let outputs = match &layer.kind {
