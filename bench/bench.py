@@ -16,6 +16,13 @@ Sections (each prints a markdown table; `--out FILE` also writes them there):
            onnxruntime on LSTM(256) and GRU(256).
   verify   `rnnc compile --verify` end to end on a 12.8M-parameter model, with
            verify's own time split (source weights, file check, tract, reference).
+  masking  padded token ids (in front, as pad_sequences) through
+           Embedding(mask_zero=True) models: rnnc's masked file (a Scan) against
+           its file for the same model with mask_zero=False (the native op) and
+           against Keras 3's own export of the masked model, in onnxruntime (one
+           thread) and tract, at batch 1 and 32. Keras (jax) makes the weights
+           and the reference outputs every file is checked against (atol 1e-4);
+           Keras' export needs a Python with TensorFlow and tf2onnx (--tf-python).
 
 Times are the minimum over --repeat runs. The machine is shared: compare the
 ratios of one run, not absolute times across runs.
@@ -356,6 +363,163 @@ def runtime_section(args, rnnc, work):
     return text
 
 
+# (name, masked spec): Embedding(mask_zero=True) classifiers on token ids; the
+# unmasked baseline is the same spec with mask_zero=False, the same weights.
+MASKING_MODELS = [
+    ("lstm", """\
+Input(shape=(None,), dtype='int32')
+Embedding(10000, 64, mask_zero=True)
+LSTM(128)
+Dense(1, activation='sigmoid')
+"""),
+    ("bigru_avg", """\
+Input(shape=(None,), dtype='int32')
+Embedding(10000, 64, mask_zero=True)
+Bidirectional(GRU(64, return_sequences=True))
+GlobalAveragePooling1D()
+Dense(1, activation='sigmoid')
+"""),
+]
+SMOKE_MASKING_MODELS = [
+    ("lstm", """\
+Input(shape=(None,), dtype='int32')
+Embedding(100, 8, mask_zero=True)
+LSTM(8)
+Dense(1, activation='sigmoid')
+"""),
+]
+MASKING_T = 50            # time steps of the padded inputs
+MASKING_LENGTHS = (10, 50)  # real tokens per row, drawn uniformly in this range
+MASKING_ATOL = 1e-4       # every timed file against Keras' output
+
+
+def padded_ids(batch, vocab, rng):
+    """Token ids [batch, T] padded in front (Keras' pad_sequences default): each
+    row has MASKING_LENGTHS[0]..[1] real ids in 1..vocab-1 at its end, zeros before."""
+    import numpy as np
+    x = np.zeros((batch, MASKING_T), np.int32)
+    for row in x:
+        length = int(rng.integers(MASKING_LENGTHS[0], MASKING_LENGTHS[1] + 1))
+        row[MASKING_T - length:] = rng.integers(1, vocab, size=length)
+    return x
+
+
+def recurrent_forms(path):
+    """How a file computes its recurrences: its Scan / LSTM / GRU / RNN / Loop
+    nodes by type, e.g. "2 Scan"."""
+    import onnx
+    from collections import Counter
+    counts = Counter(n.op_type for n in onnx.load(str(path)).graph.node
+                     if n.op_type in RECURRENT_OPS + ("Scan", "Loop"))
+    return ", ".join(f"{c} {op}" for op, c in sorted(counts.items())) or "none"
+
+
+def max_abs_diff(session, x, y):
+    import numpy as np
+    out = session.run(None, {session.get_inputs()[0].name: x.astype(_ort_dtype(session))})[0]
+    return float(np.max(np.abs(out.astype(np.float64).reshape(y.shape) - y)))
+
+
+def tract_error(rnnc, model, work):
+    """The first line of `rnnc run`'s error on a file tract cannot run."""
+    out = subprocess.run([str(rnnc), "-q", "run", str(model), "--input", str(work / "x.npy")],
+                         capture_output=True, text=True, cwd=work)
+    lines = (out.stderr or out.stdout).strip().splitlines() or [f"exit {out.returncode}"]
+    return re.sub(r"^error: tract could not load `[^`]*`: ", "", lines[0]).replace("|", "/")[:300].rstrip(".")
+
+
+def masking_section(args, rnnc, work):
+    """rnnc's masked file against its unmasked file (the native op: what the
+    mask costs) and against Keras 3's own export of the masked model."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    reps = 5 if args.smoke else 50
+    models = SMOKE_MASKING_MODELS if args.smoke else MASKING_MODELS
+    ids = [name for name, _ in models]
+    for name, spec_text in models:
+        vocab = int(re.search(r"Embedding\((\d+)", spec_text).group(1))
+        (work / f"{name}.rnn").write_text(spec_text)
+        (work / f"{name}.unmasked.rnn").write_text(spec_text.replace("mask_zero=True", "mask_zero=False"))
+        np.savez(work / f"{name}.inputs.npz", **{f"b{b}": padded_ids(b, vocab, rng) for b in (1, 32)})
+    # Keras (jax): the weights every file is made from, and the reference outputs.
+    helper = [str(ROOT / "bench" / "keras_masked.py"), str(work)] + ids
+    out = subprocess.run([sys.executable] + helper, capture_output=True, text=True,
+                         env={**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"})
+    if out.returncode != 0:
+        sys.exit(f"the masking section needs keras with jax in {sys.executable}:\n{out.stderr}")
+    # Keras' own ONNX export of the masked models (TensorFlow backend, tf2onnx).
+    if args.tf_python:
+        out = subprocess.run([args.tf_python] + helper + ["--export"], capture_output=True, text=True,
+                             env={**os.environ, "KERAS_BACKEND": "tensorflow"})
+        export_failure = None if out.returncode == 0 else \
+            f"`{args.tf_python}` failed: {(out.stderr.strip().splitlines() or ['?'])[-1]}"
+    else:
+        export_failure = "not made: no Python with TensorFlow and tf2onnx given (--tf-python)"
+    rows, notes = [], []
+    for name, spec_text in models:
+        weights = work / f"{name}.weights.h5"
+        masked, unmasked = work / f"{name}.masked.onnx", work / f"{name}.unmasked.onnx"
+        timed([rnnc, "compile", work / f"{name}.rnn", "--weights", weights, "-o", masked], work)
+        timed([rnnc, "compile", work / f"{name}.unmasked.rnn", "--weights", weights, "-o", unmasked], work)
+        peer, peer_failure = work / f"{name}.keras_export.onnx", export_failure
+        if peer_failure is None and (work / f"{name}.keras_export.error").exists():
+            peer_failure = "failed: " + (work / f"{name}.keras_export.error").read_text()
+        peer_session = None
+        if peer_failure is None:
+            try:
+                peer_session = ort_session(peer)
+            except Exception as e:  # noqa: BLE001 - reported in the notes
+                peer_failure = f"onnxruntime cannot load it: {' '.join(str(e).split())[:300]}"
+        forms = [f"rnnc masked {recurrent_forms(masked)}", f"rnnc unmasked {recurrent_forms(unmasked)}"]
+        if peer_session is not None:
+            forms.append(f"Keras export {recurrent_forms(peer)}")
+        notes.append(f"- `{name}`: " + "; ".join(forms) + "."
+                     + ("" if peer_failure is None else f" Keras export {peer_failure}."))
+        inputs, keras_y = np.load(work / f"{name}.inputs.npz"), np.load(work / f"{name}.keras.npz")
+        for batch in (1, 32):
+            x = inputs[f"b{batch}"]
+            sessions = [ort_session(masked), ort_session(unmasked)]
+            # Correct files only: each against Keras on this very input.
+            checks = [("rnnc masked", sessions[0], keras_y[f"masked_b{batch}"]),
+                      ("rnnc unmasked", sessions[1], keras_y[f"unmasked_b{batch}"])]
+            if peer_session is not None:
+                sessions.append(peer_session)
+                checks.append(("Keras export", peer_session, keras_y[f"masked_b{batch}"]))
+            worst = []
+            for label, session, y in checks:
+                d = max_abs_diff(session, x, y)
+                assert d <= MASKING_ATOL, f"{name} batch {batch}: {label} is {d:.1e} from Keras' output"
+                worst.append(f"{label} {d:.0e}")
+            notes[-1] += f" Batch {batch}, max |Δ| against Keras: " + ", ".join(worst) + "."
+            ort_times = ort_min_seconds(sessions, x, reps)
+            ort_masked, ort_unmasked = ort_times[:2]
+            ort_peer = ort_times[2] if peer_session is not None else None
+            tract_masked = tract_min_seconds(rnnc, masked, x, reps, work)
+            tract_unmasked = tract_min_seconds(rnnc, unmasked, x, reps, work)
+            tract_peer = tract_min_seconds(rnnc, peer, x, reps, work) if peer_session is not None else None
+            if peer_session is not None and tract_peer is None and batch == 1:
+                notes[-1] += f" tract refuses the Keras export: {tract_error(rnnc, peer, work)}."
+            def us(t, missing):
+                return missing if t is None else f"{t * 1e6:,.0f}"
+            def ratio(a, b):
+                return "–" if a is None or b is None else f"{a / b:.2f}"
+            rows.append([
+                name, str(batch),
+                us(ort_masked, "–"), us(ort_unmasked, "–"), ratio(ort_masked, ort_unmasked),
+                us(ort_peer, "not made"),
+                ratio(ort_masked, ort_peer),
+                us(tract_masked, "does not load"), us(tract_unmasked, "does not load"),
+                ratio(tract_masked, tract_unmasked),
+                "–" if peer_session is None else us(tract_peer, "does not load"),
+            ])
+    header = ["model", "batch", "ORT rnnc masked µs", "ORT rnnc unmasked µs", "masked / unmasked",
+              "ORT Keras export µs", "rnnc masked / Keras", "tract rnnc masked µs",
+              "tract rnnc unmasked µs", "tract masked / unmasked", "tract Keras export µs"]
+    text = table(f"Masked models: padded token ids, T={MASKING_T} (onnxruntime 1 thread, tract)",
+                 header, rows)
+    return text + "\n" + "\n".join(notes) + "\n"
+
+
 def table(title, header, rows):
     lines = [f"### {title}", "", "| " + " | ".join(header) + " |",
              "|" + "---|" * len(header)]
@@ -368,13 +532,15 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="tiny models, seconds (CI)")
     parser.add_argument("--rnnc", help="the rnnc binary (default: target/release/rnnc)")
     parser.add_argument("--repeat", type=int, default=None, help="runs per measurement (min taken)")
-    parser.add_argument("--only", choices=["init", "verify", "runtime"], action="append")
+    parser.add_argument("--only", choices=["init", "verify", "runtime", "masking"], action="append")
+    parser.add_argument("--tf-python", help="masking: a Python with TensorFlow and tf2onnx, which "
+                        "makes Keras' own ONNX export of the masked models (none: that column is left out)")
     parser.add_argument("--out", help="also write the tables to this markdown file")
     args = parser.parse_args()
     if args.repeat is None:
         args.repeat = 1 if args.smoke else 3
     rnnc = rnnc_binary(args)
-    sections = args.only or ["init", "verify", "runtime"]
+    sections = args.only or ["init", "verify", "runtime", "masking"]
     header = (f"rnnc benchmark, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
               f"{os.cpu_count()} cores, {platform.python_version()}, "
               f"binary {rnnc.relative_to(ROOT) if rnnc.is_relative_to(ROOT) else rnnc}\n")
@@ -382,7 +548,8 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
         for section in sections:
-            run = {"init": init_section, "verify": verify_section, "runtime": runtime_section}
+            run = {"init": init_section, "verify": verify_section, "runtime": runtime_section,
+                   "masking": masking_section}
             text = run[section](args, rnnc, work)
             print(text, flush=True)
             out.append(text)
