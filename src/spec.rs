@@ -35,8 +35,8 @@ pub struct Spec {
     pub model: Model,
     /// What the check pass computed.
     pub info: ModelInfo,
-    /// Notes about lines that were ignored, ready to render against
-    /// `source` with [`Spec::render_notes`].
+    /// Notes about lines that were ignored and masks Keras drops, ready to
+    /// render against `source` with [`Spec::render_notes`].
     pub notes: Vec<Diagnostic>,
 }
 
@@ -125,6 +125,8 @@ impl Spec {
                     .collect(),
             )
         })?;
+        let mut notes = notes;
+        notes.extend(check::dropped_masks(&model, &info));
         Ok(Spec {
             source,
             model,
@@ -133,7 +135,8 @@ impl Spec {
         })
     }
 
-    /// The notes about ignored lines, one line each (empty when none).
+    /// The notes about ignored lines and dropped masks, one line each
+    /// (empty when none).
     pub fn render_notes(&self, name: &str) -> String {
         diag::render_notes(&self.notes, &self.source, name)
     }

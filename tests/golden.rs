@@ -1,7 +1,8 @@
 //! Golden files for what users read: `rnnc summary` of every tutorial spec
 //! (`fixtures/tutorial/<case>.summary`), the error message and exit code
 //! of every spec in `fixtures/errors/` (`<case>.stderr`), the notes about
-//! ignored lines of every spec in `fixtures/notes/` (`<case>.stderr`), the
+//! ignored lines and dropped masks of every spec in `fixtures/notes/`
+//! (`<case>.stderr`), the
 //! summary of every functional and masking oracle
 //! (`fixtures/{functional,masking}/<case>/summary.txt`), and the graph rnnc
 //! emits for every Keras oracle, Sequential, functional and masked, as `rnnc inspect` prints it (`<case>/graph.inspect`), so that

@@ -13,6 +13,7 @@
 use crate::ir::{ActivationLayer, LayerKind, Merge, MergeMode, Model, Pool, Value};
 
 use super::{CallInfo, CheckError, LayerInfo};
+use crate::diag::Diagnostic;
 
 /// How one output of a call gets its mask.
 #[derive(Clone, Debug, PartialEq)]
@@ -120,6 +121,56 @@ pub(super) fn infer(
         rules.push(call_rules(kind, &masked, count, rank));
     }
     Ok(rules.into_iter().zip(reads).collect())
+}
+
+/// The calls where Keras 3 drops a mask with its warning ("does not
+/// support masking and will therefore destroy the mask information"), as
+/// notes: the numbers are Keras' either way, but the layers after such a
+/// call see every step, which a user padding sequences may not expect.
+pub fn dropped(model: &Model, info: &super::ModelInfo) -> Vec<Diagnostic> {
+    model
+        .calls()
+        .filter(|(_, call)| {
+            drops_masks(&model.layers[call.layer.index()].kind)
+                && call.inputs.iter().any(|&v| info.is_masked(v))
+        })
+        .map(|(_, call)| {
+            let layer = info.layer(call.layer);
+            Diagnostic {
+                message: format!(
+                    "{} layer `{}` drops the mask of its input, as Keras 3 does",
+                    layer.class_name, layer.name
+                ),
+                span: Some(call.span),
+                hint: Some("the layers after it see the padded steps as data".into()),
+            }
+        })
+        .collect()
+}
+
+/// The layers Keras 3 warns about when they receive a mask.
+fn drops_masks(kind: &LayerKind) -> bool {
+    match kind {
+        LayerKind::Reshape(_)
+        | LayerKind::Conv1D(_)
+        | LayerKind::Pooling1D(_)
+        | LayerKind::GlobalPooling(Pool::Max) => true,
+        LayerKind::Recurrent(_)
+        | LayerKind::Bidirectional(_)
+        | LayerKind::Dense(_)
+        | LayerKind::TimeDistributed(_)
+        | LayerKind::Embedding(_)
+        | LayerKind::Dropout { .. }
+        | LayerKind::Activation(_)
+        | LayerKind::Merge(_)
+        | LayerKind::RepeatVector { .. }
+        | LayerKind::Identity(_)
+        | LayerKind::GlobalPooling(Pool::Average)
+        | LayerKind::Normalization(_)
+        | LayerKind::Attention(_)
+        | LayerKind::ActivationLayer(_)
+        | LayerKind::Masking { .. } => false,
+    }
 }
 
 /// Whether a call of the layer uses its inputs' masks in its arithmetic

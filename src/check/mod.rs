@@ -13,7 +13,7 @@ mod order;
 mod shapes;
 
 pub use error::CheckError;
-pub use masks::MaskRule;
+pub use masks::{dropped as dropped_masks, MaskRule};
 pub use names::default_model_name;
 pub use order::Operation;
 pub use shapes::format_shape;
