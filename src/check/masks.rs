@@ -5,10 +5,11 @@
 //! and `Masking` make one; most layers pass it on unchanged; merges combine
 //! them; recurrent layers returning only their last step, global pooling and
 //! the layers Keras 3 says "do not support masking" end it. The rules are
-//! Keras 3's `compute_mask` of each layer (measured with Keras 3.15 by
-//! `scripts/make_masking_oracles.py`), written once here as a [`MaskRule`]
-//! per call output, so that the backend and the reference interpreter
-//! compute the same masks from their own arithmetic.
+//! Keras 3's `compute_mask` of each layer, measured with Keras 3.15
+//! (`docs/keras_masking.md`; oracles by `scripts/make_masking_oracles.py`),
+//! written once here as a [`MaskRule`] per call output, so that the backend
+//! and the reference interpreter compute the same masks from their own
+//! arithmetic.
 
 use crate::ir::{ActivationLayer, LayerKind, Merge, MergeMode, Model, Pool, Value};
 
@@ -312,5 +313,96 @@ fn single_or(inputs: Vec<usize>, many: fn(Vec<usize>) -> MaskRule) -> MaskRule {
     match inputs.as_slice() {
         [one] => MaskRule::Input(*one),
         _ => many(inputs),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MaskRule;
+    use crate::check::{CallInfo, ModelInfo};
+    use crate::spec::Spec;
+
+    const HEAD: &str = "import keras\nfrom keras import layers\n\
+        a = keras.Input(shape=(None,), dtype='int32')\n\
+        b = keras.Input(shape=(None,), dtype='int32')\n\
+        ma = layers.Embedding(9, 4, mask_zero=True)(a)\n\
+        mb = layers.Embedding(9, 4, mask_zero=True)(b)\n\
+        plain = layers.Embedding(9, 4)(b)\n";
+
+    fn info(body: &str) -> ModelInfo {
+        let source = format!("{HEAD}{body}");
+        Spec::from_source(source, "spec.rnn")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .info
+    }
+
+    /// The call of layer `name`.
+    fn call<'a>(info: &'a ModelInfo, name: &str) -> &'a CallInfo {
+        let layer = info.layers.iter().find(|l| l.name == name).unwrap();
+        info.call(layer.calls[0])
+    }
+
+    #[test]
+    fn merges_or_their_masks_only_when_every_input_has_one() {
+        let info = info(
+            "both = layers.Add(name='both')([ma, mb])\n\
+             one = layers.Add(name='one')([ma, plain])\n\
+             time = layers.Concatenate(axis=1, name='time')([plain, ma])\n\
+             model = keras.Model([a, b], [both, one, time])\n",
+        );
+        assert_eq!(
+            call(&info, "both").output_masks,
+            [MaskRule::Any(vec![0, 1])]
+        );
+        assert_eq!(call(&info, "one").output_masks, [MaskRule::None]);
+        assert_eq!(
+            call(&info, "time").output_masks,
+            [MaskRule::ConcatTime(vec![false, true])]
+        );
+        assert!(!call(&info, "both").reads_masks);
+    }
+
+    #[test]
+    fn an_rnn_given_initial_state_reads_no_mask_but_passes_it_on() {
+        let info = info(
+            "_, h = layers.GRU(3, return_state=True, name='enc')(ma)\n\
+             seq = layers.GRU(3, return_sequences=True, name='dec')(mb, initial_state=h)\n\
+             last = layers.GRU(2, name='after')(seq)\n\
+             model = keras.Model([a, b], last)\n",
+        );
+        assert!(call(&info, "enc").reads_masks);
+        assert_eq!(
+            call(&info, "enc").output_masks,
+            [MaskRule::None, MaskRule::None]
+        );
+        assert!(!call(&info, "dec").reads_masks);
+        assert_eq!(call(&info, "dec").output_masks, [MaskRule::Input(0)]);
+        assert!(call(&info, "after").reads_masks);
+    }
+
+    #[test]
+    fn masks_nothing_reads_are_not_used() {
+        let info = info(
+            "x = layers.Conv1D(4, 3, padding='same', name='conv')(ma)\n\
+             y = layers.LSTM(2, name='lstm')(x)\n\
+             model = keras.Model(a, y)\n",
+        );
+        let embedding = call(&info, "embedding");
+        assert_eq!(embedding.output_masks, [MaskRule::NonZeroIds]);
+        assert_eq!(embedding.used_masks, [false]);
+        assert!(!call(&info, "lstm").reads_masks);
+    }
+
+    #[test]
+    fn a_softmax_layer_on_a_masked_sequence_is_refused() {
+        let source = format!("{HEAD}y = layers.Softmax()(ma)\nmodel = keras.Model(a, y)\n");
+        let err = Spec::from_source(source, "spec.rnn")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("Softmax layer `softmax` receives a masked sequence"),
+            "{err}"
+        );
     }
 }

@@ -389,6 +389,39 @@ mod tests {
     }
 
     #[test]
+    fn masked_steps_hold_the_state_and_repeat_or_zero_the_output() {
+        // h_t = tanh(x_t + h_{t-1}) over x = 1, 2, 3 with step 2 masked
+        // (row 0) and every step masked (row 1).
+        let x = Array3::from_shape_vec((2, 3, 1), vec![1.0f32, 2.0, 3.0, 1.0, 2.0, 3.0]).unwrap();
+        let (k, r) = (array![[1.0f32]], array![[1.0f32]]);
+        let w = CellWeights {
+            kernel: k.view(),
+            recurrent_kernel: r.view(),
+            bias: None,
+        };
+        let mut l = layer(CellKind::SimpleRnn, 1);
+        l.use_bias = false;
+        let mask = array![[true, false, true], [false, false, false]];
+        let h1 = 1.0f64.tanh();
+        let h3 = (3.0 + h1).tanh();
+        for zero_output in [false, true] {
+            let step_mask = StepMask {
+                mask: mask.view(),
+                zero_output,
+            };
+            let out = run(&l, &w, x.view(), false, &[], Some(step_mask));
+            let seq = out.sequence.unwrap();
+            let held = if zero_output { 0.0 } else { h1 };
+            assert!(close(seq[[0, 0, 0]], h1) && close(seq[[0, 1, 0]], held));
+            assert!(close(seq[[0, 2, 0]], h3), "the state skipped step 2");
+            assert!(close(out.states[0][[0, 0]], h3));
+            // A fully masked row keeps its zero state and outputs zeros.
+            assert!(seq.index_axis(Axis(0), 1).iter().all(|&v| v == 0.0));
+            assert_eq!(out.states[0][[1, 0]], 0.0);
+        }
+    }
+
+    #[test]
     fn lstm_gate_order_is_ifco() {
         // One unit; each gate reads its own kernel column, so swapping any two
         // gates changes the result.

@@ -172,16 +172,18 @@ impl Target {
                 for case in oracle_cases() {
                     seeds.push(seed_file(&oracle(&case).join("model.rnn"), ""));
                 }
-                // Functional specs: Input tensors, calls, unpacking, merges.
-                let functional = root().join("fixtures/functional");
-                let mut cases: Vec<PathBuf> = std::fs::read_dir(&functional)
-                    .expect("fixtures/functional exists")
-                    .map(|e| e.expect("readable folder").path().join("model.rnn"))
-                    .filter(|p| p.is_file())
-                    .collect();
-                cases.sort();
-                for path in cases {
-                    seeds.push(seed_file(&path, ""));
+                // Functional specs (Input tensors, calls, unpacking, merges)
+                // and masked ones (mask_zero, Masking, masks through merges).
+                for dir in ["fixtures/functional", "fixtures/masking"] {
+                    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+                        .expect("the fixture folder exists")
+                        .map(|e| e.expect("readable folder").path().join("model.rnn"))
+                        .filter(|p| p.is_file())
+                        .collect();
+                    cases.sort();
+                    for path in cases {
+                        seeds.push(seed_file(&path, ""));
+                    }
                 }
                 spec_lines = lines_of_specs(&seeds);
             }
