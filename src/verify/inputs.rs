@@ -28,14 +28,16 @@ use crate::tensor::TensorData;
 /// vocabulary is covered in chunks rather than in one huge batch.
 const MAX_IDS_PER_RUN: usize = 1 << 14;
 
-/// The vocabulary of the Embedding that reads model input `input`, if one does.
+/// The vocabulary the Embeddings that read model input `input` share, if
+/// any reads it: the smallest, so that every id is in every table.
 pub fn vocabulary(model: &Model, input: InputId) -> Option<u64> {
-    model.consumers(Value::Input(input)).find_map(|(_, call)| {
-        match &model.layers[call.layer.index()].kind {
+    model
+        .consumers(Value::Input(input))
+        .filter_map(|(_, call)| match &model.layers[call.layer.index()].kind {
             LayerKind::Embedding(e) => Some(e.input_dim),
             _ => None,
-        }
-    })
+        })
+        .min()
 }
 
 /// What marks a padded step of a model input.
@@ -65,17 +67,36 @@ pub const PADDING_PATTERNS: &str =
 /// Whether [`generate`] pads step `t` of row `row` of `time` steps. The
 /// rows cycle over six patterns: no padding; the first third padded (Keras'
 /// `pad_sequences` pads in front); the last third; the middle third; every
-/// step; the first and the last step.
-pub fn is_padded(row: usize, t: usize, time: usize) -> bool {
+/// step (all but the last when not `full_rows`); the first and the last
+/// step.
+pub fn is_padded(row: usize, t: usize, time: usize, full_rows: bool) -> bool {
     let third = time.div_ceil(3);
     match row % 6 {
         0 => false,
         1 => t < third,
         2 => t >= time - third,
         3 => (third..2 * third).contains(&t),
-        4 => true,
+        4 => full_rows || t + 1 < time,
         _ => t == 0 || t + 1 == time,
     }
+}
+
+/// Whether verify may pad whole rows: not for a model that averages a
+/// sequence (`GlobalAveragePooling1D`) while it has masks. Keras' masked
+/// average of a fully padded row is 0/0, NaN, which tract does not carry
+/// through a later tanh (`docs/runtimes.md`); the reference does, so the
+/// comparison would fail on a value Keras leaves undefined.
+fn full_rows(model: &Model) -> bool {
+    let masks = model.layers.iter().any(|l| match &l.kind {
+        LayerKind::Embedding(e) => e.mask_zero,
+        LayerKind::Masking { .. } => true,
+        _ => false,
+    });
+    let averages = model
+        .layers
+        .iter()
+        .any(|l| l.kind == LayerKind::GlobalPooling(crate::ir::Pool::Average));
+    !(masks && averages)
 }
 
 /// An array of `shape` for model input `input`: token ids for an input read
@@ -101,7 +122,7 @@ pub fn generate(model: &Model, input: InputId, shape: &[usize], seed: u64) -> Te
             let ids = (0..len).map(|_| rng.random_range(low..vocab)).collect();
             let mut ids = ArrayD::from_shape_vec(IxDyn(shape), ids).expect("length matches shape");
             if padding.is_some() {
-                pad(&mut ids, 0);
+                pad(&mut ids, 0, full_rows(model));
             }
             TensorData::I64(ids)
         }
@@ -109,7 +130,7 @@ pub fn generate(model: &Model, input: InputId, shape: &[usize], seed: u64) -> Te
             let values = (0..len).map(|_| standard_normal(&mut rng)).collect();
             let mut x = ArrayD::from_shape_vec(IxDyn(shape), values).expect("length matches shape");
             if let Some(Padding::Value(v)) = padding {
-                pad(&mut x, v);
+                pad(&mut x, v, full_rows(model));
             }
             TensorData::F32(x)
         }
@@ -117,14 +138,14 @@ pub fn generate(model: &Model, input: InputId, shape: &[usize], seed: u64) -> Te
 }
 
 /// Sets the padded steps of `x` `[B, T, …]` ([`is_padded`]) to `value`.
-fn pad<T: Copy>(x: &mut ArrayD<T>, value: T) {
+fn pad<T: Copy>(x: &mut ArrayD<T>, value: T, full_rows: bool) {
     if x.ndim() < 2 {
         return;
     }
     let time = x.shape()[1];
     for (row, mut steps) in x.outer_iter_mut().enumerate() {
         for (t, mut step) in steps.outer_iter_mut().enumerate() {
-            if is_padded(row, t, time) {
+            if is_padded(row, t, time, full_rows) {
                 step.fill(value);
             }
         }
