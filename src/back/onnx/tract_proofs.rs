@@ -306,3 +306,19 @@ fn tract_refuses_a_short_sequence_lens() {
         .expect_err("tract loads a short sequence_lens now: revisit docs/runtimes.md");
     assert!(err.to_string().contains("seq_len"), "{err}");
 }
+
+/// tract's `Tanh` and `Sigmoid` turn NaN into numbers (-1 or 1, and 0 or
+/// 1) where ONNX and Keras keep NaN. Keras' masked average of a fully
+/// padded row is 0/0 = NaN; through a later tanh, tract gives a number
+/// there (`docs/runtimes.md`), so verify pads no whole row of such models.
+#[test]
+fn tract_squashes_nan_in_tanh_and_sigmoid() {
+    let bytes = model_bytes(&[2], |b, x| {
+        vec![b.op("Tanh", &[x], vec![]), b.op("Sigmoid", &[x], vec![])]
+    });
+    let input = TensorData::F32(ndarray::arr1(&[f32::NAN, 0.5]).into_dyn());
+    let out = run_tract(&bytes, input).unwrap();
+    assert!(!out[0][0].is_nan(), "tract's tanh keeps NaN now");
+    assert!(!out[1][0].is_nan(), "tract's sigmoid keeps NaN now");
+    assert!((out[0][1] - 0.5f32.tanh()).abs() < 1e-6);
+}
