@@ -307,10 +307,10 @@ fn tract_refuses_a_short_sequence_lens() {
     assert!(err.to_string().contains("seq_len"), "{err}");
 }
 
-/// tract's `Tanh` and `Sigmoid` turn NaN into numbers (-1 or 1, and 0 or
-/// 1) where ONNX and Keras keep NaN. Keras' masked average of a fully
-/// padded row is 0/0 = NaN; through a later tanh, tract gives a number
-/// there (`docs/runtimes.md`), so verify pads no whole row of such models.
+/// tract's `Tanh` and `Sigmoid` turn NaN into numbers, where ONNX and
+/// Keras keep NaN. Keras' masked average of a fully padded row is 0/0, so
+/// NaN; through a later tanh, tract gives a number there
+/// (`docs/runtimes.md`), so verify pads no whole row of such models.
 #[test]
 fn tract_squashes_nan_in_tanh_and_sigmoid() {
     let bytes = model_bytes(&[2], |b, x| {
