@@ -53,55 +53,23 @@ impl MaskRule {
     }
 }
 
-/// Which outputs' masks are ever computed, by call: those a later call
-/// reads (`reads_masks`), those a used mask is made from, and `Masking`'s
-/// own (its values need it). The others need no node in the file.
-pub(super) fn used(model: &Model, rules: &[Vec<MaskRule>], reads: &[bool]) -> Vec<Vec<bool>> {
-    let mut used: Vec<Vec<bool>> = rules
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|rule| matches!(rule, MaskRule::AnyNotEqual(_)))
-                .collect()
-        })
-        .collect();
-    for (index, call) in model.calls.iter().enumerate().rev() {
-        let read: Vec<usize> = if reads[index] {
-            (0..call.inputs.len()).collect()
-        } else {
-            rules[index]
-                .iter()
-                .zip(&used[index])
-                .filter(|(_, &u)| u)
-                .flat_map(|(rule, _)| rule.inputs())
-                .collect()
-        };
-        for k in read {
-            if let Value::Output { call, output } = call.inputs[k] {
-                used[call.index()][output as usize] = true;
-            }
-        }
-    }
-    used
-}
-
-/// The rules of every output of every call, and whether the call reads
-/// its inputs' masks, by call, given the output shapes already inferred in
-/// `calls`.
-pub(super) fn infer(
+/// Fills every call's `output_masks` and `reads_masks` in call order (a
+/// call's rules read its inputs' from earlier calls), then `used_masks`;
+/// `calls` already hold their shapes. Refuses a masked `Softmax` layer.
+pub(super) fn annotate(
     model: &Model,
-    calls: &[CallInfo],
-    names: &[LayerInfo],
-) -> Result<Vec<(Vec<MaskRule>, bool)>, CheckError> {
-    let mut rules: Vec<Vec<MaskRule>> = Vec::with_capacity(model.calls.len());
-    let mut reads: Vec<bool> = Vec::with_capacity(model.calls.len());
-    for (_, call) in model.calls() {
+    calls: &mut [CallInfo],
+    layers: &[LayerInfo],
+) -> Result<(), CheckError> {
+    for (id, call) in model.calls() {
         let masked: Vec<bool> = call
             .inputs
             .iter()
             .map(|&v| match v {
                 Value::Input(_) => false,
-                Value::Output { call, output } => rules[call.index()][output as usize].is_some(),
+                Value::Output { call, output } => {
+                    calls[call.index()].output_masks[output as usize].is_some()
+                }
             })
             .collect();
         let kind = &model.layers[call.layer.index()].kind;
@@ -112,16 +80,49 @@ pub(super) fn infer(
             )
         {
             return Err(CheckError::MaskedSoftmax {
-                layer: names[call.layer.index()].name.clone(),
+                layer: layers[call.layer.index()].name.clone(),
                 span: call.span,
             });
         }
-        let count = calls[rules.len()].output_shapes.len();
-        let rank = calls[rules.len()].input_shapes[0].len();
-        reads.push(masked.iter().any(|&m| m) && reads_masks(kind, !call.initial_state.is_empty()));
-        rules.push(call_rules(kind, &masked, count, rank));
+        let info = &mut calls[id.index()];
+        let (count, rank) = (info.output_shapes.len(), info.input_shapes[0].len());
+        info.reads_masks =
+            masked.iter().any(|&m| m) && reads_masks(kind, !call.initial_state.is_empty());
+        info.output_masks = call_rules(kind, &masked, count, rank);
     }
-    Ok(rules.into_iter().zip(reads).collect())
+    mark_used(model, calls);
+    Ok(())
+}
+
+/// Sets `used_masks`: the masks a later call reads (`reads_masks`), those a
+/// used mask is made from, and `Masking`'s own (its values need it). The
+/// others need no node in the file.
+fn mark_used(model: &Model, calls: &mut [CallInfo]) {
+    for info in calls.iter_mut() {
+        info.used_masks = info
+            .output_masks
+            .iter()
+            .map(|rule| matches!(rule, MaskRule::AnyNotEqual(_)))
+            .collect();
+    }
+    for (id, call) in model.calls().collect::<Vec<_>>().into_iter().rev() {
+        let info = &calls[id.index()];
+        let read: Vec<usize> = if info.reads_masks {
+            (0..call.inputs.len()).collect()
+        } else {
+            info.output_masks
+                .iter()
+                .zip(&info.used_masks)
+                .filter(|(_, &u)| u)
+                .flat_map(|(rule, _)| rule.inputs())
+                .collect()
+        };
+        for k in read {
+            if let Value::Output { call, output } = call.inputs[k] {
+                calls[call.index()].used_masks[output as usize] = true;
+            }
+        }
+    }
 }
 
 /// The calls where Keras 3 drops a mask with its warning ("does not

@@ -281,20 +281,7 @@ pub fn check(model: &Model) -> Result<ModelInfo, Vec<CheckError>> {
     let mut info = shapes::infer(model, names)?;
     info.total_params = info.layers.iter().map(|l| l.params).sum();
     info.order = order::keras_order(model);
-    let rules = masks::infer(model, &info.calls, &info.layers).map_err(|e| vec![e])?;
-    for (call, (rules, reads)) in info.calls.iter_mut().zip(rules) {
-        call.output_masks = rules;
-        call.reads_masks = reads;
-    }
-    let rules: Vec<Vec<MaskRule>> = info.calls.iter().map(|c| c.output_masks.clone()).collect();
-    let reads: Vec<bool> = info.calls.iter().map(|c| c.reads_masks).collect();
-    for (call, used) in info
-        .calls
-        .iter_mut()
-        .zip(masks::used(model, &rules, &reads))
-    {
-        call.used_masks = used;
-    }
+    masks::annotate(model, &mut info.calls, &info.layers).map_err(|e| vec![e])?;
     // A Concatenate call with a masked input makes a `concatenate` op for
     // its mask, which takes an automatic name as it finishes (Keras 3's
     // `Concatenate.compute_mask`); only Concatenate layers' names move.

@@ -126,7 +126,7 @@ pub(super) fn infer(model: &Model, names: Names) -> Result<ModelInfo, Vec<CheckE
         calls.push(CallInfo {
             input_shapes: all_inputs,
             output_shapes,
-            // Filled in by `masks::infer` once every shape is known.
+            // Filled in by `masks::annotate` once every shape is known.
             output_masks: Vec::new(),
             reads_masks: false,
             used_masks: Vec::new(),

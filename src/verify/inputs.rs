@@ -82,21 +82,15 @@ pub fn is_padded(row: usize, t: usize, time: usize, full_rows: bool) -> bool {
 }
 
 /// Whether verify may pad whole rows: not for a model that averages a
-/// sequence (`GlobalAveragePooling1D`) while it has masks. Keras' masked
-/// average of a fully padded row is 0/0, NaN, which tract does not carry
-/// through a later tanh (`docs/runtimes.md`); the reference does, so the
-/// comparison would fail on a value Keras leaves undefined.
+/// sequence (`GlobalAveragePooling1D`), since padding means it has masks.
+/// Keras' masked average of a fully padded row is 0/0, NaN, which tract does
+/// not carry through a later tanh (`docs/runtimes.md`); the reference does,
+/// so the comparison would fail on a value Keras leaves undefined.
 fn full_rows(model: &Model) -> bool {
-    let masks = model.layers.iter().any(|l| match &l.kind {
-        LayerKind::Embedding(e) => e.mask_zero,
-        LayerKind::Masking { .. } => true,
-        _ => false,
-    });
-    let averages = model
+    !model
         .layers
         .iter()
-        .any(|l| l.kind == LayerKind::GlobalPooling(crate::ir::Pool::Average));
-    !(masks && averages)
+        .any(|l| l.kind == LayerKind::GlobalPooling(crate::ir::Pool::Average))
 }
 
 /// An array of `shape` for model input `input`: token ids for an input read
