@@ -69,12 +69,23 @@ fn assert_caught(model: &Path, weights: Option<&str>, says: &str) {
     );
 }
 
-/// Compiles `spec`, applies `change`, and requires verify to catch it.
-fn mutation(spec: &str, extra: &[&str], says: &str, change: impl FnOnce(&mut ModelProto)) {
+/// Compiles `spec` into a new folder and writes `edited.onnx` there: the
+/// file after `change`.
+fn edited(
+    spec: &str,
+    extra: &[&str],
+    change: impl FnOnce(&mut ModelProto),
+) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let model = compile(dir.path(), spec, extra);
     let edited = dir.path().join("edited.onnx");
     mutate::edit(&model, &edited, change);
+    (dir, edited)
+}
+
+/// Compiles `spec`, applies `change`, and requires verify to catch it.
+fn mutation(spec: &str, extra: &[&str], says: &str, change: impl FnOnce(&mut ModelProto)) {
+    let (_dir, edited) = edited(spec, extra, change);
     assert_caught(&edited, weights_of(extra), says);
 }
 
@@ -327,16 +338,10 @@ fn masking(case: &str) -> [String; 3] {
     ]
 }
 
-/// Verify on `edited` must also see the edit in the outputs: its padded
-/// inputs reach the masked steps.
-fn assert_outputs_differ(spec: &str, extra: &[&str], change: impl FnOnce(&mut ModelProto)) {
-    let dir = tempfile::tempdir().unwrap();
-    let model = compile(dir.path(), spec, extra);
-    let edited = dir.path().join("edited.onnx");
-    mutate::edit(&model, &edited, change);
-    let mut args = vec!["verify", s(&edited), "--batch", "6"];
-    args.extend(["--weights", weights_of(extra).unwrap()]);
-    let out = rnnc(&args);
+/// Verify on `edited` (compiled with `weights`) must also see the edit in
+/// the outputs: at batch 6 its padded inputs reach every padding pattern.
+fn assert_outputs_differ(edited: &Path, weights: &str) {
+    let out = rnnc(&["verify", s(edited), "--batch", "6", "--weights", weights]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -345,6 +350,14 @@ fn assert_outputs_differ(spec: &str, extra: &[&str], change: impl FnOnce(&mut Mo
             .any(|l| l.trim_start().starts_with("output_") && l.ends_with("MISMATCH")),
         "the outputs agree despite the edit:\n{stdout}"
     );
+}
+
+/// A masked-model edit: verify catches it in the file and in the outputs.
+fn masked_mutation(case: &str, says: &str, change: impl FnOnce(&mut ModelProto)) {
+    let [spec, flag, weights] = masking(case);
+    let (_dir, edited) = edited(&spec, &[&flag, &weights], change);
+    assert_caught(&edited, Some(&weights), says);
+    assert_outputs_differ(&edited, &weights);
 }
 
 /// The states updated at masked steps (the `Where` that holds them now
@@ -359,9 +372,7 @@ fn drop_the_hold(m: &mut ModelProto) {
 
 #[test]
 fn mask_hold_dropped() {
-    let [spec, flag, weights] = masking("emb_lstm_sequences");
-    mutation(&spec, &[&flag, &weights], "Where", drop_the_hold);
-    assert_outputs_differ(&spec, &[&flag, &weights], drop_the_hold);
+    masked_mutation("emb_lstm_sequences", "Where", drop_the_hold);
 }
 
 /// Zeros at masked steps where Keras repeats the held output (what
@@ -399,7 +410,5 @@ fn zero_the_output(m: &mut ModelProto) {
 
 #[test]
 fn masked_steps_zeroed_where_keras_repeats() {
-    let [spec, flag, weights] = masking("emb_lstm_sequences");
-    mutation(&spec, &[&flag, &weights], "Where", zero_the_output);
-    assert_outputs_differ(&spec, &[&flag, &weights], zero_the_output);
+    masked_mutation("emb_lstm_sequences", "Where", zero_the_output);
 }

@@ -121,6 +121,37 @@ def run_tract(path: Path, x: np.ndarray, tmp: Path, reference=False, weights=Non
     return [got[f"output_{i}"] for i in range(len(got.files))]
 
 
+def fixture_inputs(folder: Path, case: str):
+    """The `input_K.npy` arrays of a functional-format fixture, in order."""
+    inputs, i = [], 0
+    while (folder / case / f"input_{i}.npy").exists():
+        inputs.append(np.load(folder / case / f"input_{i}.npy"))
+        i += 1
+    return inputs
+
+
+def fixture_expected(folder: Path, case: str):
+    """Keras' outputs of a functional-format fixture, in output order."""
+    e = np.load(folder / case / "expected.npz")
+    return [e[f"output_{i}"] for i in range(len(e.files))]
+
+
+def compile_cache(root: Path, folder: Path):
+    """`get(case, *flags)`: the case compiled with its `weights.npz` (and
+    `flags`) into `root`, once per (case, flags)."""
+    cache = {}
+
+    def get(case, *flags):
+        key = (case, flags)
+        if key not in cache:
+            path = root / f"{case}{''.join(str(f) for f in flags)}.onnx"
+            rnnc("compile", folder / case / "model.rnn", "--weights", folder / case / "weights.npz", "-o", path, *flags)
+            cache[key] = path
+        return cache[key]
+
+    return get
+
+
 def max_error(actual, expected):
     """Largest |actual - expected|; NaN in both agrees (Keras' masked average
     of a fully padded row is 0/0), NaN in one is an infinite error."""

@@ -9,7 +9,7 @@ import numpy as np
 import onnx
 import pytest
 
-from conftest import ATOL, ROOT, assert_outputs_close, rnnc
+from conftest import ATOL, ROOT, assert_outputs_close, compile_cache, fixture_expected, fixture_inputs, rnnc
 
 FUNCTIONAL = ROOT / "fixtures" / "functional"
 CASES = sorted(p.name for p in FUNCTIONAL.iterdir() if (p / "model.rnn").exists())
@@ -17,30 +17,15 @@ CASES = sorted(p.name for p in FUNCTIONAL.iterdir() if (p / "model.rnn").exists(
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory):
-    root = tmp_path_factory.mktemp("functional")
-    cache = {}
-
-    def get(case):
-        if case not in cache:
-            path = root / f"{case}.onnx"
-            rnnc("compile", FUNCTIONAL / case / "model.rnn", "--weights", FUNCTIONAL / case / "weights.npz", "-o", path)
-            cache[case] = path
-        return cache[case]
-
-    return get
+    return compile_cache(tmp_path_factory.mktemp("functional"), FUNCTIONAL)
 
 
 def case_inputs(case):
-    inputs, i = [], 0
-    while (FUNCTIONAL / case / f"input_{i}.npy").exists():
-        inputs.append(np.load(FUNCTIONAL / case / f"input_{i}.npy"))
-        i += 1
-    return inputs
+    return fixture_inputs(FUNCTIONAL, case)
 
 
 def expected_outputs(case):
-    e = np.load(FUNCTIONAL / case / "expected.npz")
-    return [e[f"output_{i}"] for i in range(len(e.files))]
+    return fixture_expected(FUNCTIONAL, case)
 
 
 def test_every_case_is_here():

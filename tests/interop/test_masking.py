@@ -10,7 +10,7 @@ import numpy as np
 import onnx
 import pytest
 
-from conftest import ATOL, ROOT, assert_outputs_close, rnnc
+from conftest import ATOL, ROOT, assert_outputs_close, compile_cache, fixture_expected, fixture_inputs, rnnc
 
 MASKING = ROOT / "fixtures" / "masking"
 CASES = sorted(p.name for p in MASKING.iterdir() if (p / "model.rnn").exists())
@@ -19,31 +19,15 @@ DTYPES = {"tensor(float)": np.float32, "tensor(int32)": np.int32, "tensor(int64)
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory):
-    root = tmp_path_factory.mktemp("masking")
-    cache = {}
-
-    def get(case, *flags):
-        key = (case, flags)
-        if key not in cache:
-            path = root / f"{case}{''.join(flags)}.onnx"
-            rnnc("compile", MASKING / case / "model.rnn", "--weights", MASKING / case / "weights.npz", "-o", path, *flags)
-            cache[key] = path
-        return cache[key]
-
-    return get
+    return compile_cache(tmp_path_factory.mktemp("masking"), MASKING)
 
 
 def case_inputs(case):
-    inputs, i = [], 0
-    while (MASKING / case / f"input_{i}.npy").exists():
-        inputs.append(np.load(MASKING / case / f"input_{i}.npy"))
-        i += 1
-    return inputs
+    return fixture_inputs(MASKING, case)
 
 
 def expected_outputs(case):
-    e = np.load(MASKING / case / "expected.npz")
-    return [e[f"output_{i}"] for i in range(len(e.files))]
+    return fixture_expected(MASKING, case)
 
 
 def run_onnxruntime(path, inputs):
