@@ -550,6 +550,58 @@ model = keras.Model(inputs, outputs)
           "is unmasked (rnnc: the native op) but fed by the masked arithmetic "
           "(found by scripts/check_random_masked.py: tract's fused LSTM failed on it)")
 
+add("mask_ops_move_layers", """
+import keras
+from keras import layers
+
+ids = keras.Input(shape=(None,), dtype="int32")
+masked = layers.Embedding(10, 4, mask_zero=True)(ids)
+plain = layers.Embedding(10, 4)(ids)
+head = layers.Dense(4)(layers.Dense(4)(plain))
+joined = layers.Concatenate(axis=1)([masked, masked])
+last = layers.LSTM(3)(joined)
+model = keras.Model(ids, [head, last])
+""", note="Keras orders model.layers (and so the positional keys of model.weights.h5) "
+          "counting the ops that make the masks: the masked Concatenate's mask ops "
+          "(expand_dims, zeros_like, logical_or, concatenate, any) put `embedding` "
+          "deeper than `embedding_1` (found by scripts/check_random_masked.py)")
+
+add("all_true_mask_names", """
+import keras
+from keras import layers
+
+a = keras.Input(shape=(5,), dtype="int32")
+b = keras.Input(shape=(5,), dtype="int32")
+masked = layers.Embedding(10, 3, mask_zero=True)(a)
+plain = layers.Embedding(10, 3)(b)
+features = layers.Concatenate()([masked, plain])
+steps = layers.Concatenate(axis=1)([features, features])
+wide = layers.Concatenate()([steps, steps])
+outputs = layers.GRU(3)(wide)
+model = keras.Model([a, b], outputs)
+""", note="a Concatenate of a masked and an unmasked sequence on the features gives a "
+          "mask tensor that is true everywhere: it masks nothing, but the next "
+          "Concatenate still makes a `concatenate` op for it, which takes an "
+          "automatic name (the third Concatenate is `concatenate_4`)")
+
+add("attention_mask_ops_order", """
+import keras
+from keras import layers
+
+ids = keras.Input(shape=(None,), dtype="int32")
+features = keras.Input(shape=(None, 4))
+embedded = layers.Embedding(12, 3, mask_zero=True)(ids)
+masked = layers.Masking(mask_value=-1.0)(features)
+self_attended = layers.Attention()([masked, masked])
+attended = layers.AdditiveAttention()([embedded, embedded, embedded])
+seq = layers.GRU(4, return_sequences=True)(attended)
+outputs = layers.Attention()([self_attended, seq])
+pooled = layers.GlobalAveragePooling1D()(masked)
+model = keras.Model([ids, features], [outputs, pooled])
+""", note="an Attention call does not record its masks as inputs, but its output mask "
+          "is a new op (convert_to_tensor) that the GRU records: the first input "
+          "comes first in model.layers only through that op")
+
 add("softmax_layer_masked", """
 import keras
 from keras import layers

@@ -7,6 +7,7 @@
 //! interpreter consume; none of them recomputes a shape.
 
 mod error;
+mod mask_ops;
 mod masks;
 mod names;
 mod order;
@@ -280,18 +281,20 @@ pub fn check(model: &Model) -> Result<ModelInfo, Vec<CheckError>> {
     let names = names::assign(model, &[])?;
     let mut info = shapes::infer(model, names)?;
     info.total_params = info.layers.iter().map(|l| l.params).sum();
-    info.order = order::keras_order(model);
+    let mask_ops = mask_ops::MaskOps::build(model);
+    info.order = order::keras_order(model, &mask_ops);
     masks::annotate(model, &mut info.calls, &info.layers).map_err(|e| vec![e])?;
-    // A Concatenate call with a masked input makes a `concatenate` op for
-    // its mask, which takes an automatic name as it finishes (Keras 3's
-    // `Concatenate.compute_mask`); only Concatenate layers' names move.
+    // A Concatenate call with an input carrying a mask tensor makes a
+    // `concatenate` op for its mask, which takes an automatic name as it
+    // finishes (Keras 3's `Concatenate.compute_mask`); only Concatenate
+    // layers' names move.
     let taken: Vec<(u32, &'static str)> = model
         .calls()
         .filter(|(_, call)| {
             matches!(
                 model.layers[call.layer.index()].kind,
                 LayerKind::Merge(Merge::Concatenate { .. })
-            ) && call.inputs.iter().any(|&v| info.is_masked(v))
+            ) && call.inputs.iter().any(|&v| mask_ops.carries(v))
         })
         .map(|(_, call)| (call.span.end, "concatenate"))
         .collect();

@@ -2,14 +2,19 @@
 //! `model.get_weights()`.
 //!
 //! A port of `map_graph` in Keras 3 (`keras/src/ops/function.py`): a
-//! depth-first walk from the outputs numbers each operation (input or layer)
-//! when first seen; each call's depth is its distance from the outputs (the
-//! longest path), a layer's the largest over its calls; operations are listed
-//! from the deepest, ties in walk order. A chain lists its layers in order.
+//! depth-first walk from the outputs numbers each operation (input, layer
+//! or op) when first seen; each node's depth is its distance from the
+//! outputs (the longest path), an operation's the largest over its nodes;
+//! operations are listed from the deepest, ties in walk order, and the
+//! layers among them are `model.layers`. A chain lists its layers in order.
+//!
+//! The graph Keras walks holds more than the layer calls: the ops that
+//! make the masks ([`MaskOps`]) lengthen paths and so move layers.
 
 use std::collections::HashMap;
 
-use crate::ir::{CallId, InputId, LayerId, Model, Value};
+use super::mask_ops::{producer, MaskNode, MaskOps};
+use crate::ir::{InputId, LayerId, Model};
 
 /// An entry of Keras' `model.layers`: an `InputLayer` or a layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -18,27 +23,26 @@ pub enum Operation {
     Layer(LayerId),
 }
 
-/// A node of the graph: a model input's node or a call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Node {
-    Input(InputId),
-    Call(CallId),
-}
+/// A node of the graph: a model input's node, a call, or a mask op.
+type Node = MaskNode;
 
-fn producer(value: Value) -> Node {
-    match value {
-        Value::Input(id) => Node::Input(id),
-        Value::Output { call, .. } => Node::Call(call),
-    }
+/// What `map_graph` numbers and gives a depth: an operation or a mask op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Numbered {
+    Operation(Operation),
+    MaskOp(usize),
 }
 
 /// The operations feeding the model's outputs (and every model input), in
 /// Keras' order.
-pub(super) fn keras_order(model: &Model) -> Vec<Operation> {
-    let operation = |node: Node| match node {
-        Node::Input(id) => Operation::Input(id),
-        Node::Call(call) => Operation::Layer(model.calls[call.index()].layer),
+pub(super) fn keras_order(model: &Model, masks: &MaskOps) -> Vec<Operation> {
+    let numbered = |node: Node| match node {
+        Node::Input(id) => Numbered::Operation(Operation::Input(id)),
+        Node::Call(call) => Numbered::Operation(Operation::Layer(model.calls[call.index()].layer)),
+        Node::MaskOp(k) => Numbered::MaskOp(k),
     };
+    // A node's input tensors: a call's arguments, then its keyword
+    // arguments in name order (`initial_state`, `mask`).
     let parents = |node: Node| -> Vec<Node> {
         match node {
             Node::Input(_) => Vec::new(),
@@ -48,15 +52,16 @@ pub(super) fn keras_order(model: &Model) -> Vec<Operation> {
                     .iter()
                     .chain(&c.initial_state)
                     .map(|&v| producer(v))
+                    .chain(masks.call_masks(call).iter().copied())
                     .collect()
             }
+            Node::MaskOp(k) => masks.parents(k).to_vec(),
         }
     };
-
     // The walk: nodes in post-order (inputs first), operations numbered in
     // pre-order. The stack holds (node, whether its parents were pushed).
     let mut finished: Vec<Node> = Vec::new();
-    let mut index: HashMap<Operation, i64> = HashMap::new();
+    let mut index: HashMap<Numbered, i64> = HashMap::new();
     for &output in &model.outputs {
         let mut stack = vec![(producer(output), false)];
         while let Some((node, expanded)) = stack.pop() {
@@ -70,7 +75,7 @@ pub(super) fn keras_order(model: &Model) -> Vec<Operation> {
                 continue;
             }
             let next = index.len() as i64;
-            index.entry(operation(node)).or_insert(next);
+            index.entry(numbered(node)).or_insert(next);
             stack.push((node, true));
             // Reversed, so that the first parent is walked first.
             for parent in parents(node).into_iter().rev() {
@@ -80,11 +85,11 @@ pub(super) fn keras_order(model: &Model) -> Vec<Operation> {
     }
 
     let mut node_depth: HashMap<Node, usize> = HashMap::new();
-    let mut op_depth: HashMap<Operation, usize> = HashMap::new();
+    let mut op_depth: HashMap<Numbered, usize> = HashMap::new();
     for &node in finished.iter().rev() {
         let own = *node_depth.entry(node).or_insert(0);
-        let depth = own.max(op_depth.get(&operation(node)).copied().unwrap_or(0));
-        op_depth.insert(operation(node), depth);
+        let depth = own.max(op_depth.get(&numbered(node)).copied().unwrap_or(0));
+        op_depth.insert(numbered(node), depth);
         node_depth.insert(node, depth);
         for parent in parents(node) {
             let d = node_depth.entry(parent).or_insert(0);
@@ -93,15 +98,21 @@ pub(super) fn keras_order(model: &Model) -> Vec<Operation> {
     }
     // Inputs that feed no output are listed too, first among depth 0.
     for i in 0..model.inputs.len() {
-        let op = Operation::Input(InputId(i as u32));
+        let op = Numbered::Operation(Operation::Input(InputId(i as u32)));
         if let std::collections::hash_map::Entry::Vacant(entry) = op_depth.entry(op) {
             entry.insert(0);
             index.insert(op, -1);
         }
     }
-    let mut order: Vec<Operation> = op_depth.keys().copied().collect();
+    let mut order: Vec<Numbered> = op_depth.keys().copied().collect();
     order.sort_by_key(|op| (std::cmp::Reverse(op_depth[op]), index[op]));
     order
+        .into_iter()
+        .filter_map(|op| match op {
+            Numbered::Operation(op) => Some(op),
+            Numbered::MaskOp(_) => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -110,7 +121,8 @@ mod tests {
     use crate::front;
 
     fn order(source: &str) -> Vec<Operation> {
-        keras_order(&front::parse(source).expect("parses"))
+        let model = front::parse(source).expect("parses");
+        keras_order(&model, &MaskOps::build(&model))
     }
 
     #[test]
@@ -124,6 +136,26 @@ mod tests {
                 Operation::Layer(LayerId(1)),
                 Operation::Layer(LayerId(2)),
             ]
+        );
+    }
+
+    #[test]
+    fn mask_ops_lengthen_paths() {
+        // `zeros_like(masked)` -> `logical_or` -> `concatenate` -> `any` ->
+        // the LSTM puts the masked Embedding deeper than the plain one, whose
+        // two Dense layers alone would tie it.
+        let ops = order(
+            "import keras\nfrom keras import layers\n\
+             ids = keras.Input(shape=(None,), dtype='int32')\n\
+             plain = layers.Embedding(10, 4)(ids)\n\
+             masked = layers.Embedding(10, 4, mask_zero=True)(ids)\n\
+             head = layers.Dense(4)(layers.Dense(4)(plain))\n\
+             last = layers.LSTM(3)(layers.Concatenate(axis=1)([masked, masked]))\n\
+             model = keras.Model(ids, [head, last])\n",
+        );
+        assert_eq!(
+            ops[1..3],
+            [Operation::Layer(LayerId(1)), Operation::Layer(LayerId(0))]
         );
     }
 }
