@@ -165,7 +165,11 @@ pub fn extremum(max: bool, xs: &[ArrayD<f32>], masks: &[Option<&Mask>]) -> Array
             _ => None,
         };
         Zip::from(&mut out).and(&x).for_each(|o, &v| {
-            *o = if max { o.max(v) } else { o.min(v) };
+            *o = if max {
+                super::merge::maximum(*o, v)
+            } else {
+                super::merge::minimum(*o, v)
+            };
         });
     }
     out

@@ -28,13 +28,32 @@ pub fn run(m: Merge, xs: &[ArrayD<f32>]) -> ArrayD<f32> {
         Merge::Add => fold(|a, b| a + b),
         Merge::Subtract => fold(|a, b| a - b),
         Merge::Multiply => fold(|a, b| a * b),
-        Merge::Maximum => fold(f32::max),
-        Merge::Minimum => fold(f32::min),
+        Merge::Maximum => fold(maximum),
+        Merge::Minimum => fold(minimum),
         Merge::Average => {
             let count = xs.len() as f32;
             fold(|a, b| a + b).mapv_into(|v| v / count)
         }
         Merge::Dot { axes, normalize } => super::attention::dot(&xs[0], &xs[1], axes, normalize),
+    }
+}
+
+/// `ops.maximum` as Keras computes it (`jnp.maximum`): NaN when either is,
+/// where `f32::max` would return the other.
+pub fn maximum(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else {
+        a.max(b)
+    }
+}
+
+/// `ops.minimum`, NaN when either is (see [`maximum`]).
+pub fn minimum(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else {
+        a.min(b)
     }
 }
 
@@ -52,6 +71,18 @@ mod tests {
 
     fn a(rows: &[[f32; 2]]) -> ArrayD<f32> {
         arr2(rows).into_dyn()
+    }
+
+    #[test]
+    fn maximum_and_minimum_carry_nan_as_jax_does() {
+        let x = [a(&[[f32::NAN, 1.0]]), a(&[[0.0, f32::NAN]])];
+        for m in [Merge::Maximum, Merge::Minimum] {
+            assert!(run(m, &x).iter().all(|v| v.is_nan()), "{m:?}");
+        }
+        assert_eq!(
+            run(Merge::Maximum, &[a(&[[1.0, -2.0]]), a(&[[0.0, 3.0]])]),
+            a(&[[1.0, 3.0]])
+        );
     }
 
     #[test]

@@ -67,18 +67,19 @@ pub const PADDING_PATTERNS: &str =
 /// Whether [`generate`] pads step `t` of row `row` of `time` steps. The
 /// rows cycle over six patterns: no padding; the first third padded (Keras'
 /// `pad_sequences` pads in front); the last third; the middle third; every
-/// step (all but the last when not `full_rows`); the first and the last
-/// step.
+/// step; the first and the last step. Without `full_rows`, a pattern that
+/// would pad every step of a row (every short row, for some) keeps the last.
 pub fn is_padded(row: usize, t: usize, time: usize, full_rows: bool) -> bool {
     let third = time.div_ceil(3);
-    match row % 6 {
+    let pattern = |t: usize| match row % 6 {
         0 => false,
         1 => t < third,
         2 => t >= time - third,
         3 => (third..2 * third).contains(&t),
-        4 => full_rows || t + 1 < time,
+        4 => true,
         _ => t == 0 || t + 1 == time,
-    }
+    };
+    pattern(t) && (full_rows || t + 1 < time || (0..time).any(|s| !pattern(s)))
 }
 
 /// Whether verify may pad whole rows: not for a model that averages a
@@ -326,6 +327,18 @@ mod tests {
                 TensorData::F32(_) | TensorData::I32(_) => panic!("int64 token ids expected"),
             })
             .collect()
+    }
+
+    #[test]
+    fn rows_are_fully_padded_only_with_full_rows() {
+        for time in 1..8 {
+            let fully =
+                |row: usize, full_rows: bool| (0..time).all(|t| is_padded(row, t, time, full_rows));
+            assert!(fully(4, true), "time {time}");
+            assert!((0..6).all(|row| !fully(row, false)), "time {time}");
+            // Each pattern pads something once there are three steps.
+            assert!((1..6).all(|row| time < 3 || (0..time).any(|t| is_padded(row, t, time, false))));
+        }
     }
 
     #[test]

@@ -117,3 +117,31 @@ def test_opsets(opset, tmp_path):
         onnx.checker.check_model(onnx.load(str(path)), full_check=True)
         ours = run_onnxruntime(path, case_inputs(case))
         assert_outputs_close(f"{case} opset {opset} onnxruntime", ours, expected_outputs(case), ATOL)
+
+
+def test_nan_in_max_and_min_differs_between_runtimes(tmp_path):
+    """docs/runtimes.md, "`Max` and `Min` with NaN": Keras' `ops.maximum`
+    (jnp) and onnxruntime give NaN for a NaN operand; OpenVINO only for a
+    NaN second operand; tract never (`tract_proofs::tract_ignores_nan_in_max_and_min`).
+    A masked model meets NaN only from Keras' 0/0 average of a fully padded
+    row, so rnnc emits plain `Max`/`Min`; if this test fails, a runtime
+    changed and the doc must say so."""
+    from onnx import TensorProto, helper
+
+    import openvino as ov
+    import onnxruntime as ort
+
+    a = np.array([np.nan, 1.0, np.nan], np.float32)
+    b = np.array([0.0, np.nan, np.nan], np.float32)
+    for op in ("Max", "Min"):
+        inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [3]) for n in "ab"]
+        graph = helper.make_graph([helper.make_node(op, ["a", "b"], ["y"])], op, inputs,
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        path = tmp_path / f"{op}.onnx"
+        onnx.save(model, path)
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        assert np.isnan(session.run(None, {"a": a, "b": b})[0]).all(), op
+        got = ov.Core().compile_model(str(path), "CPU")({"a": a, "b": b})[0]
+        assert got[0] == 0.0 and np.isnan(got[1:]).all(), (op, got)

@@ -322,3 +322,22 @@ fn tract_squashes_nan_in_tanh_and_sigmoid() {
     assert!(!out[1][0].is_nan(), "tract's sigmoid keeps NaN now");
     assert!((out[0][1] - 0.5f32.tanh()).abs() < 1e-6);
 }
+
+/// tract's `Max` and `Min` ignore a NaN operand (C's `fmax`), where Keras'
+/// `ops.maximum` (`jnp.maximum`) and onnxruntime give NaN; OpenVINO gives
+/// NaN only when the second operand is (`docs/runtimes.md`).
+#[test]
+fn tract_ignores_nan_in_max_and_min() {
+    let bytes = model_bytes(&[2], |b, x| {
+        let zero = b.scalar_f32(0.0);
+        vec![
+            b.op("Max", &[x, &zero], vec![]),
+            b.op("Min", &[&zero, x], vec![]),
+        ]
+    });
+    let input = TensorData::F32(ndarray::arr1(&[f32::NAN, 0.5]).into_dyn());
+    let out = run_tract(&bytes, input).unwrap();
+    assert_eq!(out[0][0], 0.0, "tract's Max carries NaN now");
+    assert_eq!(out[1][0], 0.0, "tract's Min carries NaN now");
+    assert_eq!((out[0][1], out[1][1]), (0.5, 0.0));
+}
