@@ -11,12 +11,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::back::onnx::{self as backend, external, Lowering, DEFAULT_OPSET};
 use crate::budget;
+use crate::chunked::{self, StreamingFile};
 use crate::driver;
 use crate::metadata::Recorded;
 use crate::outputs::{self, Input};
 use crate::reference;
 use crate::runtime::{preflight, TractModel};
 use crate::spec::Spec;
+use crate::streaming;
 use crate::summary;
 use crate::tensor::{self, TensorData};
 use crate::verify::{self, VerifyOptions, DEFAULT_ATOL, DEFAULT_RTOL};
@@ -80,6 +82,13 @@ pub enum Command {
         /// (default: just under protobuf's 2 GiB limit).
         #[arg(long, default_value_t = external::DEFAULT_THRESHOLD)]
         external_data_threshold: u64,
+        /// Write a streaming file: every recurrent layer takes its states as
+        /// inputs (`<layer>_h_in`, `<layer>_c_in`) and gives its final states
+        /// as outputs (`<layer>_h_out`, ...), over any number of steps, so
+        /// that a host runs a sequence chunk by chunk. Automatic for a model
+        /// of `stateful=True` layers.
+        #[arg(long)]
+        streaming: bool,
     },
     /// Check an rnnc-compiled ONNX file in tract against the reference interpreter.
     Verify {
@@ -131,6 +140,20 @@ pub enum Command {
         /// of one run (minimum and median over the N), for benchmarks.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         repeat: Option<u32>,
+        /// A streaming file: feed the sequence in chunks of these many steps
+        /// (e.g. `4,3,5`, adding up to the input's time axis), carrying the
+        /// states from one call to the next; the outputs are concatenated
+        /// over the chunks (a last-step output is the last chunk's).
+        #[arg(long, value_delimiter = ',', value_name = "STEPS,...")]
+        chunks: Option<Vec<usize>>,
+        /// A streaming file: start from the states in this `.npz` (keys: the
+        /// state inputs' names, as `--state-out` writes them) instead of zeros.
+        #[arg(long, value_name = "NPZ")]
+        state_in: Option<PathBuf>,
+        /// A streaming file: write the final states to this `.npz`, keyed by
+        /// the state inputs' names, for a later `--state-in`.
+        #[arg(long, value_name = "NPZ")]
+        state_out: Option<PathBuf>,
     },
     /// Write the weights rnnc would initialize for a spec, in Keras layout.
     Weights {
@@ -250,6 +273,7 @@ pub fn run(cli: Cli) -> ExitCode {
             lowering,
             external_data,
             external_data_threshold,
+            streaming,
         } => compile_command(
             &spec,
             &CompileOptions {
@@ -263,6 +287,11 @@ pub fn run(cli: Cli) -> ExitCode {
                     0
                 } else {
                     external_data_threshold
+                },
+                streaming: if streaming {
+                    streaming::Mode::All
+                } else {
+                    streaming::Mode::Stateful
                 },
             },
         ),
@@ -291,6 +320,9 @@ pub fn run(cli: Cli) -> ExitCode {
             weights,
             allow_nan,
             repeat,
+            chunks,
+            state_in,
+            state_out,
         } => {
             let engine = if reference {
                 Engine::Reference { weights }
@@ -299,11 +331,16 @@ pub fn run(cli: Cli) -> ExitCode {
             };
             run_command(
                 &model,
-                &input,
-                output.as_deref(),
-                &engine,
-                allow_nan,
-                repeat,
+                &RunOptions {
+                    input_args: input,
+                    output,
+                    engine,
+                    allow_nan,
+                    repeat,
+                    chunks,
+                    state_in,
+                    state_out,
+                },
             )
         }
         Command::Weights { spec, seed, output } => weights_command(&spec, seed, &output),
@@ -325,15 +362,20 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Loads a spec and prints its notes (ignored lines) on stderr.
-fn load_spec(path: &Path) -> Result<Spec, Failure> {
-    let spec = Spec::load(path).map_err(|e| match e {
+/// A spec error as a failure (diagnostics already rendered).
+fn spec_failure(e: crate::spec::SpecError) -> Failure {
+    match e {
         crate::spec::SpecError::Invalid { rendered, .. } => Failure {
             message: rendered,
             rendered: true,
         },
         other => other.into(),
-    })?;
+    }
+}
+
+/// Loads a spec and prints its notes (ignored lines) on stderr.
+fn load_spec(path: &Path) -> Result<Spec, Failure> {
+    let spec = Spec::load(path).map_err(spec_failure)?;
     crate::console::stderr(&spec.render_notes(&path.display().to_string()));
     Ok(spec)
 }
@@ -354,10 +396,14 @@ struct CompileOptions {
     lowering: LoweringArg,
     /// Initializer bytes above which weights go to external data.
     external_data: u64,
+    /// Which recurrent layers carry their states across calls.
+    streaming: streaming::Mode,
 }
 
 fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome, Failure> {
-    let spec = load_spec(spec_path)?;
+    let spec = load_spec(spec_path)?
+        .streaming(options.streaming, &spec_path.display().to_string())
+        .map_err(spec_failure)?;
     let output = options
         .output
         .clone()
@@ -441,79 +487,82 @@ enum Engine {
     },
 }
 
-fn run_command(
-    model: &Path,
-    input_args: &[String],
-    output: Option<&Path>,
-    engine: &Engine,
+/// `rnnc run`'s options.
+struct RunOptions {
+    input_args: Vec<String>,
+    output: Option<PathBuf>,
+    engine: Engine,
     allow_nan: bool,
     repeat: Option<u32>,
-) -> Result<Outcome, Failure> {
-    let input_paths = order_inputs(model, input_args)?;
-    if let Some(path) = output {
-        let data_files = outputs::external_data_files(model);
-        let mut inputs = vec![Input::new("the model", model)];
-        inputs.extend(input_paths.iter().map(|p| Input::new("the input array", p)));
-        if let Engine::Reference { weights: Some(w) } = engine {
-            inputs.push(Input::new("the weights file", w));
+    chunks: Option<Vec<usize>>,
+    state_in: Option<PathBuf>,
+    state_out: Option<PathBuf>,
+}
+
+fn run_command(model: &Path, options: &RunOptions) -> Result<Outcome, Failure> {
+    let streaming = StreamingFile::from_model(&preflight::read_model(model)?)
+        .map_err(|e| Failure::from(format!("`{}`: {e}", model.display())))?;
+    if streaming.is_none() {
+        let option = [
+            (options.chunks.is_some(), "--chunks"),
+            (options.state_in.is_some(), "--state-in"),
+            (options.state_out.is_some(), "--state-out"),
+        ]
+        .into_iter()
+        .find_map(|(given, name)| given.then_some(name));
+        if let Some(option) = option {
+            return Err(Failure::from(format!(
+                "{option} runs a streaming file, and `{}` is not one: compile the model with \
+                 --streaming (or with stateful=True layers)",
+                model.display()
+            )));
         }
-        inputs.extend(
-            data_files
-                .iter()
-                .map(|f| Input::new("the model's external data", f)),
-        );
-        outputs::check(path, &inputs)?;
+    }
+    let state_names: Vec<String> = streaming
+        .iter()
+        .flat_map(|f| f.states.iter().map(|s| s.input.clone()))
+        .collect();
+    let input_paths = order_inputs(model, &options.input_args, &state_names)?;
+    let mut written = vec![Input::new("the model", model)];
+    written.extend(input_paths.iter().map(|p| Input::new("the input array", p)));
+    if let Engine::Reference { weights: Some(w) } = &options.engine {
+        written.push(Input::new("the weights file", w));
+    }
+    if let Some(path) = &options.state_in {
+        written.push(Input::new("the states file", path));
+    }
+    let data_files = outputs::external_data_files(model);
+    written.extend(
+        data_files
+            .iter()
+            .map(|f| Input::new("the model's external data", f)),
+    );
+    for path in [&options.output, &options.state_out].into_iter().flatten() {
+        outputs::check(path, &written)?;
+    }
+    if let (Some(a), Some(b)) = (&options.output, &options.state_out) {
+        if a == b {
+            return Err(Failure::from(
+                "--output and --state-out name the same file".to_string(),
+            ));
+        }
     }
     let mut data = Vec::with_capacity(input_paths.len());
     for path in &input_paths {
         let array = TensorData::read_npy(path)?;
-        if !allow_nan {
+        if !options.allow_nan {
             tensor::require_finite(path, &array)?;
         }
         data.push(array);
     }
-    let mut timing: Option<String> = None;
-    let named: Vec<(String, TensorData)> = match engine {
-        Engine::Tract => {
-            check_recorded_input(model, &data)?;
-            let tract = {
-                let _phase = crate::progress::phase("loading the model in tract");
-                TractModel::load_for(model, &data.iter().collect::<Vec<_>>())?
-            };
-            let _phase = crate::progress::phase("running the model in tract");
-            if let Some(n) = repeat {
-                timing = Some(time_runs(n, || tract.run(data.clone()).map(drop))?);
-            }
-            let outputs = tract.run(data)?;
-            tract.output_names().iter().cloned().zip(outputs).collect()
+    let (named, states, timing) = match &streaming {
+        None => {
+            let (named, timing) = run_whole(model, data, options)?;
+            (named, Vec::new(), timing)
         }
-        Engine::Reference { weights } => {
-            // rebuild_source reads the file whole: refuse a FIFO or device first.
-            crate::files::open_regular(model)?;
-            let source =
-                verify::rebuild_source(model, verify::SourceWeights::Rebuild(weights.as_deref()))?;
-            let _phase = crate::progress::phase("running the reference interpreter");
-            let inputs: Vec<_> = data.iter().map(verify::reference_input).collect();
-            let run = || {
-                reference::run(
-                    &source.spec.model,
-                    &source.spec.info,
-                    &source.weights,
-                    &inputs,
-                )
-            };
-            if let Some(n) = repeat {
-                timing = Some(time_runs(n, || run().map(drop))?);
-            }
-            let outputs = run()?;
-            outputs
-                .into_iter()
-                .enumerate()
-                .map(|(i, y)| (backend::output_name(i), TensorData::F32(y)))
-                .collect()
-        }
+        Some(file) => run_streaming(model, file, data, options)?,
     };
-    match output {
+    match &options.output {
         Some(path) => {
             tensor::write_npz(path, &named)?;
             sayln!("wrote {} ({} outputs)", path.display(), named.len());
@@ -529,10 +578,204 @@ fn run_command(
             }
         }
     }
+    if let Some(path) = &options.state_out {
+        tensor::write_npz(path, &states)?;
+        sayln!("wrote {} ({} states)", path.display(), states.len());
+    }
     if let Some(timing) = timing {
         sayln!("{timing}");
     }
     Ok(Outcome::Success)
+}
+
+/// The named outputs of one run of the file on `data`, and the timing of
+/// `--repeat`.
+type Ran = (Vec<(String, TensorData)>, Option<String>);
+
+fn run_whole(model: &Path, data: Vec<TensorData>, options: &RunOptions) -> Result<Ran, Failure> {
+    let mut timing: Option<String> = None;
+    let named: Vec<(String, TensorData)> = match &options.engine {
+        Engine::Tract => {
+            check_recorded_input(model, &data)?;
+            let tract = {
+                let _phase = crate::progress::phase("loading the model in tract");
+                TractModel::load_for(model, &data.iter().collect::<Vec<_>>())?
+            };
+            let _phase = crate::progress::phase("running the model in tract");
+            if let Some(n) = options.repeat {
+                timing = Some(time_runs(n, || tract.run(data.clone()).map(drop))?);
+            }
+            let outputs = tract.run(data)?;
+            tract.output_names().iter().cloned().zip(outputs).collect()
+        }
+        Engine::Reference { weights } => {
+            let source = reference_source(model, weights.as_deref())?;
+            let _phase = crate::progress::phase("running the reference interpreter");
+            let inputs: Vec<_> = data.iter().map(verify::reference_input).collect();
+            let run = || {
+                reference::run(
+                    &source.spec.model,
+                    &source.spec.info,
+                    &source.weights,
+                    &inputs,
+                )
+            };
+            if let Some(n) = options.repeat {
+                timing = Some(time_runs(n, || run().map(drop))?);
+            }
+            let outputs = run()?;
+            outputs
+                .into_iter()
+                .enumerate()
+                .map(|(i, y)| {
+                    (
+                        backend::graph_output_name(&source.spec.model, i),
+                        TensorData::F32(y),
+                    )
+                })
+                .collect()
+        }
+    };
+    Ok((named, timing))
+}
+
+/// The recorded source model of an rnnc file, for `--reference`.
+fn reference_source(model: &Path, weights: Option<&Path>) -> Result<verify::SourceModel, Failure> {
+    // rebuild_source reads the file whole: refuse a FIFO or device first.
+    crate::files::open_regular(model)?;
+    Ok(verify::rebuild_source(
+        model,
+        verify::SourceWeights::Rebuild(weights),
+    )?)
+}
+
+/// The named outputs, the final states named by their inputs, and the
+/// timing of `--repeat`.
+type RanStreaming = (
+    Vec<(String, TensorData)>,
+    Vec<(String, TensorData)>,
+    Option<String>,
+);
+
+/// Runs a streaming file over `data` in `--chunks` (one chunk by default)
+/// from `--state-in` (zeros by default): the named outputs, the final
+/// states named by their inputs, and the timing of `--repeat`.
+fn run_streaming(
+    model: &Path,
+    file: &StreamingFile,
+    data: Vec<TensorData>,
+    options: &RunOptions,
+) -> Result<RanStreaming, Failure> {
+    let sequences: Vec<usize> = data
+        .iter()
+        .zip(&file.inputs)
+        .filter(|(_, (_, t))| *t == streaming::Timing::Steps)
+        .filter_map(|(x, _)| x.shape().get(1).copied())
+        .collect();
+    let total = sequences.first().copied().unwrap_or(0);
+    if sequences.iter().any(|&t| t != total) {
+        return Err(Failure::from(format!(
+            "the sequence inputs have {sequences:?} steps: a streaming run cuts them into the \
+             same chunks, so give them the same number of steps"
+        )));
+    }
+    let ranges = chunked::ranges(options.chunks.as_deref().unwrap_or(&[total]), total)
+        .map_err(|e| Failure::from(format!("--chunks: {e}")))?;
+    let batch = data
+        .first()
+        .and_then(|x| x.shape().first().copied())
+        .unwrap_or(1);
+    let states = match &options.state_in {
+        Some(path) => read_states(path, file, batch)?,
+        None => file.zero_states(batch),
+    };
+    let mut all = data.clone();
+    all.extend(states.iter().cloned().map(TensorData::F32));
+    let mut timing = None;
+    let ran = match &options.engine {
+        Engine::Tract => {
+            check_recorded_input(model, &all)?;
+            let tract = {
+                let _phase = crate::progress::phase("loading the model in tract");
+                TractModel::load_for(model, &all.iter().collect::<Vec<_>>())?
+            };
+            let _phase = crate::progress::phase("running the model in tract, chunk by chunk");
+            let run = || chunked::run(file, &data, states.clone(), &ranges, |x| tract.run_f32(x));
+            if let Some(n) = options.repeat {
+                timing = Some(time_runs(n, || run().map(drop))?);
+            }
+            run()?
+        }
+        Engine::Reference { weights } => {
+            let source = reference_source(model, weights.as_deref())?;
+            let _phase =
+                crate::progress::phase("running the reference interpreter, chunk by chunk");
+            let call = |x: Vec<TensorData>| {
+                let inputs: Vec<_> = x.iter().map(verify::reference_input).collect();
+                reference::run(
+                    &source.spec.model,
+                    &source.spec.info,
+                    &source.weights,
+                    &inputs,
+                )
+            };
+            let run = || chunked::run(file, &data, states.clone(), &ranges, call);
+            if let Some(n) = options.repeat {
+                timing = Some(time_runs(n, || run().map(drop))?);
+            }
+            run()?
+        }
+    };
+    let named = file
+        .outputs
+        .iter()
+        .map(|(name, _)| name.clone())
+        .zip(ran.outputs.into_iter().map(TensorData::F32))
+        .collect();
+    let states = file
+        .states
+        .iter()
+        .map(|s| s.input.clone())
+        .zip(ran.states.into_iter().map(TensorData::F32))
+        .collect();
+    Ok((named, states, timing))
+}
+
+/// The states of `--state-in`: one float32 array per state input, named
+/// after it, of shape `[batch, units]`.
+fn read_states(
+    path: &Path,
+    file: &StreamingFile,
+    batch: usize,
+) -> Result<Vec<ndarray::ArrayD<f32>>, Failure> {
+    let arrays = tensor::read_npz_f32(path)?;
+    file.states
+        .iter()
+        .map(|pair| {
+            let units = pair.shape.get(1).copied().flatten().unwrap_or(0) as usize;
+            let found = arrays.iter().find(|(name, _)| *name == pair.input);
+            match found {
+                Some((_, a)) if a.shape() == [batch, units] => Ok(a.clone()),
+                Some((_, a)) => Err(Failure::from(format!(
+                    "`{}`: state `{}` has shape {:?}, the model needs [{batch}, {units}]",
+                    path.display(),
+                    pair.input,
+                    a.shape()
+                ))),
+                None => Err(Failure::from(format!(
+                    "`{}` has no array `{}`; it holds {}: give every state input, as \
+                     --state-out writes them",
+                    path.display(),
+                    pair.input,
+                    arrays
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))),
+            }
+        })
+        .collect()
 }
 
 /// Runs `run` `n` times and describes the time of one run:
@@ -577,12 +820,20 @@ fn check_recorded_input(model: &Path, data: &[TensorData]) -> Result<(), Failure
     let Some(recorded) = Recorded::from_model(&preflight::read_model(model)?) else {
         return Ok(());
     };
-    let spec = Spec::from_source(recorded.spec, &recorded.spec_file).map_err(|e| {
+    let invalid = |e: crate::spec::SpecError| {
         Failure::from(format!(
             "the spec recorded in `{}` is invalid:\n{e}",
             model.display()
         ))
-    })?;
+    };
+    let mut spec = Spec::from_source(recorded.spec, &recorded.spec_file).map_err(invalid)?;
+    if let Some(mode) = recorded
+        .streaming
+        .as_deref()
+        .and_then(streaming::Mode::parse)
+    {
+        spec = spec.streaming(mode, &recorded.spec_file).map_err(invalid)?;
+    }
     for (index, array) in data.iter().enumerate() {
         let ids = match array {
             TensorData::I32(a) => Some(a.mapv(i64::from)),
@@ -610,7 +861,9 @@ fn check_recorded_input(model: &Path, data: &[TensorData]) -> Result<(), Failure
 
 /// The `--input` files in the model's input order: as given, or, when each
 /// is `NAME=FILE`, placed by the graph input's name.
-fn order_inputs(model: &Path, args: &[String]) -> Result<Vec<PathBuf>, Failure> {
+/// The input files in graph input order, but for the inputs in `skip` (a
+/// streaming file's states, given with `--state-in`).
+fn order_inputs(model: &Path, args: &[String], skip: &[String]) -> Result<Vec<PathBuf>, Failure> {
     let named: Vec<Option<(&str, &str)>> = args
         .iter()
         .map(|a| {
@@ -638,7 +891,7 @@ fn order_inputs(model: &Path, args: &[String]) -> Result<Vec<PathBuf>, Failure> 
         .input
         .iter()
         .filter_map(|v| v.name.clone())
-        .filter(|n| !initializers.contains(&n.as_str()))
+        .filter(|n| !initializers.contains(&n.as_str()) && !skip.contains(n))
         .collect();
     let mut ordered: Vec<Option<PathBuf>> = vec![None; declared.len()];
     for (name, file) in named.into_iter().flatten() {

@@ -77,6 +77,7 @@ pub fn compile(
         metadata: [
             metadata::entries(&spec.source, spec_file, &source),
             metadata::emit_entries(options.lowering, options.opset),
+            metadata::streaming_entries(spec),
         ]
         .concat(),
     };

@@ -7,12 +7,14 @@
 //! equations that [`verify`] compares with the ONNX file run in tract
 //! ([`runtime`]). [`weights`] initializes weights as Keras does or reads them
 //! from Keras' files; [`inspect`] describes any ONNX file; [`driver`] runs
-//! the stages for a checked spec; [`cli`] holds the commands.
+//! the stages for a checked spec; [`streaming`] makes the streaming model of
+//! a stateful one; [`cli`] holds the commands.
 
 pub(crate) mod atomic;
 pub mod back;
 pub(crate) mod budget;
 pub mod check;
+pub mod chunked;
 pub mod cli;
 pub mod console;
 pub(crate) mod diag;
@@ -28,6 +30,7 @@ pub(crate) mod progress;
 pub(crate) mod reference;
 pub mod runtime;
 pub mod spec;
+pub mod streaming;
 pub mod summary;
 pub mod tensor;
 #[cfg(test)]

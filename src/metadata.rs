@@ -21,6 +21,21 @@ pub const LOWERING: &str = "rnnc.lowering";
 /// The `--opset` the model was compiled with; absent from older files too.
 pub const OPSET: &str = "rnnc.opset";
 
+/// How a streaming file was asked for (`stateful`: the spec's
+/// `stateful=True` layers; `all`: `--streaming`); absent from other files.
+pub const STREAMING: &str = "rnnc.streaming";
+/// A streaming file's state pairs, for hosts (and OpenVINO's
+/// `MakeStateful`): a JSON array of `{"input", "output", "shape"}`, the
+/// shape `[batch, units]` with `null` for a symbolic batch.
+pub const STATES: &str = "rnnc.states";
+/// How a streaming file's data inputs and outputs relate to the chunks: a
+/// JSON object `{"inputs": [...], "outputs": [...]}` of `{"name",
+/// "timing"}` in graph order, the timing `steps` (one row per step on axis
+/// 1: a sequence is cut there, the chunks' outputs concatenate there),
+/// `last` (as of the chunk's last step: the last chunk's output is the
+/// whole sequence's) or `fixed` (the same for every chunk).
+pub const TIMING: &str = "rnnc.timing";
+
 /// What an rnnc-compiled file records about its source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Recorded {
@@ -34,6 +49,8 @@ pub struct Recorded {
     pub lowering: Option<String>,
     /// The recorded opset, as written (older files have none).
     pub opset: Option<String>,
+    /// The recorded streaming mode, as written (none: not a streaming file).
+    pub streaming: Option<String>,
 }
 
 impl Recorded {
@@ -53,6 +70,7 @@ impl Recorded {
             weights: weight_source(lookup),
             lowering: lookup(LOWERING).map(str::to_string),
             opset: lookup(OPSET).map(str::to_string),
+            streaming: lookup(STREAMING).map(str::to_string),
         })
     }
 }
@@ -88,6 +106,61 @@ pub fn emit_entries(lowering: Lowering, opset: i64) -> Vec<(String, String)> {
     vec![
         (LOWERING.to_string(), lowering_name(lowering).to_string()),
         (OPSET.to_string(), opset.to_string()),
+    ]
+}
+
+/// The metadata entries of a streaming model, written after
+/// [`emit_entries`]: none for another model.
+pub fn streaming_entries(spec: &crate::spec::Spec) -> Vec<(String, String)> {
+    let Some((mode, plan)) = &spec.stream else {
+        return Vec::new();
+    };
+    let model = &spec.model;
+    let states: Vec<serde_json::Value> = model
+        .streams
+        .iter()
+        .flat_map(|stream| {
+            stream
+                .inputs
+                .iter()
+                .zip(&stream.output_names)
+                .map(|(&input, output)| {
+                    serde_json::json!({
+                        "input": spec.info.input(input).name,
+                        "output": output,
+                        "shape": spec.info.input(input).shape,
+                    })
+                })
+        })
+        .collect();
+    let entry = |name: String, timing: crate::streaming::Timing| serde_json::json!({"name": name, "timing": timing.name()});
+    let inputs: Vec<serde_json::Value> = plan
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(k, &t)| {
+            let id = crate::ir::InputId(k as u32);
+            entry(crate::back::onnx::input_name(model, &spec.info, id), t)
+        })
+        .collect();
+    let outputs: Vec<serde_json::Value> = (0..model.outputs.len())
+        .map(|k| {
+            let timing = plan
+                .outputs
+                .get(k)
+                .copied()
+                .unwrap_or(crate::streaming::Timing::Last);
+            entry(crate::back::onnx::graph_output_name(model, k), timing)
+        })
+        .collect();
+    let timing = serde_json::json!({"inputs": inputs, "outputs": outputs});
+    vec![
+        (STREAMING.to_string(), mode.name().to_string()),
+        (
+            STATES.to_string(),
+            serde_json::Value::from(states).to_string(),
+        ),
+        (TIMING.to_string(), timing.to_string()),
     ]
 }
 

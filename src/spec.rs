@@ -15,6 +15,7 @@ use crate::diag::{self, Diagnostic};
 use crate::files::{self, FileError};
 use crate::front;
 use crate::ir::Model;
+use crate::streaming;
 
 /// The largest spec rnnc reads: 1 MiB. A Keras model definition is a few
 /// hundred bytes (the largest spec in `fixtures/` is under 2 KiB); a
@@ -38,6 +39,9 @@ pub struct Spec {
     /// Notes about lines that were ignored and masks Keras drops, ready to
     /// render against `source` with [`Spec::render_notes`].
     pub notes: Vec<Diagnostic>,
+    /// For the streaming model ([`Spec::streaming`]): how it was asked for
+    /// and how its outputs relate to the chunks.
+    pub stream: Option<(streaming::Mode, streaming::Plan)>,
 }
 
 /// Why a spec could not be used.
@@ -132,6 +136,36 @@ impl Spec {
             model,
             info,
             notes,
+            stream: None,
+        })
+    }
+
+    /// The streaming model of the spec (`crate::streaming`) when `mode`
+    /// asks for one, else the spec unchanged. Refusals are rendered like
+    /// the check pass's errors, with `name` for the spec.
+    pub fn streaming(self, mode: streaming::Mode, name: &str) -> Result<Spec, SpecError> {
+        let invalid = |diagnostics: Vec<Diagnostic>| SpecError::Invalid {
+            rendered: diag::render_all(&diagnostics, &self.source, name),
+            count: diagnostics.len(),
+        };
+        let plan = match streaming::plan(&self.model, &self.info, mode) {
+            Ok(Some(plan)) => plan,
+            Ok(None) => return Ok(self),
+            Err(e) => return Err(invalid(vec![e.to_diagnostic()])),
+        };
+        let (model, info) = streaming::apply(&self.model, &self.info, &plan).map_err(|errors| {
+            invalid(
+                errors
+                    .iter()
+                    .map(check::CheckError::to_diagnostic)
+                    .collect(),
+            )
+        })?;
+        Ok(Spec {
+            model,
+            info,
+            stream: Some((mode, plan)),
+            ..self
         })
     }
 

@@ -247,6 +247,33 @@ fn npz_member_names(path: &Path) -> String {
     }
 }
 
+/// Reads every array of an `.npz` file as float32 (float64 narrowed), with
+/// its name (without `.npy`).
+pub fn read_npz_f32(path: &Path) -> Result<Vec<(String, ArrayD<f32>)>, TensorIoError> {
+    let read_error = |message: String| TensorIoError::Read {
+        path: path.to_path_buf(),
+        message,
+    };
+    let file = files::open_regular(path)?;
+    let mut npz = ndarray_npy::NpzReader::new(BufReader::new(file))
+        .map_err(|e| read_error(format!("not an .npz archive ({e})")))?;
+    let names = npz.names().map_err(|e| read_error(e.to_string()))?;
+    names
+        .into_iter()
+        .map(|name| {
+            let array = match npz.by_name::<ndarray::OwnedRepr<f32>, ndarray::IxDyn>(&name) {
+                Ok(a) => a,
+                Err(_) => npz
+                    .by_name::<ndarray::OwnedRepr<f64>, ndarray::IxDyn>(&name)
+                    .map_err(|e| read_error(format!("array `{name}`: {e} (float32 expected)")))?
+                    .mapv(|v| v as f32),
+            };
+            let name = name.strip_suffix(".npy").unwrap_or(&name).to_string();
+            Ok((name, array))
+        })
+        .collect()
+}
+
 /// Writes named arrays to an `.npz` file, atomically.
 pub fn write_npz(path: &Path, arrays: &[(String, TensorData)]) -> Result<(), TensorIoError> {
     let write_error = |message: String| TensorIoError::Write {

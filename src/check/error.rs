@@ -139,6 +139,9 @@ pub enum CheckError {
     )]
     MaskedSoftmax { layer: String, span: Span },
 
+    #[error("stateful layer `{layer}` has no fixed batch size")]
+    StatefulBatch { layer: String, span: Span },
+
     #[error("the model has {params} parameters, more than rnnc's limit of {limit}")]
     TooManyParams {
         params: u128,
@@ -169,6 +172,7 @@ impl CheckError {
             | CheckError::MixedInputUse { span, .. }
             | CheckError::BadInput { span, .. }
             | CheckError::MaskedSoftmax { span, .. }
+            | CheckError::StatefulBatch { span, .. }
             | CheckError::TooManyParams { span, .. } => Some(*span),
         }
     }
@@ -234,6 +238,12 @@ impl CheckError {
                 "Keras' Softmax layer applies the (batch, steps) mask to the (batch, steps, \
                  features) input and fails (\"The `mask` must be broadcastable to `inputs`\"); \
                  use `Activation(\"softmax\")`, which passes the mask on"
+                    .into(),
+            ),
+            CheckError::StatefulBatch { .. } => Some(
+                "Keras keeps one state per batch row, so `stateful=True` needs the batch: \
+                 `keras.Input(batch_shape=(B, T, F))`, `batch_size=B`, or \
+                 `batch_input_shape=(B, T, F)` on the first layer"
                     .into(),
             ),
             CheckError::TooManyParams { .. } => Some("reduce the layer sizes".into()),

@@ -71,7 +71,7 @@ impl MaskOps {
             // argument is one tensor (a list, as `Attention` takes, is
             // first converted into new arguments, which the node does not
             // see).
-            if records_mask(kind) && call.initial_state.is_empty() {
+            if records_mask(kind) && !super::masks::keras_initial_state(model, id, call) {
                 ops.call_masks[id.index()] = masks.iter().flatten().copied().collect();
             }
             let outputs = ops.output_masks(kind, call.inputs.as_slice(), &masks);

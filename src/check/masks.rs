@@ -11,7 +11,7 @@
 //! and the reference interpreter compute the same masks from their own
 //! arithmetic.
 
-use crate::ir::{ActivationLayer, LayerKind, Merge, MergeMode, Model, Pool, Value};
+use crate::ir::{ActivationLayer, Call, CallId, LayerKind, Merge, MergeMode, Model, Pool, Value};
 
 use super::{CallInfo, CheckError, LayerInfo};
 use crate::diag::Diagnostic;
@@ -87,11 +87,17 @@ pub(super) fn annotate(
         let info = &mut calls[id.index()];
         let (count, rank) = (info.output_shapes.len(), info.input_shapes[0].len());
         info.reads_masks =
-            masked.iter().any(|&m| m) && reads_masks(kind, !call.initial_state.is_empty());
+            masked.iter().any(|&m| m) && reads_masks(kind, keras_initial_state(model, id, call));
         info.output_masks = call_rules(kind, &masked, count, rank);
     }
     mark_used(model, calls);
     Ok(())
+}
+
+/// Whether the call is given `initial_state=` the Keras way, which drops
+/// its mask; a streamed call's states are not (`ir::Stream`).
+pub(super) fn keras_initial_state(model: &Model, id: CallId, call: &Call) -> bool {
+    !call.initial_state.is_empty() && model.stream_of(id).is_none()
 }
 
 /// Sets `used_masks`: the masks a later call reads (`reads_masks`), those a

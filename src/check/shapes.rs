@@ -322,6 +322,12 @@ impl LayerContext<'_> {
         let class = self.layer.kind.class_name();
         match &self.layer.kind {
             LayerKind::Recurrent(r) => {
+                if r.stateful && self.input.first() == Some(&None) {
+                    return Err(vec![CheckError::StatefulBatch {
+                        layer: self.names.name.clone(),
+                        span: self.span,
+                    }]);
+                }
                 let features = self.sequence_features(class)?;
                 let prefix = [self.names.name.as_str()];
                 let (weights, params) = self.recurrent_weights(r, features, &prefix, None);

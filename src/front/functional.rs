@@ -733,6 +733,7 @@ impl Functional {
             layers: std::mem::take(&mut self.layers),
             calls,
             outputs: declared.outputs.iter().map(|&v| remap(v)).collect(),
+            streams: Vec::new(),
         })
     }
 }

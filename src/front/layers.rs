@@ -114,9 +114,9 @@ const LAYER: &[&str] = &[
 /// Keras 2's `input_length=` / `input_dim=` shorthand for recurrent layers.
 pub(super) const RNN_SHAPE: &[&str] = &["input_length", "input_dim"];
 
-/// Recurrent options rnnc refuses when set (they change the graph's
-/// contract), and the base `RNN` class's `zero_output_for_mask` and
-/// `unroll` (which change the outputs at masked steps).
+/// The base `RNN` class's options: `stateful` (a streaming file),
+/// `time_major` (refused when set), `zero_output_for_mask` and `unroll`
+/// (which change the outputs at masked steps).
 const RNN_FLAGS: &[&str] = &["stateful", "time_major", "zero_output_for_mask", "unroll"];
 
 const SIMPLE_RNN: Schema = Schema {
@@ -550,13 +550,6 @@ fn recurrent(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Recurrent {
             unreachable!("recurrent layers are lowered from recurrent layer types only")
         }
     };
-    if let Some(bound) = args.get("stateful") {
-        cx.false_only(
-            "stateful",
-            bound.value,
-            "rnnc compiles stateless models; the states start at zero for every batch",
-        );
-    }
     if let Some(bound) = args.get("time_major") {
         cx.false_only(
             "time_major",
@@ -575,6 +568,7 @@ fn recurrent(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Recurrent {
         go_backwards: flag(cx, "go_backwards", false),
         zero_output_for_mask: flag(cx, "zero_output_for_mask", false),
         unroll: flag(cx, "unroll", false),
+        stateful: flag(cx, "stateful", false),
         kernel_initializer: initializer(cx, args, "kernel_initializer", Initializer::GlorotUniform),
         recurrent_initializer: initializer(
             cx,

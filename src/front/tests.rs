@@ -60,6 +60,7 @@ fn simple_rnn(units: u64, return_sequences: bool) -> Recurrent {
         go_backwards: false,
         zero_output_for_mask: false,
         unroll: false,
+        stateful: false,
         kernel_initializer: Initializer::GlorotUniform,
         recurrent_initializer: Initializer::Orthogonal,
         bias_initializer: Initializer::Zeros,
@@ -629,13 +630,6 @@ error: conflicting input shapes: `input_shape` and `batch_input_shape`
 4 | SimpleRNN(2, input_shape=(5, 3), batch_input_shape=(1, 5, 3), stateful=True)
   |                                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^
   = hint: give the input shape in one way only
-
-error: `stateful=True` is not supported
- --> spec.rnn:4:72
-  |
-4 | SimpleRNN(2, input_shape=(5, 3), batch_input_shape=(1, 5, 3), stateful=True)
-  |                                                                        ^^^^
-  = hint: rnnc compiles stateless models; the states start at zero for every batch
 
 error: invalid value for `shape`: expected a tuple, got 5
  --> spec.rnn:5:13

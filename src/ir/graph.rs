@@ -53,6 +53,22 @@ pub enum ModelClass {
     Functional,
 }
 
+/// A recurrent call of a streaming model (`crate::streaming`): it starts
+/// from states that are model inputs, and its final states are model
+/// outputs, so that a host carries them from one chunk of a sequence to the
+/// next. Unlike Keras' `initial_state=`, it still reads its input's mask.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stream {
+    pub call: CallId,
+    /// The inputs holding the states it starts from (`h`, then `c`), also
+    /// in its [`Call::initial_state`].
+    pub inputs: Vec<InputId>,
+    /// Positions in [`Model::outputs`] of its final states, in the same order.
+    pub outputs: Vec<usize>,
+    /// Those outputs' names (`<layer>_h_out`, `<layer>_c_out`).
+    pub output_names: Vec<String>,
+}
+
 /// One model input.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelInput {
@@ -126,7 +142,13 @@ impl Model {
             layers,
             calls,
             outputs: previous,
+            streams: Vec::new(),
         }
+    }
+
+    /// The stream of a call whose states are model inputs and outputs.
+    pub fn stream_of(&self, call: CallId) -> Option<&Stream> {
+        self.streams.iter().find(|s| s.call == call)
     }
 
     /// The layer a call calls.

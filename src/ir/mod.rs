@@ -11,7 +11,7 @@
 
 mod graph;
 
-pub use graph::{Call, CallId, InputId, ModelClass, ModelInput, Value};
+pub use graph::{Call, CallId, InputId, ModelClass, ModelInput, Stream, Value};
 
 use crate::diag::Span;
 
@@ -45,6 +45,9 @@ pub struct Model {
     pub calls: Vec<Call>,
     /// The model outputs, in `model.outputs` order.
     pub outputs: Vec<Value>,
+    /// The recurrent calls whose states are model inputs and outputs: none
+    /// but in a streaming model.
+    pub streams: Vec<Stream>,
 }
 
 /// Element type of the model input.
@@ -542,6 +545,9 @@ pub struct Recurrent {
     /// it never zeroes a masked step's output (it ignores
     /// `zero_output_for_mask`).
     pub unroll: bool,
+    /// `stateful=True`: each call starts from the states the last one ended
+    /// with, so the model compiles to a streaming file (`crate::streaming`).
+    pub stateful: bool,
     pub kernel_initializer: Initializer,
     pub recurrent_initializer: Initializer,
     pub bias_initializer: Initializer,
@@ -567,6 +573,7 @@ impl Recurrent {
             go_backwards: false,
             zero_output_for_mask: false,
             unroll: false,
+            stateful: false,
             kernel_initializer: Initializer::GlorotUniform,
             recurrent_initializer: Initializer::Orthogonal,
             bias_initializer: Initializer::Zeros,

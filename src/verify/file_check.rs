@@ -128,6 +128,7 @@ fn expected(
     let mut entries = metadata::entries(&recorded.spec, &recorded.spec_file, weights);
     if records_emit {
         entries.extend(metadata::emit_entries(lowering, opset));
+        entries.extend(metadata::streaming_entries(&source.spec));
     }
     let options = EmitOptions {
         opset,

@@ -13,6 +13,7 @@ use crate::files;
 use crate::metadata::{self, Recorded, WeightSource};
 use crate::reference::ReferenceInput;
 use crate::spec::Spec;
+use crate::streaming;
 use crate::tensor::TensorData;
 use crate::weights::{self, Weights};
 
@@ -72,8 +73,17 @@ pub fn read_source(path: &Path) -> Result<SourceFile, VerifyError> {
         path: path.to_path_buf(),
         key: metadata::SPEC,
     })?;
-    let spec =
+    let mut spec =
         Spec::from_source(recorded.spec.clone(), &recorded.spec_file).map_err(VerifyError::Spec)?;
+    if let Some(name) = &recorded.streaming {
+        let mode = streaming::Mode::parse(name).ok_or_else(|| VerifyError::NotRnnc {
+            path: path.to_path_buf(),
+            key: metadata::STREAMING,
+        })?;
+        spec = spec
+            .streaming(mode, &recorded.spec_file)
+            .map_err(VerifyError::Spec)?;
+    }
     let weight_source = recorded
         .weights
         .clone()

@@ -72,12 +72,13 @@ const IR_VERSIONS: &[(i64, i64)] = &[
 /// Name of a Sequential model's graph input.
 pub const INPUT_NAME: &str = "input";
 
-/// The graph input's name: `input` for a Sequential model (as rnnc has
-/// always written it), Keras' input name for a functional one.
+/// The graph input's name: `input` for a Sequential model's (as rnnc has
+/// always written it), Keras' input name for a functional one's; a
+/// streaming model's states by their own names (`lstm_h_in`).
 pub fn input_name(model: &ir::Model, info: &ModelInfo, id: InputId) -> String {
     match model.class {
-        ModelClass::Sequential => INPUT_NAME.to_string(),
-        ModelClass::Functional => info.input(id).name.clone(),
+        ModelClass::Sequential if id == InputId(0) => INPUT_NAME.to_string(),
+        ModelClass::Sequential | ModelClass::Functional => info.input(id).name.clone(),
     }
 }
 
@@ -130,6 +131,19 @@ fn call_scope(info: &ModelInfo, layer: LayerId, call: CallId) -> String {
 /// Name of the `index`-th graph output (Keras' output order).
 pub fn output_name(index: usize) -> String {
     format!("output_{index}")
+}
+
+/// Name of the model's `index`-th output in the file: [`output_name`], or a
+/// streamed state's own (`lstm_h_out`).
+pub fn graph_output_name(model: &ir::Model, index: usize) -> String {
+    model
+        .streams
+        .iter()
+        .find_map(|s| {
+            let k = s.outputs.iter().position(|&o| o == index)?;
+            Some(s.output_names[k].clone())
+        })
+        .unwrap_or_else(|| output_name(index))
 }
 
 /// How to emit recurrent layers.
@@ -241,7 +255,7 @@ pub fn emit(
         .map(|i| b.reserve(&input_name(model, info, InputId(i as u32))))
         .collect();
     let output_names: Vec<String> = (0..info.output_shapes.len())
-        .map(|i| b.reserve(&output_name(i)))
+        .map(|i| b.reserve(&graph_output_name(model, i)))
         .collect();
     let mut em = Emitter {
         b,
