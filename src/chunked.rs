@@ -42,13 +42,19 @@ impl StreamingFile {
     /// Reads the streaming metadata of a file: `None` for a file that is
     /// not streaming, an error for entries that do not parse.
     pub fn from_model(model: &ModelProto) -> Result<Option<StreamingFile>, String> {
-        let lookup = |key: &str| {
+        StreamingFile::from_metadata(|key: &str| {
             model
                 .metadata_props
                 .iter()
                 .find(|p| p.key.as_deref() == Some(key))
                 .and_then(|p| p.value.as_deref())
-        };
+        })
+    }
+
+    /// [`from_model`](Self::from_model) from a lookup of metadata entries.
+    pub fn from_metadata<'a>(
+        lookup: impl Fn(&str) -> Option<&'a str>,
+    ) -> Result<Option<StreamingFile>, String> {
         let (Some(states), Some(timing)) = (lookup(metadata::STATES), lookup(metadata::TIMING))
         else {
             return Ok(None);

@@ -139,14 +139,14 @@ impl StreamError {
             }
             StreamError::Backwards { .. } => {
                 "only unidirectional layers stream (no Bidirectional, no go_backwards=True); \
-                 compile without --streaming to run whole sequences"
+                 for whole sequences, compile without --streaming and `stateful=True`"
                     .into()
             }
             StreamError::WholeSequence { .. } => {
                 "each chunk is computed from its own steps and the carried states, so a layer \
                  that mixes steps (pooling, attention, convolution, reshaping or concatenating \
-                 the time axis, repeating a state) would see only the chunk; compile without \
-                 --streaming to run whole sequences"
+                 the time axis, repeating a state) would see only the chunk; for whole \
+                 sequences, compile without --streaming and `stateful=True`"
                     .into()
             }
             StreamError::SharedLayer { .. } => "give each call its own layer".into(),

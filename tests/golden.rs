@@ -111,6 +111,30 @@ fn error_messages() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// `fixtures/stream_errors/`: models Keras builds (their summary works)
+/// that cannot stream; `compile` (with the flags of `<case>.args`) refuses
+/// them with `<case>.stderr`.
+#[test]
+fn streaming_refusals() {
+    let specs = specs("fixtures/stream_errors");
+    assert!(specs.len() >= 8);
+    let mut failures = Vec::new();
+    for spec in specs {
+        let path = spec.to_str().unwrap();
+        assert_eq!(rnnc(&["summary", path]).status.code(), Some(0), "{path}");
+        let flags = std::fs::read_to_string(spec.with_extension("args")).unwrap_or_default();
+        let mut args = vec!["compile", path, "-o", "/dev/null/never-written.onnx"];
+        args.extend(flags.split_whitespace());
+        let out = rnnc(&args);
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        if let Err(e) = golden(&spec.with_extension("stderr"), &stderr) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn notes_on_ignored_lines() {
     let specs = specs("fixtures/notes");

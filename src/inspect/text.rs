@@ -92,6 +92,35 @@ fn render_raw(d: &Description) -> String {
         }
     }
 
+    let lookup = |key: &str| {
+        d.metadata
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    if let Ok(Some(streaming)) = crate::chunked::StreamingFile::from_metadata(lookup) {
+        let _ = writeln!(
+            out,
+            "\nstreaming states ({}): feed each output back to its input at the next chunk \
+             (zeros at the first)",
+            streaming.states.len()
+        );
+        for pair in &streaming.states {
+            let dims: Vec<String> = pair
+                .shape
+                .iter()
+                .map(|d| d.map_or_else(|| "batch".to_string(), |n| n.to_string()))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {} -> {}  [{}]",
+                shown(&pair.input),
+                shown(&pair.output),
+                dims.join(", ")
+            );
+        }
+    }
+
     let t = &d.totals;
     let _ = writeln!(out, "\ntotals");
     let nodes = if t.subgraph_nodes > 0 {

@@ -10,6 +10,7 @@
 //! models of any sequence length, several lengths; Embedding models also get
 //! inputs that reach every row of the table.
 
+mod chunks;
 mod diff;
 pub(crate) mod external;
 mod file_check;
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 use ndarray::ArrayD;
 
 use crate::budget::{self, BudgetError};
+use crate::chunked::StreamingFile;
 use crate::files::FileError;
 use crate::metadata::WeightSource;
 use crate::progress;
@@ -607,6 +609,26 @@ fn verify_alongside(
         };
         show(&render_case(&case));
         report.cases.push(case);
+    }
+    if spec.stream.is_some() {
+        // A file without the record fails the file check; it has no chunk cases.
+        if let Ok(Some(streaming)) = StreamingFile::from_model(&source.file) {
+            let _phase = progress::phase("running the streaming file in chunks");
+            let started = Instant::now();
+            let tract = TractModel::load(path)?;
+            let cases = chunks::check(
+                &tract,
+                &streaming,
+                spec,
+                weights,
+                cases,
+                options.seed,
+                options,
+                show,
+            )?;
+            report.timings.tract += started.elapsed();
+            report.cases.extend(cases);
+        }
     }
     Ok(report)
 }
