@@ -24,6 +24,11 @@ Sections (each prints a markdown table; `--out FILE` also writes them there):
            and the reference outputs every file is checked against (atol 1e-4);
            Keras' export needs a Python with TensorFlow and tf2onnx (--tf-python).
 
+  streaming  the cost of a call: a streaming file (`--streaming`) run one step
+           at a time at batch 1 (the latency a live stream sees per step)
+           against the whole-sequence file's time per step (one call over T
+           steps, divided by T), in onnxruntime (one thread) and tract.
+
 Times are the minimum over --repeat runs. The machine is shared: compare the
 ratios of one run, not absolute times across runs.
 """
@@ -520,6 +525,67 @@ def masking_section(args, rnnc, work):
     return text + "\n" + "\n".join(notes) + "\n"
 
 
+# (name, spec): Sequential specs, compiled whole and with --streaming.
+STREAMING_MODELS = [
+    ("LSTM(128) + Dense", "LSTM(128, return_sequences=True, input_shape=(None, 40))\nDense(10)"),
+    ("GRU(256) x2", "GRU(256, return_sequences=True, input_shape=(None, 40))\nGRU(256)"),
+    ("SimpleRNN(64)", "SimpleRNN(64, input_shape=(None, 40))"),
+]
+SMOKE_STREAMING_MODELS = [("GRU(16)", "GRU(16, input_shape=(None, 4))")]
+STREAMING_T = 100         # steps of the whole-sequence call
+
+
+def ort_stream_step_seconds(session, x, reps):
+    """onnxruntime's minimum time of one call of a streaming file on one step
+    `x` [1, 1, F], its states fed (zeros)."""
+    import numpy as np
+    feeds = {}
+    for i in session.get_inputs():
+        shape = [1 if not isinstance(d, int) else d for d in i.shape]
+        feeds[i.name] = x if i.name == session.get_inputs()[0].name else np.zeros(shape, np.float32)
+    session.run(None, feeds)
+    best = float("inf")
+    for _ in range(reps):
+        start = time.perf_counter()
+        session.run(None, feeds)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def streaming_section(args, rnnc, work):
+    """Per-step latency of a streaming file at chunk length 1, batch 1,
+    against the whole-sequence file's time per step."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    reps = 5 if args.smoke else 200
+    t = 10 if args.smoke else STREAMING_T
+    rows = []
+    for name, spec_text in SMOKE_STREAMING_MODELS if args.smoke else STREAMING_MODELS:
+        spec = work / "streaming.rnn"
+        spec.write_text(spec_text + "\n")
+        whole, streaming = work / "whole.onnx", work / "streaming.onnx"
+        timed([rnnc, "compile", spec, "-o", whole, "--seed", "1"], work)
+        timed([rnnc, "compile", spec, "-o", streaming, "--seed", "1", "--streaming"], work)
+        features = int(re.search(r"input_shape=\(None, (\d+)\)", spec_text).group(1))
+        x = rng.normal(size=(1, t, features)).astype(np.float32)
+        step = x[:, :1]
+        ort_whole = ort_min_seconds([ort_session(whole)], x, reps)[0]
+        ort_step = ort_stream_step_seconds(ort_session(streaming), step, reps)
+        tract_whole = tract_min_seconds(rnnc, whole, x, reps, work)
+        tract_step = tract_min_seconds(rnnc, streaming, step, reps, work)
+        def us(v):
+            return "–" if v is None else f"{v * 1e6:,.1f}"
+        def ratio(a, b):
+            return "–" if a is None or b is None else f"{a / b:.1f}"
+        rows.append([name, us(ort_whole / t), us(ort_step), ratio(ort_step, ort_whole / t),
+                     us(None if tract_whole is None else tract_whole / t), us(tract_step),
+                     ratio(tract_step, None if tract_whole is None else tract_whole / t)])
+    header = ["model", "ORT whole, per step µs", "ORT streaming, 1-step call µs", "call / step",
+              "tract whole, per step µs", "tract streaming, 1-step call µs", "call / step"]
+    return table(f"Streaming: one step per call at batch 1 against one call over T={t} steps "
+                 "(onnxruntime 1 thread, tract)", header, rows)
+
+
 def table(title, header, rows):
     lines = [f"### {title}", "", "| " + " | ".join(header) + " |",
              "|" + "---|" * len(header)]
@@ -532,7 +598,8 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="tiny models, seconds (CI)")
     parser.add_argument("--rnnc", help="the rnnc binary (default: target/release/rnnc)")
     parser.add_argument("--repeat", type=int, default=None, help="runs per measurement (min taken)")
-    parser.add_argument("--only", choices=["init", "verify", "runtime", "masking"], action="append")
+    parser.add_argument("--only", choices=["init", "verify", "runtime", "masking", "streaming"],
+                        action="append")
     parser.add_argument("--tf-python", help="masking: a Python with TensorFlow and tf2onnx, which "
                         "makes Keras' own ONNX export of the masked models (none: that column is left out)")
     parser.add_argument("--out", help="also write the tables to this markdown file")
@@ -540,7 +607,7 @@ def main():
     if args.repeat is None:
         args.repeat = 1 if args.smoke else 3
     rnnc = rnnc_binary(args)
-    sections = args.only or ["init", "verify", "runtime", "masking"]
+    sections = args.only or ["init", "verify", "runtime", "masking", "streaming"]
     header = (f"rnnc benchmark, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
               f"{os.cpu_count()} cores, {platform.python_version()}, "
               f"binary {rnnc.relative_to(ROOT) if rnnc.is_relative_to(ROOT) else rnnc}\n")
@@ -549,7 +616,7 @@ def main():
         work = Path(work)
         for section in sections:
             run = {"init": init_section, "verify": verify_section, "runtime": runtime_section,
-                   "masking": masking_section}
+                   "masking": masking_section, "streaming": streaming_section}
             text = run[section](args, rnnc, work)
             print(text, flush=True)
             out.append(text)

@@ -11,7 +11,7 @@ use ndarray::{concatenate, ArrayD, Axis, Slice};
 
 use crate::back::onnx::proto::ModelProto;
 use crate::metadata;
-use crate::streaming::Timing;
+use crate::streaming::{Relation, Timing};
 use crate::tensor::TensorData;
 
 /// One state a streaming file takes and gives back.
@@ -32,10 +32,10 @@ pub struct StreamingFile {
     /// the data inputs) and of the outputs that give them back (after the
     /// model's own).
     pub states: Vec<StatePair>,
-    /// The data inputs' names and timings, in graph order.
-    pub inputs: Vec<(String, Timing)>,
-    /// Every graph output's name and timing, in graph order.
-    pub outputs: Vec<(String, Timing)>,
+    /// The data inputs' names and relations to the chunks, in graph order.
+    pub inputs: Vec<(String, Relation)>,
+    /// Every graph output's name and relation to the chunks, in graph order.
+    pub outputs: Vec<(String, Relation)>,
 }
 
 impl StreamingFile {
@@ -85,7 +85,7 @@ impl StreamingFile {
             .collect::<Result<Vec<_>, _>>()?;
         let timing: serde_json::Value =
             serde_json::from_str(timing).map_err(|e| bad(metadata::TIMING, e.to_string()))?;
-        let list = |part: &str| -> Result<Vec<(String, Timing)>, String> {
+        let list = |part: &str| -> Result<Vec<(String, Relation)>, String> {
             timing[part]
                 .as_array()
                 .ok_or_else(|| bad(metadata::TIMING, format!("no `{part}` list")))?
@@ -93,8 +93,10 @@ impl StreamingFile {
                 .map(|entry| {
                     let name = entry["name"].as_str();
                     let timing = entry["timing"].as_str().and_then(Timing::parse);
-                    match (name, timing) {
-                        (Some(name), Some(timing)) => Ok((name.to_string(), timing)),
+                    match (name, timing, entry["whole"].as_bool()) {
+                        (Some(name), Some(timing), Some(whole)) => {
+                            Ok((name.to_string(), Relation { timing, whole }))
+                        }
                         _ => Err(bad(metadata::TIMING, format!("entry {entry}"))),
                     }
                 })
@@ -191,7 +193,7 @@ pub fn run<E>(
         let mut inputs: Vec<TensorData> = data
             .iter()
             .zip(&file.inputs)
-            .map(|(x, (_, timing))| match timing {
+            .map(|(x, (_, relation))| match relation.timing {
                 Timing::Steps => slice_time(x, range.clone()),
                 Timing::Last | Timing::Fixed => x.clone(),
             })
@@ -199,8 +201,8 @@ pub fn run<E>(
         inputs.extend(states.iter().cloned().map(TensorData::F32));
         let outputs = call(inputs)?;
         states = state_outputs.iter().map(|&k| outputs[k].clone()).collect();
-        for ((piece, y), (_, timing)) in pieces.iter_mut().zip(outputs).zip(&file.outputs) {
-            match timing {
+        for ((piece, y), (_, relation)) in pieces.iter_mut().zip(outputs).zip(&file.outputs) {
+            match relation.timing {
                 Timing::Steps => piece.push(y),
                 Timing::Last | Timing::Fixed => *piece = vec![y],
             }
@@ -233,6 +235,13 @@ mod tests {
         assert!(ranges(&[0, 6], 6).is_err());
     }
 
+    fn relation(timing: Timing) -> Relation {
+        Relation {
+            timing,
+            whole: true,
+        }
+    }
+
     #[test]
     fn steps_concatenate_and_states_carry() {
         // A running sum: output = h_in + cumulative sum of x; state = last.
@@ -242,8 +251,11 @@ mod tests {
                 output: "h_out".into(),
                 shape: vec![Some(1), Some(1)],
             }],
-            inputs: vec![("x".into(), Timing::Steps)],
-            outputs: vec![("y".into(), Timing::Steps), ("h_out".into(), Timing::Last)],
+            inputs: vec![("x".into(), relation(Timing::Steps))],
+            outputs: vec![
+                ("y".into(), relation(Timing::Steps)),
+                ("h_out".into(), relation(Timing::Last)),
+            ],
         };
         let call = |inputs: Vec<TensorData>| -> Result<Vec<ArrayD<f32>>, ()> {
             let (TensorData::F32(x), TensorData::F32(h)) = (&inputs[0], &inputs[1]) else {

@@ -669,7 +669,7 @@ fn run_streaming(
     let sequences: Vec<usize> = data
         .iter()
         .zip(&file.inputs)
-        .filter(|(_, (_, t))| *t == streaming::Timing::Steps)
+        .filter(|(_, (_, r))| r.timing == streaming::Timing::Steps)
         .filter_map(|(x, _)| x.shape().get(1).copied())
         .collect();
     let total = sequences.first().copied().unwrap_or(0);

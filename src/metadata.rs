@@ -30,10 +30,13 @@ pub const STREAMING: &str = "rnnc.streaming";
 pub const STATES: &str = "rnnc.states";
 /// How a streaming file's data inputs and outputs relate to the chunks: a
 /// JSON object `{"inputs": [...], "outputs": [...]}` of `{"name",
-/// "timing"}` in graph order, the timing `steps` (one row per step on axis
-/// 1: a sequence is cut there, the chunks' outputs concatenate there),
-/// `last` (as of the chunk's last step: the last chunk's output is the
-/// whole sequence's) or `fixed` (the same for every chunk).
+/// "timing", "whole"}` in graph order. The timing is `steps` (rows for the
+/// chunk's steps on axis 1: a sequence is cut there, the chunks' outputs
+/// are concatenated there), `last` (one per chunk: the last chunk's stands
+/// for the run) or `fixed` (the same for every chunk); `whole` says whether
+/// the chunks' outputs so combined are the whole sequence's (false below a
+/// layer that restarts at every call or mixes a chunk's steps, as in
+/// Keras' chunked calls).
 pub const TIMING: &str = "rnnc.timing";
 
 /// What an rnnc-compiled file records about its source.
@@ -133,24 +136,33 @@ pub fn streaming_entries(spec: &crate::spec::Spec) -> Vec<(String, String)> {
                 })
         })
         .collect();
-    let entry = |name: String, timing: crate::streaming::Timing| serde_json::json!({"name": name, "timing": timing.name()});
+    use crate::streaming::{Relation, Timing};
+    let entry = |name: String, r: Relation| serde_json::json!({"name": name, "timing": r.timing.name(), "whole": r.whole});
     let inputs: Vec<serde_json::Value> = plan
         .inputs
         .iter()
         .enumerate()
-        .map(|(k, &t)| {
+        .map(|(k, &r)| {
             let id = crate::ir::InputId(k as u32);
-            entry(crate::back::onnx::input_name(model, &spec.info, id), t)
+            entry(crate::back::onnx::input_name(model, &spec.info, id), r)
         })
         .collect();
+    // The model's own outputs, then each stream's states.
+    let states_whole = plan.states_whole();
     let outputs: Vec<serde_json::Value> = (0..model.outputs.len())
         .map(|k| {
-            let timing = plan
-                .outputs
-                .get(k)
-                .copied()
-                .unwrap_or(crate::streaming::Timing::Last);
-            entry(crate::back::onnx::graph_output_name(model, k), timing)
+            let relation = plan.outputs.get(k).copied().unwrap_or_else(|| {
+                let stream = model
+                    .streams
+                    .iter()
+                    .position(|s| s.outputs.contains(&k))
+                    .expect("an output past the model's own is a state");
+                Relation {
+                    timing: Timing::Last,
+                    whole: states_whole[stream],
+                }
+            });
+            entry(crate::back::onnx::graph_output_name(model, k), relation)
         })
         .collect();
     let timing = serde_json::json!({"inputs": inputs, "outputs": outputs});

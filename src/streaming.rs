@@ -3,11 +3,17 @@
 //! chunk at a time and carries the states from one call to the next.
 //!
 //! Keras' `stateful=True` asks for this; `rnnc compile --streaming` asks for
-//! it on any model. [`plan`] decides which calls stream and refuses, with
-//! the reason and the place, a model whose chunks could not equal its whole
-//! sequence: a layer that reads the sequence from its end, a layer that
-//! needs every step at once (pooling, attention, convolution, …), a
-//! recurrent layer called twice or restarted from `initial_state=`.
+//! it on any model. [`plan`] decides which calls stream: the stateful ones,
+//! or with `--streaming` every recurrent call (a call given `initial_state=`
+//! keeps it, and restarts from it at every chunk, as Keras does). It
+//! refuses a streamed layer that reads the sequence from its end
+//! (`Bidirectional`, `go_backwards=True`) or is called twice. It also
+//! works out, for every value, how the chunks' values make the whole
+//! sequence's ([`Relation`]): where a layer restarts at every call or mixes
+//! the steps of a chunk (pooling, attention, convolution, …), the file
+//! computes what Keras' chunked calls compute, which is not the whole
+//! sequence's, and verify compares only the values that are.
+//!
 //! [`apply`] then rewrites the model: one input per state, `<layer>_h_in`
 //! (and `<layer>_c_in`), `[batch, units]`, after the data inputs; the
 //! matching `<layer>_h_out` outputs after the model's own; a symbolic time
@@ -53,17 +59,27 @@ impl Mode {
     }
 }
 
-/// How a value of a streaming model relates to the chunks.
+/// How a value of a streaming model is made of the chunks' values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Timing {
-    /// Does not depend on the sequence (an input without a time axis).
+    /// The same for every chunk (an input without a time axis).
     Fixed,
-    /// As of the chunk's last step: a last output, a state, and what is
-    /// computed from them. The last chunk's equals the whole sequence's.
+    /// One per chunk, as of its last step (a last output, a state, a
+    /// pooled sequence): the last chunk's stands for the run.
     Last,
-    /// `(batch, steps, ...)`, one row per step of the chunk: the chunks'
-    /// outputs concatenated on axis 1 equal the whole sequence's.
+    /// `(batch, steps, ...)`, rows for the chunk's steps: the chunks'
+    /// values are concatenated on axis 1.
     Steps,
+}
+
+/// How a value of a streaming model relates to the chunks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Relation {
+    pub timing: Timing,
+    /// Whether the chunks' values, so combined, are the whole sequence's:
+    /// false below a layer that restarts at every call or mixes the steps
+    /// of a chunk, where they are what Keras' chunked calls give.
+    pub whole: bool,
 }
 
 impl Timing {
@@ -98,36 +114,18 @@ pub enum StreamError {
         span: Span,
     },
     #[error(
-        "{class} layer `{layer}` needs the whole sequence at once, so the model cannot stream"
-    )]
-    WholeSequence {
-        class: &'static str,
-        layer: String,
-        span: Span,
-    },
-    #[error(
         "recurrent layer `{layer}` is called more than once; a stream carries one state per layer"
     )]
     SharedLayer { layer: String, span: Span },
-    #[error("recurrent layer `{layer}` is given `initial_state=`, which it would restart from at every chunk")]
-    InitialState { layer: String, span: Span },
-    #[error("layer `{stateful}` is stateful but recurrent layer `{layer}` is not")]
-    PartlyStateful {
-        stateful: String,
-        layer: String,
-        span: Span,
-    },
 }
 
 impl StreamError {
     fn span(&self) -> Option<Span> {
         match self {
             StreamError::NothingToStream => None,
-            StreamError::Backwards { span, .. }
-            | StreamError::WholeSequence { span, .. }
-            | StreamError::SharedLayer { span, .. }
-            | StreamError::InitialState { span, .. }
-            | StreamError::PartlyStateful { span, .. } => Some(*span),
+            StreamError::Backwards { span, .. } | StreamError::SharedLayer { span, .. } => {
+                Some(*span)
+            }
         }
     }
 
@@ -142,25 +140,7 @@ impl StreamError {
                  for whole sequences, compile without --streaming and `stateful=True`"
                     .into()
             }
-            StreamError::WholeSequence { .. } => {
-                "each chunk is computed from its own steps and the carried states, so a layer \
-                 that mixes steps (pooling, attention, convolution, reshaping or concatenating \
-                 the time axis, repeating a state) would see only the chunk; for whole \
-                 sequences, compile without --streaming and `stateful=True`"
-                    .into()
-            }
             StreamError::SharedLayer { .. } => "give each call its own layer".into(),
-            StreamError::InitialState { .. } => {
-                "a streamed layer starts each chunk from its own carried states; drop \
-                 `initial_state=`, or compile without --streaming"
-                    .into()
-            }
-            StreamError::PartlyStateful { .. } => {
-                "Keras restarts a layer that is not stateful at every call, so chunks would not \
-                 equal the whole sequence; make every recurrent layer `stateful=True`, or \
-                 compile with --streaming, which carries every recurrent layer's states"
-                    .into()
-            }
         }
     }
 
@@ -174,61 +154,75 @@ impl StreamError {
     }
 }
 
-/// Which calls stream, and how the model's outputs relate to the chunks.
+/// Which calls stream, and how the model's inputs and outputs relate to
+/// the chunks.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
-    /// The streamed calls, in Keras' layer order.
-    calls: Vec<CallId>,
-    /// The timing of each model input (the data inputs).
-    pub inputs: Vec<Timing>,
-    /// The timing of each model output (the model's own).
-    pub outputs: Vec<Timing>,
+    /// The streamed calls, in Keras' layer order, each with whether its
+    /// final states are the whole sequence's.
+    calls: Vec<(CallId, bool)>,
+    /// Each model input's relation (the data inputs).
+    pub inputs: Vec<Relation>,
+    /// Each model output's relation (the model's own outputs).
+    pub outputs: Vec<Relation>,
+}
+
+impl Plan {
+    /// Whether every state the file gives back is the whole sequence's.
+    pub fn states_whole(&self) -> Vec<bool> {
+        self.calls.iter().map(|&(_, whole)| whole).collect()
+    }
 }
 
 /// The streaming plan of a checked model: `None` when `mode` is
 /// [`Mode::Stateful`] and no layer is stateful.
 pub fn plan(model: &Model, info: &ModelInfo, mode: Mode) -> Result<Option<Plan>, StreamError> {
+    let stateful = |kind: &LayerKind| match kind {
+        LayerKind::Recurrent(r) => Some(r.stateful),
+        LayerKind::Bidirectional(b) => Some(b.layer.stateful),
+        _ => None,
+    };
     let recurrent: Vec<(CallId, bool)> = model
         .calls()
-        .filter_map(|(id, call)| match &model.layers[call.layer.index()].kind {
-            LayerKind::Recurrent(r) => Some((id, r.stateful)),
-            LayerKind::Bidirectional(b) => Some((id, b.layer.stateful)),
-            _ => None,
-        })
+        .filter_map(|(id, call)| Some((id, stateful(&model.layers[call.layer.index()].kind)?)))
         .collect();
-    let stateful = recurrent.iter().find(|(_, s)| *s).map(|&(id, _)| id);
-    match (mode, stateful) {
-        (Mode::Stateful, None) => return Ok(None),
-        (Mode::All, _) if recurrent.is_empty() => return Err(StreamError::NothingToStream),
-        (Mode::Stateful, Some(first)) => {
-            if let Some(&(id, _)) = recurrent.iter().find(|(_, s)| !s) {
-                return Err(StreamError::PartlyStateful {
-                    stateful: layer_name(model, info, first),
-                    layer: layer_name(model, info, id),
-                    span: model.calls[id.index()].span,
-                });
-            }
-        }
-        (Mode::All, _) => {}
-    }
-    let timing = timings(model, info)?;
-    let mut calls: Vec<CallId> = recurrent.into_iter().map(|(id, _)| id).collect();
-    for &id in &calls {
+    let streamed: Vec<CallId> = match mode {
+        Mode::Stateful if !recurrent.iter().any(|&(_, s)| s) => return Ok(None),
+        Mode::All if recurrent.is_empty() => return Err(StreamError::NothingToStream),
+        Mode::Stateful => recurrent
+            .iter()
+            .filter(|&&(_, s)| s)
+            .map(|&(id, _)| id)
+            .collect(),
+        Mode::All => recurrent.iter().map(|&(id, _)| id).collect(),
+    };
+    let mut calls = Vec::new();
+    for id in streamed {
         let call = &model.calls[id.index()];
-        let layer = &info.layer(call.layer).name;
-        if info.layer(call.layer).calls.len() > 1 {
-            return Err(StreamError::SharedLayer {
-                layer: layer.clone(),
+        let layer = info.layer(call.layer);
+        let backwards = match &model.layers[call.layer.index()].kind {
+            LayerKind::Recurrent(r) => r.go_backwards,
+            _ => true,
+        };
+        if backwards {
+            return Err(StreamError::Backwards {
+                class: model.layers[call.layer.index()].kind.class_name(),
+                layer: layer.name.clone(),
                 span: call.span,
             });
         }
-        if !call.initial_state.is_empty() {
-            return Err(StreamError::InitialState {
-                layer: layer.clone(),
+        if layer.calls.len() > 1 {
+            return Err(StreamError::SharedLayer {
+                layer: layer.name.clone(),
                 span: call.span,
             });
+        }
+        // Keras starts a layer given `initial_state=` from it at every call.
+        if call.initial_state.is_empty() {
+            calls.push(id);
         }
     }
+    let relations = relations(model, info, &calls);
     let position = |id: &CallId| {
         let layer = model.calls[id.index()].layer;
         info.order
@@ -237,130 +231,152 @@ pub fn plan(model: &Model, info: &ModelInfo, mode: Mode) -> Result<Option<Plan>,
     };
     calls.sort_by_key(position);
     Ok(Some(Plan {
-        calls,
-        inputs: (0..model.inputs.len())
-            .map(|k| timing[&Value::Input(InputId(k as u32))])
+        calls: calls
+            .into_iter()
+            .map(|id| {
+                let input = model.calls[id.index()].inputs[0];
+                (id, relations[&input].whole)
+            })
             .collect(),
-        outputs: model.outputs.iter().map(|v| timing[v]).collect(),
+        inputs: (0..model.inputs.len())
+            .map(|k| relations[&Value::Input(InputId(k as u32))])
+            .collect(),
+        outputs: model.outputs.iter().map(|v| relations[v]).collect(),
     }))
 }
 
-fn layer_name(model: &Model, info: &ModelInfo, call: CallId) -> String {
-    info.layer(model.calls[call.index()].layer).name.clone()
-}
-
-/// Each value's [`Timing`], refusing the layers that cannot stream.
-fn timings(model: &Model, info: &ModelInfo) -> Result<HashMap<Value, Timing>, StreamError> {
-    let mut timing: HashMap<Value, Timing> = HashMap::new();
+/// Each value's [`Relation`] when `streamed` calls carry their states.
+fn relations(model: &Model, info: &ModelInfo, streamed: &[CallId]) -> HashMap<Value, Relation> {
+    let mut relation: HashMap<Value, Relation> = HashMap::new();
     for k in 0..model.inputs.len() {
         let id = InputId(k as u32);
-        let steps = has_time_axis(info, id);
-        timing.insert(
+        let timing = if has_time_axis(info, id) {
+            Timing::Steps
+        } else {
+            Timing::Fixed
+        };
+        relation.insert(
             Value::Input(id),
-            if steps { Timing::Steps } else { Timing::Fixed },
+            Relation {
+                timing,
+                whole: true,
+            },
         );
     }
     for (id, call) in model.calls() {
-        let layer = &model.layers[call.layer.index()];
-        let inputs: Vec<Timing> = call.inputs.iter().map(|v| timing[v]).collect();
-        let widest = inputs.iter().copied().max().unwrap_or(Timing::Fixed);
-        let name = || info.layer(call.layer).name.clone();
-        let class = layer.kind.class_name();
-        let whole = || StreamError::WholeSequence {
-            class,
-            layer: name(),
-            span: call.span,
-        };
-        let backwards = || StreamError::Backwards {
-            class,
-            layer: name(),
-            span: call.span,
-        };
-        let count = info.call(id).output_shapes.len();
-        let outputs: Vec<Timing> = match &layer.kind {
-            LayerKind::Recurrent(r) => {
-                if r.go_backwards {
-                    return Err(backwards());
-                }
-                if widest != Timing::Steps {
-                    return Err(whole());
-                }
-                let main = if r.return_sequences {
-                    Timing::Steps
-                } else {
-                    Timing::Last
-                };
-                let mut outputs = vec![Timing::Last; count];
-                outputs[0] = main;
-                outputs
+        let kind = &model.layers[call.layer.index()].kind;
+        let inputs: Vec<Relation> = call
+            .inputs
+            .iter()
+            .chain(&call.initial_state)
+            .map(|v| relation[v])
+            .collect();
+        let widest = inputs
+            .iter()
+            .map(|r| r.timing)
+            .max()
+            .unwrap_or(Timing::Fixed);
+        let whole = inputs.iter().all(|r| r.whole);
+        let shapes = &info.call(id).output_shapes;
+        // By the output's rank: a sequence of the chunk's steps, or one
+        // value per chunk.
+        let by_rank = |k: usize| {
+            if shapes[k].len() >= 3 {
+                Timing::Steps
+            } else {
+                Timing::Last
             }
-            LayerKind::Bidirectional(_) => return Err(backwards()),
-            LayerKind::Dense(_)
-            | LayerKind::TimeDistributed(_)
-            | LayerKind::Embedding(_)
-            | LayerKind::Dropout { .. }
-            | LayerKind::Activation(_)
-            | LayerKind::Identity(_)
-            | LayerKind::Normalization(_)
-            | LayerKind::Masking { .. } => vec![widest; count],
-            LayerKind::ActivationLayer(ActivationLayer::Softmax { axis }) => {
-                let rank = info.call(id).input_shapes[0].len() as i64;
-                let axis = if *axis < 0 { rank + axis } else { *axis };
-                if widest == Timing::Steps && axis == 1 {
-                    return Err(whole());
+        };
+        let outputs: Vec<Relation> = (0..shapes.len())
+            .map(|k| {
+                if widest == Timing::Fixed {
+                    return Relation {
+                        timing: Timing::Fixed,
+                        whole: true,
+                    };
                 }
-                vec![widest; count]
-            }
-            LayerKind::ActivationLayer(_) => vec![widest; count],
-            LayerKind::Merge(m) => {
-                let on_time = match m {
-                    Merge::Concatenate { axis } => {
-                        let rank = info.call(id).input_shapes[0].len() as i64;
-                        (if *axis < 0 { rank + axis } else { *axis }) == 1
+                match kind {
+                    // A sequence, then last steps and states.
+                    LayerKind::Recurrent(_) | LayerKind::Bidirectional(_) => Relation {
+                        timing: by_rank(k),
+                        whole: whole && streamed.contains(&id),
+                    },
+                    // Step by step.
+                    LayerKind::Dense(_)
+                    | LayerKind::TimeDistributed(_)
+                    | LayerKind::Embedding(_)
+                    | LayerKind::Dropout { .. }
+                    | LayerKind::Activation(_)
+                    | LayerKind::Identity(_)
+                    | LayerKind::Normalization(_)
+                    | LayerKind::Masking { .. }
+                    | LayerKind::ActivationLayer(
+                        ActivationLayer::Relu { .. }
+                        | ActivationLayer::LeakyRelu { .. }
+                        | ActivationLayer::Elu { .. }
+                        | ActivationLayer::Prelu { .. },
+                    ) => Relation {
+                        timing: widest,
+                        whole,
+                    },
+                    LayerKind::ActivationLayer(ActivationLayer::Softmax { axis }) => {
+                        let rank = shapes[k].len() as i64;
+                        let on_time = widest == Timing::Steps
+                            && (if *axis < 0 { rank + axis } else { *axis }) == 1;
+                        Relation {
+                            timing: widest,
+                            whole: whole && !on_time,
+                        }
                     }
-                    Merge::Dot { .. } => true,
-                    Merge::Add
-                    | Merge::Subtract
-                    | Merge::Multiply
-                    | Merge::Average
-                    | Merge::Maximum
-                    | Merge::Minimum => false,
-                };
-                if on_time && widest == Timing::Steps {
-                    return Err(whole());
+                    LayerKind::Merge(m) => {
+                        let mixes_steps = widest == Timing::Steps
+                            && match m {
+                                Merge::Concatenate { axis } => {
+                                    let rank = shapes[k].len() as i64;
+                                    (if *axis < 0 { rank + axis } else { *axis }) == 1
+                                }
+                                Merge::Dot { .. } => true,
+                                Merge::Add
+                                | Merge::Subtract
+                                | Merge::Multiply
+                                | Merge::Average
+                                | Merge::Maximum
+                                | Merge::Minimum => false,
+                            };
+                        Relation {
+                            timing: if mixes_steps { by_rank(k) } else { widest },
+                            whole: whole && !mixes_steps,
+                        }
+                    }
+                    // Repeats a chunk's value: its last chunk's is the run's.
+                    LayerKind::RepeatVector { .. } => Relation {
+                        timing: Timing::Last,
+                        whole,
+                    },
+                    // Mix the steps of a sequence; on a value without a
+                    // time axis, they keep its relation.
+                    LayerKind::Attention(_)
+                    | LayerKind::GlobalPooling(_)
+                    | LayerKind::Conv1D(_)
+                    | LayerKind::Pooling1D(_)
+                    | LayerKind::Reshape(_) => Relation {
+                        timing: by_rank(k),
+                        whole: whole && widest != Timing::Steps,
+                    },
                 }
-                vec![widest; count]
-            }
-            // Mixes steps, or makes a sequence of a value that changes with
-            // each chunk.
-            LayerKind::Attention(_)
-            | LayerKind::GlobalPooling(_)
-            | LayerKind::Conv1D(_)
-            | LayerKind::Pooling1D(_)
-            | LayerKind::Reshape(_) => {
-                if widest == Timing::Steps {
-                    return Err(whole());
-                }
-                vec![widest; count]
-            }
-            LayerKind::RepeatVector { .. } => {
-                if widest != Timing::Fixed {
-                    return Err(whole());
-                }
-                vec![Timing::Fixed; count]
-            }
-        };
-        for (k, t) in outputs.into_iter().enumerate() {
-            timing.insert(
+            })
+            .collect();
+        for (k, r) in outputs.into_iter().enumerate() {
+            relation.insert(
                 Value::Output {
                     call: id,
                     output: k as u32,
                 },
-                t,
+                r,
             );
         }
     }
-    Ok(timing)
+    relation
 }
 
 /// The streaming model of `plan`, checked. Its layers are the model's own
@@ -380,7 +396,7 @@ pub fn apply(
             }
         }
     }
-    for &id in &plan.calls {
+    for &(id, _) in &plan.calls {
         let call = &model.calls[id.index()];
         let layer = info.layer(call.layer);
         let LayerKind::Recurrent(r) = &model.layers[call.layer.index()].kind else {
@@ -437,4 +453,81 @@ pub fn apply(
 fn has_time_axis(info: &ModelInfo, id: InputId) -> bool {
     let input = info.input(id);
     input.shape.len() >= 3 || (input.shape.len() == 2 && input.dtype != InputDtype::Float32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Spec;
+
+    fn plan_of(body: &str, mode: Mode) -> Result<Option<Plan>, StreamError> {
+        let spec = Spec::from_source(
+            format!("import keras\nfrom keras import layers\n{body}"),
+            "spec.rnn",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        plan(&spec.model, &spec.info, mode)
+    }
+
+    const STEPS: Relation = Relation {
+        timing: Timing::Steps,
+        whole: true,
+    };
+
+    #[test]
+    fn a_model_without_stateful_layers_streams_only_when_asked() {
+        let body = "x = keras.Input(shape=(None, 3))\nmodel = keras.Model(x, layers.GRU(2)(x))\n";
+        assert_eq!(plan_of(body, Mode::Stateful).unwrap(), None);
+        let plan = plan_of(body, Mode::All).unwrap().unwrap();
+        assert_eq!(plan.inputs, [STEPS]);
+        assert_eq!(
+            plan.outputs,
+            [Relation {
+                timing: Timing::Last,
+                whole: true
+            }]
+        );
+        assert_eq!(plan.states_whole(), [true]);
+    }
+
+    #[test]
+    fn restarted_layers_and_mixed_steps_are_each_chunks_own() {
+        let plan = plan_of(
+            "x = keras.Input(batch_shape=(2, None, 3))\n\
+             s = layers.LSTM(4, stateful=True, return_sequences=True)(x)\n\
+             restarted = layers.GRU(3, return_sequences=True)(s)\n\
+             pooled = layers.GlobalAveragePooling1D()(s)\n\
+             kept = layers.Dense(2)(s)\n\
+             model = keras.Model(x, [restarted, pooled, kept])\n",
+            Mode::Stateful,
+        )
+        .unwrap()
+        .unwrap();
+        let whole: Vec<(Timing, bool)> = plan.outputs.iter().map(|r| (r.timing, r.whole)).collect();
+        assert_eq!(
+            whole,
+            [
+                (Timing::Steps, false),
+                (Timing::Last, false),
+                (Timing::Steps, true)
+            ]
+        );
+        assert_eq!(plan.states_whole(), [true]);
+    }
+
+    #[test]
+    fn a_streamed_layer_that_reads_backwards_or_twice_is_refused() {
+        let backwards = plan_of(
+            "x = keras.Input(shape=(None, 3))\n\
+             model = keras.Model(x, layers.Bidirectional(layers.GRU(2))(x))\n",
+            Mode::All,
+        );
+        assert!(matches!(backwards, Err(StreamError::Backwards { .. })));
+        let shared = plan_of(
+            "a = keras.Input(shape=(None, 3))\nb = keras.Input(shape=(None, 3))\n\
+             g = layers.GRU(2)\nmodel = keras.Model([a, b], layers.Add()([g(a), g(b)]))\n",
+            Mode::All,
+        );
+        assert!(matches!(shared, Err(StreamError::SharedLayer { .. })));
+    }
 }
