@@ -208,14 +208,15 @@ pub fn run<E>(
             }
         }
     }
+    // A `steps` output's chunks differ on axis 1 only, as the metadata
+    // says; should another axis differ, the last chunk's stands.
     let outputs = pieces
         .into_iter()
-        .map(|piece| {
+        .map(|mut piece| {
             let views: Vec<_> = piece.iter().map(|a| a.view()).collect();
-            if views.len() == 1 {
-                piece.into_iter().next().expect("one piece")
-            } else {
-                concatenate(Axis(1), &views).expect("chunks of one output differ on axis 1 only")
+            match concatenate(Axis(1), &views) {
+                Ok(joined) if piece.len() > 1 => joined,
+                Ok(_) | Err(_) => piece.pop().expect("every call gives every output"),
             }
         })
         .collect();

@@ -165,6 +165,10 @@ pub struct Plan {
     pub inputs: Vec<Relation>,
     /// Each model output's relation (the model's own outputs).
     pub outputs: Vec<Relation>,
+    /// Whether every value with a time axis goes step by step (no layer
+    /// mixes a chunk's steps): then the file takes chunks of any length;
+    /// otherwise it keeps the model's declared length, as Keras does.
+    pub any_length: bool,
 }
 
 impl Plan {
@@ -222,7 +226,7 @@ pub fn plan(model: &Model, info: &ModelInfo, mode: Mode) -> Result<Option<Plan>,
             calls.push(id);
         }
     }
-    let relations = relations(model, info, &calls);
+    let (relations, mixes_steps) = relations(model, info, &calls);
     let position = |id: &CallId| {
         let layer = model.calls[id.index()].layer;
         info.order
@@ -234,20 +238,29 @@ pub fn plan(model: &Model, info: &ModelInfo, mode: Mode) -> Result<Option<Plan>,
         calls: calls
             .into_iter()
             .map(|id| {
-                let input = model.calls[id.index()].inputs[0];
-                (id, relations[&input].whole)
+                // Whole when carried over a sequence cut into the chunks.
+                let input = relations[&model.calls[id.index()].inputs[0]];
+                (id, input.whole && input.timing == Timing::Steps)
             })
             .collect(),
         inputs: (0..model.inputs.len())
             .map(|k| relations[&Value::Input(InputId(k as u32))])
             .collect(),
         outputs: model.outputs.iter().map(|v| relations[v]).collect(),
+        any_length: !mixes_steps,
     }))
 }
 
-/// Each value's [`Relation`] when `streamed` calls carry their states.
-fn relations(model: &Model, info: &ModelInfo, streamed: &[CallId]) -> HashMap<Value, Relation> {
+/// Each value's [`Relation`] when `streamed` calls carry their states, and
+/// whether a layer mixes the steps of a sequence cut into chunks (reads
+/// them together or by position, so that it needs the model's length).
+fn relations(
+    model: &Model,
+    info: &ModelInfo,
+    streamed: &[CallId],
+) -> (HashMap<Value, Relation>, bool) {
     let mut relation: HashMap<Value, Relation> = HashMap::new();
+    let mut mixes_steps = false;
     for k in 0..model.inputs.len() {
         let id = InputId(k as u32);
         let timing = if has_time_axis(info, id) {
@@ -278,6 +291,49 @@ fn relations(model: &Model, info: &ModelInfo, streamed: &[CallId]) -> HashMap<Va
             .unwrap_or(Timing::Fixed);
         let whole = inputs.iter().all(|r| r.whole);
         let shapes = &info.call(id).output_shapes;
+        let on_steps = widest == Timing::Steps;
+        let rank = info.call(id).input_shapes[0].len() as i64;
+        let on_time = |axis: i64| (if axis < 0 { rank + axis } else { axis }) == 1;
+        let mixing = on_steps
+            && match kind {
+                LayerKind::Attention(_)
+                | LayerKind::GlobalPooling(_)
+                | LayerKind::Conv1D(_)
+                | LayerKind::Pooling1D(_)
+                | LayerKind::Reshape(_)
+                | LayerKind::Merge(Merge::Dot { .. }) => true,
+                LayerKind::Merge(Merge::Concatenate { axis }) => on_time(*axis),
+                LayerKind::ActivationLayer(ActivationLayer::Softmax { axis }) => on_time(*axis),
+                // A slope per step unless shared over the time axis (1).
+                LayerKind::ActivationLayer(ActivationLayer::Prelu { shared_axes }) => {
+                    rank >= 3 && !shared_axes.contains(&1)
+                }
+                LayerKind::Recurrent(_)
+                | LayerKind::Bidirectional(_)
+                | LayerKind::Dense(_)
+                | LayerKind::TimeDistributed(_)
+                | LayerKind::Embedding(_)
+                | LayerKind::Dropout { .. }
+                | LayerKind::Activation(_)
+                | LayerKind::Identity(_)
+                | LayerKind::Normalization(_)
+                | LayerKind::Masking { .. }
+                | LayerKind::RepeatVector { .. }
+                | LayerKind::Merge(
+                    Merge::Add
+                    | Merge::Subtract
+                    | Merge::Multiply
+                    | Merge::Average
+                    | Merge::Maximum
+                    | Merge::Minimum,
+                )
+                | LayerKind::ActivationLayer(
+                    ActivationLayer::Relu { .. }
+                    | ActivationLayer::LeakyRelu { .. }
+                    | ActivationLayer::Elu { .. },
+                ) => false,
+            };
+        mixes_steps |= mixing;
         // By the output's rank: a sequence of the chunk's steps, or one
         // value per chunk.
         let by_rank = |k: usize| {
@@ -296,12 +352,17 @@ fn relations(model: &Model, info: &ModelInfo, streamed: &[CallId]) -> HashMap<Va
                     };
                 }
                 match kind {
-                    // A sequence, then last steps and states.
+                    // A sequence, then last steps and states; the chunks make
+                    // the whole sequence's when the layer carries its states
+                    // over a sequence cut into the chunks (not, say, a
+                    // RepeatVector's, which every chunk makes anew).
                     LayerKind::Recurrent(_) | LayerKind::Bidirectional(_) => Relation {
                         timing: by_rank(k),
-                        whole: whole && streamed.contains(&id),
+                        whole: whole
+                            && streamed.contains(&id)
+                            && relation[&call.inputs[0]].timing == Timing::Steps,
                     },
-                    // Step by step.
+                    // Step by step, unless the layer mixes the steps.
                     LayerKind::Dense(_)
                     | LayerKind::TimeDistributed(_)
                     | LayerKind::Embedding(_)
@@ -310,58 +371,38 @@ fn relations(model: &Model, info: &ModelInfo, streamed: &[CallId]) -> HashMap<Va
                     | LayerKind::Identity(_)
                     | LayerKind::Normalization(_)
                     | LayerKind::Masking { .. }
-                    | LayerKind::ActivationLayer(
-                        ActivationLayer::Relu { .. }
-                        | ActivationLayer::LeakyRelu { .. }
-                        | ActivationLayer::Elu { .. }
-                        | ActivationLayer::Prelu { .. },
-                    ) => Relation {
+                    | LayerKind::ActivationLayer(_) => Relation {
                         timing: widest,
-                        whole,
+                        whole: whole && !mixing,
                     },
-                    LayerKind::ActivationLayer(ActivationLayer::Softmax { axis }) => {
-                        let rank = shapes[k].len() as i64;
-                        let on_time = widest == Timing::Steps
-                            && (if *axis < 0 { rank + axis } else { *axis }) == 1;
-                        Relation {
-                            timing: widest,
-                            whole: whole && !on_time,
-                        }
-                    }
-                    LayerKind::Merge(m) => {
-                        let mixes_steps = widest == Timing::Steps
-                            && match m {
-                                Merge::Concatenate { axis } => {
-                                    let rank = shapes[k].len() as i64;
-                                    (if *axis < 0 { rank + axis } else { *axis }) == 1
-                                }
-                                Merge::Dot { .. } => true,
-                                Merge::Add
-                                | Merge::Subtract
-                                | Merge::Multiply
-                                | Merge::Average
-                                | Merge::Maximum
-                                | Merge::Minimum => false,
-                            };
-                        Relation {
-                            timing: if mixes_steps { by_rank(k) } else { widest },
-                            whole: whole && !mixes_steps,
-                        }
-                    }
+                    LayerKind::Merge(m) => Relation {
+                        timing: match m {
+                            // Steps against steps: the last chunk's.
+                            Merge::Dot { .. } if mixing => Timing::Last,
+                            _ => widest,
+                        },
+                        whole: whole && !mixing,
+                    },
                     // Repeats a chunk's value: its last chunk's is the run's.
                     LayerKind::RepeatVector { .. } => Relation {
                         timing: Timing::Last,
                         whole,
                     },
                     // Mix the steps of a sequence; on a value without a
-                    // time axis, they keep its relation.
-                    LayerKind::Attention(_)
-                    | LayerKind::GlobalPooling(_)
-                    | LayerKind::Conv1D(_)
-                    | LayerKind::Pooling1D(_)
-                    | LayerKind::Reshape(_) => Relation {
-                        timing: by_rank(k),
-                        whole: whole && widest != Timing::Steps,
+                    // time axis, they keep its relation. An output whose
+                    // axis 1 follows the chunk's steps (the attention's
+                    // query, a convolution's or pooling's windows) is
+                    // concatenated; the others (pooled, scores, reshaped)
+                    // are the last chunk's.
+                    LayerKind::Attention(_) | LayerKind::Conv1D(_) | LayerKind::Pooling1D(_) => {
+                        Relation {
+                            timing: if k == 0 { by_rank(k) } else { Timing::Last },
+                            whole: whole && !mixing,
+                        }
+                    }
+                    LayerKind::GlobalPooling(_) | LayerKind::Reshape(_) => Relation {
+                        timing: Timing::Last,
+                        whole: whole && !mixing,
                     },
                 }
             })
@@ -376,7 +417,7 @@ fn relations(model: &Model, info: &ModelInfo, streamed: &[CallId]) -> HashMap<Va
             );
         }
     }
-    relation
+    (relation, mixes_steps)
 }
 
 /// The streaming model of `plan`, checked. Its layers are the model's own
@@ -389,10 +430,20 @@ pub fn apply(
     plan: &Plan,
 ) -> Result<(Model, ModelInfo), Vec<CheckError>> {
     let mut out = model.clone();
-    for (k, input) in out.inputs.iter_mut().enumerate() {
-        if has_time_axis(info, InputId(k as u32)) {
-            if let Some(decl) = &mut input.decl {
-                decl.dims[0] = None;
+    if plan.any_length {
+        for (k, input) in out.inputs.iter_mut().enumerate() {
+            if has_time_axis(info, InputId(k as u32)) {
+                if let Some(decl) = &mut input.decl {
+                    decl.dims[0] = None;
+                }
+            }
+        }
+        // A Sequential model's input may be declared on its layers.
+        if has_time_axis(info, InputId(0)) && out.inputs[0].decl.is_none() {
+            for layer in &mut out.layers {
+                if let Some(decl) = &mut layer.input {
+                    decl.dims[0] = None;
+                }
             }
         }
     }

@@ -316,3 +316,54 @@ fn chunk_options_need_a_streaming_file() {
         "{stderr}"
     );
 }
+
+/// `--streaming` on every functional oracle model: the file verifies (its
+/// chunks against the whole sequence included), or the model is refused
+/// for one of the reasons a stream cannot carry its states.
+#[test]
+fn every_functional_model_streams_or_says_why_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("m.onnx");
+    let mut streamed = 0;
+    for entry in std::fs::read_dir(root().join("fixtures/functional")).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.join("model.rnn").exists() {
+            continue;
+        }
+        let weights = arg(&dir.join("weights.npz"));
+        let spec = arg(&dir.join("model.rnn"));
+        let out = rnnc(&[
+            "compile",
+            &spec,
+            "--weights",
+            &weights,
+            "--streaming",
+            "-o",
+            model.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() == Some(2) {
+            assert!(
+                [
+                    "reads the sequence from its end",
+                    "is called more than once",
+                    "no recurrent layer"
+                ]
+                .iter()
+                .any(|reason| stderr.contains(reason)),
+                "{}: {stderr}",
+                dir.display()
+            );
+            continue;
+        }
+        assert!(out.status.success(), "{}: {stderr}", dir.display());
+        let verified = run_ok(&["verify".into(), arg(&model), "--weights".into(), weights]);
+        assert!(
+            verified.lines().last().unwrap().starts_with("verified"),
+            "{}: {verified}",
+            dir.display()
+        );
+        streamed += 1;
+    }
+    assert!(streamed >= 10, "{streamed}");
+}

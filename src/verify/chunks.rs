@@ -89,6 +89,18 @@ pub(super) fn check(
         reference::run(&spec.model, &spec.info, weights, &inputs)
     };
     let mut reports = Vec::new();
+    // A file that keeps the model's fixed length (a layer mixes the steps)
+    // takes no shorter chunks, as in Keras.
+    let fixed_length = file.inputs.iter().enumerate().any(|(k, (_, r))| {
+        r.timing == crate::streaming::Timing::Steps
+            && spec.info.inputs[k]
+                .shape
+                .get(1)
+                .is_some_and(Option::is_some)
+    });
+    if fixed_length {
+        return Ok(reports);
+    }
     for (index, shapes) in cases.iter().enumerate() {
         let Some(t) = steps_of(shapes).filter(|t| (2..=MAX_STEPS).contains(t)) else {
             continue;
