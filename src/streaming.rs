@@ -172,7 +172,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Whether every state the file gives back is the whole sequence's.
+    /// Per streamed call, in the order of the file's states, whether its
+    /// final states are the whole sequence's.
     pub fn states_whole(&self) -> Vec<bool> {
         self.calls.iter().map(|&(_, whole)| whole).collect()
     }
@@ -181,14 +182,12 @@ impl Plan {
 /// The streaming plan of a checked model: `None` when `mode` is
 /// [`Mode::Stateful`] and no layer is stateful.
 pub fn plan(model: &Model, info: &ModelInfo, mode: Mode) -> Result<Option<Plan>, StreamError> {
-    let stateful = |kind: &LayerKind| match kind {
-        LayerKind::Recurrent(r) => Some(r.stateful),
-        LayerKind::Bidirectional(b) => Some(b.layer.stateful),
-        _ => None,
-    };
     let recurrent: Vec<(CallId, bool)> = model
         .calls()
-        .filter_map(|(id, call)| Some((id, stateful(&model.layers[call.layer.index()].kind)?)))
+        .filter_map(|(id, call)| {
+            let r = model.layers[call.layer.index()].kind.recurrent()?;
+            Some((id, r.stateful))
+        })
         .collect();
     let streamed: Vec<CallId> = match mode {
         Mode::Stateful if !recurrent.iter().any(|&(_, s)| s) => return Ok(None),
@@ -204,9 +203,11 @@ pub fn plan(model: &Model, info: &ModelInfo, mode: Mode) -> Result<Option<Plan>,
     for id in streamed {
         let call = &model.calls[id.index()];
         let layer = info.layer(call.layer);
+        // A Bidirectional layer reads backwards too (no other layer streams).
         let backwards = match &model.layers[call.layer.index()].kind {
             LayerKind::Recurrent(r) => r.go_backwards,
-            _ => true,
+            LayerKind::Bidirectional(_) => true,
+            other => unreachable!("{} does not stream", other.class_name()),
         };
         if backwards {
             return Err(StreamError::Backwards {
@@ -376,10 +377,11 @@ fn relations(
                         whole: whole && !mixing,
                     },
                     LayerKind::Merge(m) => Relation {
-                        timing: match m {
-                            // Steps against steps: the last chunk's.
-                            Merge::Dot { .. } if mixing => Timing::Last,
-                            _ => widest,
+                        // Steps against steps: the last chunk's.
+                        timing: if mixing && matches!(m, Merge::Dot { .. }) {
+                            Timing::Last
+                        } else {
+                            widest
                         },
                         whole: whole && !mixing,
                     },
