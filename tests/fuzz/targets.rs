@@ -56,7 +56,8 @@ const ONNX_SEED_CASES: &[&str] = &[
 /// One fuzz target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
-    /// `Spec::from_source`: lexer, parser, lowering, check, then the summary.
+    /// `Spec::from_source`: lexer, parser, lowering, check, then the summary
+    /// and the streaming model (`Spec::streaming`, both modes).
     Spec,
     /// `TensorData::read_npy` on a `.npy` input array.
     Npy,
@@ -592,10 +593,15 @@ impl Target {
         match self {
             Target::Spec => {
                 let text = String::from_utf8_lossy(&input.bytes).into_owned();
-                accepted(
-                    Spec::from_source(text, "case.rnn")
-                        .map(|s| rnnc::summary::render(&s.model, &s.info)),
-                )
+                let spec = Spec::from_source(text, "case.rnn");
+                // The streaming model too, as `compile` (with and without
+                // --streaming) makes it: refusing is fine, panicking is not.
+                if let Ok(spec) = &spec {
+                    for mode in [rnnc::streaming::Mode::Stateful, rnnc::streaming::Mode::All] {
+                        let _refused_or_not = spec.clone().streaming(mode, "case.rnn");
+                    }
+                }
+                accepted(spec.map(|s| rnnc::summary::render(&s.model, &s.info)))
             }
             Target::Npy => {
                 write(&path, &input.bytes);
