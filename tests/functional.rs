@@ -133,8 +133,21 @@ fn compare_run(case: &Path, model: &Path, extra: &[&str], failures: &mut Vec<Str
 
 #[test]
 fn functional_models_equal_keras_in_tract_and_the_reference() {
+    equal_keras_in_tract_and_the_reference(functional_cases());
+}
+
+/// The masking fixtures, as a test of their own so that it runs beside
+/// the functional one (the test runner's two threads).
+#[test]
+fn masked_models_equal_keras_in_tract_and_the_reference() {
+    equal_keras_in_tract_and_the_reference(masking_cases());
+}
+
+/// Each case compiled with its named weights, run in tract and in the
+/// reference against Keras' outputs, and verified.
+fn equal_keras_in_tract_and_the_reference(cases: Vec<PathBuf>) {
     let mut failures = Vec::new();
-    for case in cases() {
+    for case in cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let dir = tempfile::tempdir().unwrap();
         let model = dir.path().join("model.onnx");
@@ -164,26 +177,31 @@ fn functional_models_equal_keras_in_tract_and_the_reference() {
 }
 
 #[test]
-fn both_lowerings_and_external_data_equal_keras() {
+fn the_scan_lowering_equals_keras() {
+    lowering_equals_keras(&["--lowering", "scan"]);
+}
+
+#[test]
+fn the_native_lowering_with_external_data_equals_keras() {
+    lowering_equals_keras(&["--lowering", "native", "--external-data"]);
+}
+
+/// Every case compiled with `extra` runs in tract to Keras' outputs; a
+/// layer that reads a mask is never a native op, and says so.
+fn lowering_equals_keras(extra: &[&str]) {
     let mut failures = Vec::new();
     for case in cases() {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        for extra in [
-            &["--lowering", "scan"][..],
-            &["--lowering", "native", "--external-data"][..],
-        ] {
-            let dir = tempfile::tempdir().unwrap();
-            let model = dir.path().join("model.onnx");
-            match compile_with(&case, "weights.npz", &model, extra) {
-                Ok(()) => compare_run(&case, &model, &[], &mut failures),
-                // A layer that reads a mask is never a native op.
-                Err(e) if extra[1] == "native" && is_masking(&case) => {
-                    if !e.contains("reads a Keras mask") {
-                        failures.push(format!("{name} {extra:?}: another refusal: {e}"));
-                    }
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("model.onnx");
+        match compile_with(&case, "weights.npz", &model, extra) {
+            Ok(()) => compare_run(&case, &model, &[], &mut failures),
+            Err(e) if extra[1] == "native" && is_masking(&case) => {
+                if !e.contains("reads a Keras mask") {
+                    failures.push(format!("{name} {extra:?}: another refusal: {e}"));
                 }
-                Err(e) => failures.push(format!("{name} {extra:?}: {e}")),
             }
+            Err(e) => failures.push(format!("{name} {extra:?}: {e}")),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
