@@ -16,9 +16,9 @@
 
 use std::collections::HashMap;
 
-use crate::ir::{
-    ActivationLayer, CallId, InputId, LayerKind, Merge, MergeMode, Model, Pool, Value,
-};
+use super::masks::{call_rules, MaskRule};
+use super::CallInfo;
+use crate::ir::{ActivationLayer, CallId, InputId, LayerKind, Merge, Model, Pool, Value};
 
 /// A node of Keras' graph: a model input's node, a call, or a mask op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -51,8 +51,9 @@ pub(super) struct MaskOps {
 type Node = MaskNode;
 
 impl MaskOps {
-    /// Follows the calls in order, as Keras makes the masks.
-    pub(super) fn build(model: &Model) -> MaskOps {
+    /// Follows the calls in order, as Keras makes the masks; `calls` hold
+    /// their shapes.
+    pub(super) fn build(model: &Model, calls: &[CallInfo]) -> MaskOps {
         let mut ops = MaskOps {
             parents: Vec::new(),
             call_masks: vec![Vec::new(); model.calls.len()],
@@ -74,7 +75,15 @@ impl MaskOps {
             if records_mask(kind) && !super::masks::keras_initial_state(model, id, call) {
                 ops.call_masks[id.index()] = masks.iter().flatten().copied().collect();
             }
-            let outputs = ops.output_masks(kind, call.inputs.as_slice(), &masks);
+            let carried: Vec<bool> = masks.iter().map(Option::is_some).collect();
+            let shapes = &calls[id.index()];
+            let rules = call_rules(
+                kind,
+                &carried,
+                shapes.output_shapes.len(),
+                shapes.input_shapes[0].len(),
+            );
+            let outputs = ops.output_masks(kind, &rules, call.inputs.as_slice(), &masks);
             for (output, mask) in outputs.into_iter().enumerate() {
                 if let Some(mask) = mask {
                     ops.mask_of.insert(
@@ -112,93 +121,67 @@ impl MaskOps {
         Node::MaskOp(self.parents.len() - 1)
     }
 
-    /// The producers of a call's output masks, from the first output (a
-    /// shorter list: the rest have none), making the ops its layer's
-    /// `compute_mask` makes.
+    /// The producers of a call's output masks, making the ops its layer's
+    /// `compute_mask` makes. `rules` are [`call_rules`] over which inputs
+    /// carry a Keras mask tensor.
     fn output_masks(
         &mut self,
         kind: &LayerKind,
+        rules: &[MaskRule],
         inputs: &[Value],
         masks: &[Option<Node>],
     ) -> Vec<Option<Node>> {
-        let first = masks[0];
-        match kind {
-            LayerKind::Embedding(e) if e.mask_zero => {
-                vec![Some(self.op(vec![producer(inputs[0])]))]
-            }
-            LayerKind::Embedding(_) => Vec::new(),
-            // `any(not_equal(inputs, mask_value), axis=-1)`.
-            LayerKind::Masking { .. } => {
-                let not_equal = self.op(vec![producer(inputs[0])]);
-                vec![Some(self.op(vec![not_equal]))]
-            }
-            LayerKind::Recurrent(r) if r.return_sequences => vec![first],
-            LayerKind::Bidirectional(b) if b.layer.return_sequences => {
-                let outputs = match b.merge_mode {
-                    MergeMode::None => 2,
-                    MergeMode::Concat | MergeMode::Sum | MergeMode::Mul | MergeMode::Ave => 1,
-                };
-                vec![first; outputs]
-            }
-            LayerKind::Recurrent(_) | LayerKind::Bidirectional(_) => Vec::new(),
-            // `convert_to_tensor(mask[0])`.
-            LayerKind::Attention(_) => vec![first.map(|m| self.op(vec![m]))],
-            LayerKind::Dense(_)
-            | LayerKind::TimeDistributed(_)
-            | LayerKind::Dropout { .. }
-            | LayerKind::Activation(_)
-            | LayerKind::Identity(_)
-            | LayerKind::Normalization(_)
-            | LayerKind::ActivationLayer(_) => vec![first],
-            // The left fold `logical_or(logical_or(m0, m1), m2)`, when every
-            // input has a mask.
-            LayerKind::Merge(
-                Merge::Add
-                | Merge::Subtract
-                | Merge::Multiply
-                | Merge::Average
-                | Merge::Maximum
-                | Merge::Minimum,
-            ) => {
-                let Some(all) = masks.iter().copied().collect::<Option<Vec<Node>>>() else {
-                    return Vec::new();
-                };
-                let folded = all[1..]
-                    .iter()
-                    .fold(all[0], |acc, &m| self.op(vec![acc, m]));
-                vec![Some(folded)]
-            }
-            LayerKind::Merge(Merge::Concatenate { .. }) => {
-                if masks.iter().all(Option::is_none) {
-                    return Vec::new();
-                }
-                // `ones_like(x)` for an unmasked input, else
-                // `logical_or(expand_dims(mask), zeros_like(x))`; then
-                // `any(concatenate(masks), axis=-1)`.
-                let each: Vec<Node> = inputs
-                    .iter()
-                    .zip(masks)
-                    .map(|(&x, mask)| match mask {
-                        None => self.op(vec![producer(x)]),
-                        Some(m) => {
-                            let expanded = self.op(vec![*m]);
-                            let zeros = self.op(vec![producer(x)]);
-                            self.op(vec![expanded, zeros])
-                        }
-                    })
-                    .collect();
-                let concatenated = self.op(each);
-                vec![Some(self.op(vec![concatenated]))]
-            }
-            // `Dot` and `GlobalAveragePooling1D` end the mask; the others
-            // do not support masking.
-            LayerKind::Merge(Merge::Dot { .. })
-            | LayerKind::GlobalPooling(_)
-            | LayerKind::RepeatVector { .. }
-            | LayerKind::Reshape(_)
-            | LayerKind::Conv1D(_)
-            | LayerKind::Pooling1D(_) => Vec::new(),
+        // `ones_like(x)` for an unmasked input, else
+        // `logical_or(expand_dims(mask), zeros_like(x))`; then
+        // `any(concatenate(masks), axis=-1)`: a tensor whenever an input has
+        // a mask, all true on the features when one has none (which its
+        // rule, about the values, calls no mask).
+        if matches!(kind, LayerKind::Merge(Merge::Concatenate { .. }))
+            && masks.iter().any(Option::is_some)
+        {
+            let each: Vec<Node> = inputs
+                .iter()
+                .zip(masks)
+                .map(|(&x, mask)| match mask {
+                    None => self.op(vec![producer(x)]),
+                    Some(m) => {
+                        let expanded = self.op(vec![*m]);
+                        let zeros = self.op(vec![producer(x)]);
+                        self.op(vec![expanded, zeros])
+                    }
+                })
+                .collect();
+            let concatenated = self.op(each);
+            return vec![Some(self.op(vec![concatenated]))];
         }
+        rules
+            .iter()
+            .map(|rule| match rule {
+                MaskRule::None => None,
+                // `not_equal(inputs, 0)`.
+                MaskRule::NonZeroIds => Some(self.op(vec![producer(inputs[0])])),
+                // `any(not_equal(inputs, mask_value), axis=-1)`.
+                MaskRule::AnyNotEqual(_) => {
+                    let not_equal = self.op(vec![producer(inputs[0])]);
+                    Some(self.op(vec![not_equal]))
+                }
+                // Attention's `convert_to_tensor(mask[0])`; the others pass
+                // the tensor on.
+                MaskRule::Input(k) => masks[*k].map(|m| match kind {
+                    LayerKind::Attention(_) => self.op(vec![m]),
+                    _ => m,
+                }),
+                // The left fold `logical_or(logical_or(m0, m1), m2)`.
+                MaskRule::Any(ks) => {
+                    let mut all = ks
+                        .iter()
+                        .map(|&k| masks[k].expect("the rule ors masked inputs"));
+                    let first = all.next().expect("a merge has inputs");
+                    Some(all.fold(first, |acc, m| self.op(vec![acc, m])))
+                }
+                MaskRule::ConcatTime(_) => unreachable!("Concatenate is made above"),
+            })
+            .collect()
     }
 }
 
@@ -238,7 +221,6 @@ fn records_mask(kind: &LayerKind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::front;
     use crate::ir::LayerId;
 
     const HEAD: &str = "import keras\nfrom keras import layers\n\
@@ -247,8 +229,10 @@ mod tests {
         plain = layers.Embedding(9, 4)(a)\n";
 
     fn build(body: &str) -> (Model, MaskOps) {
-        let model = front::parse(&format!("{HEAD}{body}")).expect("parses");
-        let ops = MaskOps::build(&model);
+        let spec = crate::spec::Spec::from_source(format!("{HEAD}{body}"), "spec.rnn")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let ops = MaskOps::build(&spec.model, &spec.info.calls);
+        let model = spec.model;
         (model, ops)
     }
 

@@ -225,7 +225,12 @@ fn reads_masks(kind: &LayerKind, has_initial_state: bool) -> bool {
 
 /// The rules of one call's `count` outputs, given which inputs carry a mask
 /// and the rank of the first input.
-fn call_rules(kind: &LayerKind, masked: &[bool], count: usize, rank: usize) -> Vec<MaskRule> {
+pub(super) fn call_rules(
+    kind: &LayerKind,
+    masked: &[bool],
+    count: usize,
+    rank: usize,
+) -> Vec<MaskRule> {
     let first = || {
         if masked[0] {
             MaskRule::Input(0)

@@ -281,7 +281,7 @@ pub fn check(model: &Model) -> Result<ModelInfo, Vec<CheckError>> {
     let names = names::assign(model, &[])?;
     let mut info = shapes::infer(model, names)?;
     info.total_params = info.layers.iter().map(|l| l.params).sum();
-    let mask_ops = mask_ops::MaskOps::build(model);
+    let mask_ops = mask_ops::MaskOps::build(model, &info.calls);
     info.order = order::keras_order(model, &mask_ops);
     masks::annotate(model, &mut info.calls, &info.layers).map_err(|e| vec![e])?;
     // A Concatenate call with an input carrying a mask tensor makes a

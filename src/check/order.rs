@@ -118,11 +118,11 @@ pub(super) fn keras_order(model: &Model, masks: &MaskOps) -> Vec<Operation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::front;
 
     fn order(source: &str) -> Vec<Operation> {
-        let model = front::parse(source).expect("parses");
-        keras_order(&model, &MaskOps::build(&model))
+        let spec = crate::spec::Spec::from_source(source.into(), "spec.rnn")
+            .unwrap_or_else(|e| panic!("{e}"));
+        spec.info.order
     }
 
     #[test]
