@@ -596,11 +596,7 @@ fn run_whole(model: &Path, data: Vec<TensorData>, options: &RunOptions) -> Resul
     let mut timing: Option<String> = None;
     let named: Vec<(String, TensorData)> = match &options.engine {
         Engine::Tract => {
-            check_recorded_input(model, &data)?;
-            let tract = {
-                let _phase = crate::progress::phase("loading the model in tract");
-                TractModel::load_for(model, &data.iter().collect::<Vec<_>>())?
-            };
+            let tract = load_tract(model, &data)?;
             let _phase = crate::progress::phase("running the model in tract");
             if let Some(n) = options.repeat {
                 timing = Some(time_runs(n, || tract.run(data.clone()).map(drop))?);
@@ -637,6 +633,17 @@ fn run_whole(model: &Path, data: Vec<TensorData>, options: &RunOptions) -> Resul
         }
     };
     Ok((named, timing))
+}
+
+/// The file loaded in tract for inputs like `data` (every graph input),
+/// once they are checked against what an rnnc file records.
+fn load_tract(model: &Path, data: &[TensorData]) -> Result<TractModel, Failure> {
+    check_recorded_input(model, data)?;
+    let _phase = crate::progress::phase("loading the model in tract");
+    Ok(TractModel::load_for(
+        model,
+        &data.iter().collect::<Vec<_>>(),
+    )?)
 }
 
 /// The recorded source model of an rnnc file, for `--reference`.
@@ -694,11 +701,7 @@ fn run_streaming(
     let mut timing = None;
     let ran = match &options.engine {
         Engine::Tract => {
-            check_recorded_input(model, &all)?;
-            let tract = {
-                let _phase = crate::progress::phase("loading the model in tract");
-                TractModel::load_for(model, &all.iter().collect::<Vec<_>>())?
-            };
+            let tract = load_tract(model, &all)?;
             let _phase = crate::progress::phase("running the model in tract, chunk by chunk");
             let run = || chunked::run(file, &data, states.clone(), &ranges, |x| tract.run_f32(x));
             if let Some(n) = options.repeat {

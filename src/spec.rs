@@ -116,19 +116,9 @@ impl Spec {
             Some(rest) => rest.to_string(),
             None => source,
         };
-        let invalid = |diagnostics: Vec<Diagnostic>| SpecError::Invalid {
-            rendered: diag::render_all(&diagnostics, &source, name),
-            count: diagnostics.len(),
-        };
+        let invalid = |diagnostics| invalid(diagnostics, &source, name);
         let front::Parsed { model, notes } = front::parse_spec(&source).map_err(invalid)?;
-        let info = check::check(&model).map_err(|errors| {
-            invalid(
-                errors
-                    .iter()
-                    .map(check::CheckError::to_diagnostic)
-                    .collect(),
-            )
-        })?;
+        let info = check::check(&model).map_err(|errors| invalid(check_diagnostics(&errors)))?;
         let mut notes = notes;
         notes.extend(check::dropped_masks(&model, &info));
         Ok(Spec {
@@ -144,23 +134,14 @@ impl Spec {
     /// asks for one, else the spec unchanged. Refusals are rendered like
     /// the check pass's errors, with `name` for the spec.
     pub fn streaming(self, mode: streaming::Mode, name: &str) -> Result<Spec, SpecError> {
-        let invalid = |diagnostics: Vec<Diagnostic>| SpecError::Invalid {
-            rendered: diag::render_all(&diagnostics, &self.source, name),
-            count: diagnostics.len(),
-        };
+        let invalid = |diagnostics| invalid(diagnostics, &self.source, name);
         let plan = match streaming::plan(&self.model, &self.info, mode) {
             Ok(Some(plan)) => plan,
             Ok(None) => return Ok(self),
             Err(e) => return Err(invalid(vec![e.to_diagnostic()])),
         };
-        let (model, info) = streaming::apply(&self.model, &self.info, &plan).map_err(|errors| {
-            invalid(
-                errors
-                    .iter()
-                    .map(check::CheckError::to_diagnostic)
-                    .collect(),
-            )
-        })?;
+        let (model, info) = streaming::apply(&self.model, &self.info, &plan)
+            .map_err(|errors| invalid(check_diagnostics(&errors)))?;
         Ok(Spec {
             model,
             info,
@@ -174,6 +155,21 @@ impl Spec {
     pub fn render_notes(&self, name: &str) -> String {
         diag::render_notes(&self.notes, &self.source, name)
     }
+}
+
+/// Diagnostics rendered against the spec text they point into.
+fn invalid(diagnostics: Vec<Diagnostic>, source: &str, name: &str) -> SpecError {
+    SpecError::Invalid {
+        rendered: diag::render_all(&diagnostics, source, name),
+        count: diagnostics.len(),
+    }
+}
+
+fn check_diagnostics(errors: &[check::CheckError]) -> Vec<Diagnostic> {
+    errors
+        .iter()
+        .map(check::CheckError::to_diagnostic)
+        .collect()
 }
 
 /// What the first bytes of a file too large to be a spec say it is.

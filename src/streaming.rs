@@ -352,18 +352,9 @@ fn relations(
                         whole: true,
                     };
                 }
-                match kind {
-                    // A sequence, then last steps and states; the chunks make
-                    // the whole sequence's when the layer carries its states
-                    // over a sequence cut into the chunks (not, say, a
-                    // RepeatVector's, which every chunk makes anew).
-                    LayerKind::Recurrent(_) | LayerKind::Bidirectional(_) => Relation {
-                        timing: by_rank(k),
-                        whole: whole
-                            && streamed.contains(&id)
-                            && relation[&call.inputs[0]].timing == Timing::Steps,
-                    },
-                    // Step by step, unless the layer mixes the steps.
+                let timing = match kind {
+                    LayerKind::Recurrent(_) | LayerKind::Bidirectional(_) => by_rank(k),
+                    // Step by step.
                     LayerKind::Dense(_)
                     | LayerKind::TimeDistributed(_)
                     | LayerKind::Embedding(_)
@@ -372,41 +363,39 @@ fn relations(
                     | LayerKind::Identity(_)
                     | LayerKind::Normalization(_)
                     | LayerKind::Masking { .. }
-                    | LayerKind::ActivationLayer(_) => Relation {
-                        timing: widest,
-                        whole: whole && !mixing,
-                    },
-                    LayerKind::Merge(m) => Relation {
-                        // Steps against steps: the last chunk's.
-                        timing: if mixing && matches!(m, Merge::Dot { .. }) {
-                            Timing::Last
-                        } else {
-                            widest
-                        },
-                        whole: whole && !mixing,
-                    },
-                    // Repeats a chunk's value: its last chunk's is the run's.
-                    LayerKind::RepeatVector { .. } => Relation {
-                        timing: Timing::Last,
-                        whole,
-                    },
-                    // Mix the steps of a sequence; on a value without a
-                    // time axis, they keep its relation. An output whose
-                    // axis 1 follows the chunk's steps (the attention's
-                    // query, a convolution's or pooling's windows) is
-                    // concatenated; the others (pooled, scores, reshaped)
-                    // are the last chunk's.
+                    | LayerKind::ActivationLayer(_) => widest,
+                    // Steps against steps: the last chunk's.
+                    LayerKind::Merge(Merge::Dot { .. }) if mixing => Timing::Last,
+                    LayerKind::Merge(_) => widest,
+                    // An output whose axis 1 follows the chunk's steps (the
+                    // attention's query, a convolution's or pooling's
+                    // windows) is concatenated; the others (scores) are the
+                    // last chunk's.
                     LayerKind::Attention(_) | LayerKind::Conv1D(_) | LayerKind::Pooling1D(_) => {
-                        Relation {
-                            timing: if k == 0 { by_rank(k) } else { Timing::Last },
-                            whole: whole && !mixing,
+                        if k == 0 {
+                            by_rank(k)
+                        } else {
+                            Timing::Last
                         }
                     }
-                    LayerKind::GlobalPooling(_) | LayerKind::Reshape(_) => Relation {
-                        timing: Timing::Last,
-                        whole: whole && !mixing,
-                    },
-                }
+                    // A chunk's value repeated, pooled or reshaped.
+                    LayerKind::RepeatVector { .. }
+                    | LayerKind::GlobalPooling(_)
+                    | LayerKind::Reshape(_) => Timing::Last,
+                };
+                // A recurrent layer's chunks make the whole sequence's when
+                // it carries its states over a sequence cut into the chunks
+                // (not, say, a RepeatVector's, which every chunk makes anew);
+                // another layer's, unless it mixes a chunk's steps.
+                let whole = match kind.recurrent() {
+                    Some(_) => {
+                        whole
+                            && streamed.contains(&id)
+                            && relation[&call.inputs[0]].timing == Timing::Steps
+                    }
+                    None => whole && !mixing,
+                };
+                Relation { timing, whole }
             })
             .collect();
         for (k, r) in outputs.into_iter().enumerate() {

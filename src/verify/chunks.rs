@@ -12,9 +12,8 @@
 
 use std::ops::Range;
 
-use super::{compare, inputs, reference_input, CaseReport, VerifyError, VerifyOptions};
+use super::{compare, drawn_inputs, reference_input, CaseReport, VerifyError, VerifyOptions};
 use crate::chunked::{self, StreamingFile};
-use crate::ir::InputId;
 use crate::reference;
 use crate::runtime::TractModel;
 use crate::spec::Spec;
@@ -105,17 +104,7 @@ pub(super) fn check(
         let Some(t) = steps_of(shapes).filter(|t| (2..=MAX_STEPS).contains(t)) else {
             continue;
         };
-        // The case's inputs, drawn as `super::case_inputs` draws them.
-        let drawn: Vec<TensorData> = shapes
-            .iter()
-            .enumerate()
-            .map(|(i, shape)| {
-                let seed = seed
-                    .wrapping_add(index as u64)
-                    .wrapping_add((i as u64) << 32);
-                inputs::generate(&spec.model, InputId(i as u32), shape, seed)
-            })
-            .collect();
+        let drawn = drawn_inputs(&spec.model, index, shapes, seed);
         let whole = pick(&reference_run(drawn.clone())?);
         let (data, states) = drawn.split_at(data_inputs);
         let states: Vec<_> = states

@@ -399,22 +399,34 @@ fn case_inputs<'a>(
     coverage: Option<&'a IdCoverage>,
     seed: u64,
 ) -> impl Iterator<Item = Vec<TensorData>> + 'a {
-    let cases = cases.iter().enumerate().map(move |(index, shapes)| {
-        shapes
-            .iter()
-            .enumerate()
-            .map(|(i, shape)| {
-                let seed = seed
-                    .wrapping_add(index as u64)
-                    .wrapping_add((i as u64) << 32);
-                inputs::generate(model, crate::ir::InputId(i as u32), shape, seed)
-            })
-            .collect()
-    });
+    let cases = cases
+        .iter()
+        .enumerate()
+        .map(move |(index, shapes)| drawn_inputs(model, index, shapes, seed));
     let coverage = coverage
         .into_iter()
         .flat_map(|coverage| (0..coverage.runs).map(move |index| vec![coverage.run(index)]));
     cases.chain(coverage)
+}
+
+/// The inputs of case `index`, one per model input: input i drawn with
+/// seed `seed + index + i·2^32`.
+fn drawn_inputs(
+    model: &crate::ir::Model,
+    index: usize,
+    shapes: &[Vec<usize>],
+    seed: u64,
+) -> Vec<TensorData> {
+    shapes
+        .iter()
+        .enumerate()
+        .map(|(i, shape)| {
+            let seed = seed
+                .wrapping_add(index as u64)
+                .wrapping_add((i as u64) << 32);
+            inputs::generate(model, crate::ir::InputId(i as u32), shape, seed)
+        })
+        .collect()
 }
 
 /// tract's side of verify, on a thread of its own: loads the file and runs
