@@ -586,17 +586,23 @@ def main():
     parser.add_argument("--jobs", type=int, default=1, help="models checked in parallel (processes)")
     args = parser.parse_args()
     rnnc = os.path.abspath(args.rnnc)
-    seeds = range(args.start, args.stop)
-    if args.jobs > 1:
+    sys.exit(run_and_report(run_seed, range(args.start, args.stop), args.jobs, rnnc, args.minimize))
+
+
+def run_and_report(run_seed, seeds, jobs, *extra):
+    """Runs `run_seed(seed, *extra)` over `seeds` (in `jobs` processes),
+    prints each failing or known model's report in seed order, then the
+    tally; returns the exit code (1 when a model failed)."""
+    if jobs > 1:
         import concurrent.futures
         import multiprocessing
-        pool = concurrent.futures.ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(run_seed, seeds, [rnnc] * len(seeds), [args.minimize] * len(seeds))
+        pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+        results = pool.map(run_seed, seeds, *[[e] * len(seeds) for e in extra])
     else:
-        results = (run_seed(seed, rnnc, args.minimize) for seed in seeds)
+        results = (run_seed(seed, *extra) for seed in seeds)
     checked = bad = known = 0
     for seed, failed, report in results:
-        if failed is None:  # Keras refuses the drawn model: not rnnc's to compile.
+        if failed is None:  # left out, or Keras refuses the drawn model
             continue
         checked += 1
         if failed == "known":
@@ -606,7 +612,7 @@ def main():
             bad += 1
             print(report, flush=True)
     print(f"checked {checked}, bad {bad}, known runtime behaviours {known}")
-    sys.exit(1 if bad else 0)
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

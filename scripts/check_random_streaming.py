@@ -194,27 +194,7 @@ def main():
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
     rnnc = os.path.abspath(args.rnnc)
-    seeds = range(args.start, args.stop)
-    if args.jobs > 1:
-        import concurrent.futures
-        import multiprocessing
-        pool = concurrent.futures.ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(run_seed, seeds, [rnnc] * len(seeds))
-    else:
-        results = (run_seed(seed, rnnc) for seed in seeds)
-    checked = bad = known = 0
-    for seed, failed, report in results:
-        if failed is None:
-            continue
-        checked += 1
-        if failed == "known":
-            known += 1
-            print(report, flush=True)
-        elif failed:
-            bad += 1
-            print(report, flush=True)
-    print(f"checked {checked}, bad {bad}, known runtime behaviours {known}")
-    sys.exit(1 if bad else 0)
+    sys.exit(crm.run_and_report(run_seed, range(args.start, args.stop), args.jobs, rnnc))
 
 
 if __name__ == "__main__":
