@@ -266,8 +266,8 @@ fn finish(temp: &tempfile::NamedTempFile, permissions: Option<Permissions>) -> i
     temp.as_file().sync_all()
 }
 
-/// Writes `bytes` to `path` atomically (the tests' way to publish a file).
-#[cfg(test)]
+/// Writes `bytes` to `path` atomically (`rnnc spec -o`, and the tests' way
+/// to publish a file).
 pub fn write(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let file = AtomicFile::create(path)?;
     file.as_file().write_all(bytes)?;

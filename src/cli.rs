@@ -13,6 +13,7 @@ use crate::back::onnx::{self as backend, external, Lowering, DEFAULT_OPSET};
 use crate::budget;
 use crate::chunked::{self, StreamingFile};
 use crate::driver;
+use crate::front::keras_model;
 use crate::metadata::Recorded;
 use crate::outputs::{self, Input};
 use crate::reference;
@@ -155,9 +156,18 @@ pub enum Command {
         #[arg(long, value_name = "NPZ")]
         state_out: Option<PathBuf>,
     },
-    /// Write the weights rnnc would initialize for a spec, in Keras layout.
+    /// Write a Keras model file's architecture as a spec (Keras Python).
+    Spec {
+        /// The model file: Keras 3's `.keras` or a full-model `.h5`.
+        model: PathBuf,
+        /// The spec file to write (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Write the weights rnnc would initialize for a spec, in Keras layout;
+    /// for a Keras model file, the trained weights it holds.
     Weights {
-        /// The spec file.
+        /// The spec file, or a `.keras` / `.h5` model file.
         spec: PathBuf,
         /// Seed of the Keras-style initialization.
         #[arg(long, default_value_t = 0)]
@@ -343,6 +353,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 },
             )
         }
+        Command::Spec { model, output } => spec_command(&model, output.as_deref()),
         Command::Weights { spec, seed, output } => weights_command(&spec, seed, &output),
         Command::Inspect { model, json } => inspect_command(&model, json),
     };
@@ -401,7 +412,25 @@ struct CompileOptions {
 }
 
 fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome, Failure> {
-    let spec = load_spec(spec_path)?
+    let mut spec = load_spec(spec_path)?;
+    // A model file's weights are in the file; `--weights` overrides them.
+    let weights_path = options
+        .weights
+        .clone()
+        .or_else(|| spec.model_file.as_ref().map(|f| f.path.clone()));
+    if let (None, Some(weights)) = (&spec.model_file, &options.weights) {
+        // The spec `rnnc spec` wrote for this very file: compiled exactly
+        // as the file is.
+        spec.model_file = keras_model::with_spec(weights, &spec.source);
+    }
+    if let Some(weights) = &weights_path {
+        warn_keras2_hard_sigmoid(&spec, weights);
+    }
+    let spec_name = spec
+        .model_file
+        .as_ref()
+        .map_or_else(|| file_name(spec_path), |f| file_name(&f.path));
+    let spec = spec
         .streaming(options.streaming, &spec_path.display().to_string())
         .map_err(spec_failure)?;
     let output = options
@@ -409,7 +438,7 @@ fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome
         .clone()
         .unwrap_or_else(|| spec_path.with_extension("onnx"));
     let mut inputs = vec![Input::new("the spec being compiled", spec_path)];
-    if let Some(path) = &options.weights {
+    if let Some(path) = &weights_path {
         inputs.push(Input::new("the weights file", path));
     }
     outputs::check(&output, &inputs)?;
@@ -419,13 +448,13 @@ fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome
         LoweringArg::Scan => Lowering::Scan,
     };
     let driver_options = driver::Options {
-        weights: options.weights.as_deref(),
+        weights: weights_path.as_deref(),
         seed: options.seed,
         opset: options.opset,
         lowering,
     };
     let driver::Compiled { proto, weights, .. } =
-        driver::compile(&spec, &file_name(spec_path), &driver_options)?;
+        driver::compile(&spec, &spec_name, &driver_options)?;
     // Kept for --verify (the budget counts three copies while writing).
     let weights = options.verify.then_some(weights);
     let published = {
@@ -453,7 +482,7 @@ fn compile_command(spec_path: &Path, options: &CompileOptions) -> Result<Outcome
     match weights {
         Some(weights) => {
             let verify_options = VerifyOptions {
-                weights: options.weights.clone(),
+                weights: weights_path.clone(),
                 ..VerifyOptions::default()
             };
             let report = verify::verify_compiled(&output, &verify_options, weights, &mut say)?;
@@ -802,14 +831,84 @@ fn time_runs<E>(n: u32, mut run: impl FnMut() -> Result<(), E>) -> Result<String
 fn weights_command(spec: &Path, seed: u64, output: &Path) -> Result<Outcome, Failure> {
     outputs::check(output, &[Input::new("the spec", spec)])?;
     let spec = load_spec(spec)?;
-    let weights = weights::initialize(&spec.info, seed)?;
+    let (weights, from) = match &spec.model_file {
+        Some(file) => (
+            weights::load(&file.path, &spec.info)?,
+            format!(", trained, from {}", file.path.display()),
+        ),
+        None => (weights::initialize(&spec.info, seed)?, String::new()),
+    };
     weights::save_npz(output, &spec.info, &weights)?;
     sayln!(
-        "wrote {} ({} arrays, {} parameters)",
+        "wrote {} ({} arrays, {} parameters{from})",
         output.display(),
         spec.info.weights().count(),
         spec.info.total_params
     );
+    Ok(Outcome::Success)
+}
+
+/// Warns when a spec that does not say which Keras it follows applies
+/// `hard_sigmoid` with weights a Keras 2 file holds: Keras 2 trained them
+/// with a steeper `hard_sigmoid` than the Keras 3 one rnnc then compiles.
+fn warn_keras2_hard_sigmoid(spec: &Spec, weights: &Path) {
+    let uses_hard_sigmoid = spec.model.layers.iter().any(|layer| {
+        layer
+            .clone()
+            .activations_mut()
+            .iter()
+            .any(|a| **a == crate::ir::Activation::HardSigmoid)
+    });
+    if spec.model.keras_dialect.is_none()
+        && uses_hard_sigmoid
+        && keras_model::written_by_keras2(weights)
+    {
+        crate::console::note(&format!(
+            "warning: the weights in `{}` were saved by Keras 2, whose `hard_sigmoid` is \
+             clip(0.2·x + 0.5, 0, 1); without a directive the spec follows Keras 3's, \
+             clip(x/6 + 0.5, 0, 1)\n  = hint: add the line `# rnnc: keras=2` to the spec \
+             (or `# rnnc: keras=3` to keep Keras 3's and silence this warning)",
+            weights.display()
+        ));
+    }
+}
+
+/// `rnnc spec MODEL`: the spec of a Keras model file, checked before it is
+/// written, so that what is written compiles.
+fn spec_command(model: &Path, output: Option<&Path>) -> Result<Outcome, Failure> {
+    if let Some(output) = output {
+        outputs::check(output, &[Input::new("the model file", model)])?;
+    }
+    let Some(format) = keras_model::sniff(model)
+        .map_err(crate::spec::SpecError::from)
+        .map_err(spec_failure)?
+    else {
+        return Err(Failure::from(format!(
+            "`{}` is not a Keras model file: `rnnc spec` reads Keras 3's `.keras` archives and \
+             full-model `.h5` files (`model.save(...)`)",
+            model.display()
+        )));
+    };
+    let file = keras_model::read(model, format)
+        .map_err(crate::spec::SpecError::from)
+        .map_err(spec_failure)?;
+    let text = file.spec.clone();
+    let spec = Spec::from_model_file(file).map_err(spec_failure)?;
+    crate::console::stderr(&spec.render_notes(&model.display().to_string()));
+    match output {
+        Some(path) => {
+            crate::atomic::write(path, text.as_bytes())
+                .map_err(|e| Failure::from(format!("cannot write `{}`: {e}", path.display())))?;
+            sayln!(
+                "wrote {} ({} layers, {} parameters; compile it with `--weights {}`)",
+                path.display(),
+                spec.info.layers.len(),
+                spec.info.total_params,
+                model.display()
+            );
+        }
+        None => say(&text),
+    }
     Ok(Outcome::Success)
 }
 

@@ -71,11 +71,19 @@ pub fn compile(
             WeightSource::Seed(options.seed),
         ),
     };
+    let model_file = match &spec.model_file {
+        Some(file) => metadata::model_file_entries(
+            &weights::sha256_file(&file.path)?,
+            file.keras_version.as_deref(),
+        ),
+        None => Vec::new(),
+    };
     let emit_options = EmitOptions {
         opset: options.opset,
         lowering: options.lowering,
         metadata: [
             metadata::entries(&spec.source, spec_file, &source),
+            model_file,
             metadata::emit_entries(options.lowering, options.opset),
             metadata::streaming_entries(spec),
         ]

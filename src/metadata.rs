@@ -38,6 +38,11 @@ pub const STATES: &str = "rnnc.states";
 /// layer that restarts at every call or mixes a chunk's steps, as in
 /// Keras' chunked calls).
 pub const TIMING: &str = "rnnc.timing";
+/// The SHA-256 of the Keras model file (`.keras`, `.h5`) whose architecture
+/// the spec is: written only for a model compiled from one.
+pub const MODEL_FILE_SHA256: &str = "rnnc.model_file_sha256";
+/// The Keras version that wrote that model file, when it says.
+pub const KERAS_VERSION: &str = "rnnc.keras_version";
 
 /// What an rnnc-compiled file records about its source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +59,10 @@ pub struct Recorded {
     pub opset: Option<String>,
     /// The recorded streaming mode, as written (none: not a streaming file).
     pub streaming: Option<String>,
+    /// The SHA-256 of the Keras model file the spec was read from, if any.
+    pub model_file_sha256: Option<String>,
+    /// The Keras version that wrote that model file, when recorded.
+    pub keras_version: Option<String>,
 }
 
 impl Recorded {
@@ -74,6 +83,8 @@ impl Recorded {
             lowering: lookup(LOWERING).map(str::to_string),
             opset: lookup(OPSET).map(str::to_string),
             streaming: lookup(STREAMING).map(str::to_string),
+            model_file_sha256: lookup(MODEL_FILE_SHA256).map(str::to_string),
+            keras_version: lookup(KERAS_VERSION).map(str::to_string),
         })
     }
 }
@@ -99,6 +110,16 @@ pub fn entries(spec_text: &str, spec_file: &str, weights: &WeightSource) -> Vec<
             out.push((WEIGHTS_SHA256.to_string(), sha256.clone()));
             out.push((WEIGHTS_FILE.to_string(), name.clone()));
         }
+    }
+    out
+}
+
+/// The metadata entries of a model compiled from a Keras model file: its
+/// SHA-256 and the Keras version that wrote it.
+pub fn model_file_entries(sha256: &str, keras_version: Option<&str>) -> Vec<(String, String)> {
+    let mut out = vec![(MODEL_FILE_SHA256.to_string(), sha256.to_string())];
+    if let Some(version) = keras_version {
+        out.push((KERAS_VERSION.to_string(), version.to_string()));
     }
     out
 }

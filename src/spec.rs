@@ -14,6 +14,7 @@ use crate::check::{self, ModelInfo};
 use crate::diag::{self, Diagnostic};
 use crate::files::{self, FileError};
 use crate::front;
+use crate::front::keras_model::{self, ModelFile, ModelFileError};
 use crate::ir::Model;
 use crate::streaming;
 
@@ -42,6 +43,9 @@ pub struct Spec {
     /// For the streaming model ([`Spec::streaming`]): how it was asked for
     /// and how its outputs relate to the chunks.
     pub stream: Option<(streaming::Mode, streaming::Plan)>,
+    /// The Keras model file the spec was read from (its config written as a
+    /// spec by `front::keras_model`), or whose architecture it is exactly.
+    pub model_file: Option<ModelFile>,
 }
 
 /// Why a spec could not be used.
@@ -64,14 +68,26 @@ pub enum SpecError {
     /// Bytes that are not UTF-8 text, with what they look like when known.
     #[error("`{path}` is not a spec: it is not UTF-8 text{}", hint.as_ref().map_or(String::new(), |h| format!("\n  = hint: {h}")))]
     NotText { path: String, hint: Option<String> },
+    /// A Keras model file whose architecture cannot be read.
+    #[error("{0}")]
+    ModelFile(#[from] ModelFileError),
     /// Rendered diagnostics, one or more.
     #[error("{rendered}")]
     Invalid { rendered: String, count: usize },
 }
 
 impl Spec {
-    /// Reads, parses and checks the spec at `path`.
+    /// Reads, parses and checks the spec at `path`: spec text, or a Keras
+    /// model file (`.keras`, a full-model `.h5`), told apart by content.
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
+        if let Some(format) = keras_model::sniff(path)? {
+            match keras_model::read(path, format) {
+                Ok(file) => return Spec::from_model_file(file),
+                // A zip that is no Keras archive (an `.npz`): said below.
+                Err(ModelFileError::NotAModelFile { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         let bytes = match files::read_limited(path, MAX_SPEC_BYTES, "a spec") {
             Ok(bytes) => bytes,
             Err(too_large @ FileError::TooLarge { .. }) => {
@@ -103,6 +119,17 @@ impl Spec {
         Spec::from_source(source, &path.display().to_string())
     }
 
+    /// The spec of a Keras model file read by [`keras_model::read`].
+    pub fn from_model_file(file: ModelFile) -> Result<Spec, SpecError> {
+        let name = format!(
+            "{} (its config, as `rnnc spec` writes it)",
+            file.path.display()
+        );
+        let mut spec = Spec::from_source(file.spec.clone(), &name)?;
+        spec.model_file = Some(file);
+        Ok(spec)
+    }
+
     /// Parses and checks spec text; `name` is how errors refer to it.
     pub fn from_source(source: String, name: &str) -> Result<Spec, SpecError> {
         if source.len() as u64 > MAX_SPEC_BYTES {
@@ -127,6 +154,7 @@ impl Spec {
             info,
             notes,
             stream: None,
+            model_file: None,
         })
     }
 

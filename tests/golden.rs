@@ -8,6 +8,11 @@
 //! emits for every Keras oracle, Sequential, functional and masked, as `rnnc inspect` prints it (`<case>/graph.inspect`), so that
 //! a backend change is a diff to review.
 //!
+//! It also holds the spec `rnnc spec` writes for every Keras model file of
+//! `fixtures/model_files/` (`<case>/spec.rnn`) and the refusal of every
+//! damaged or unsupported model file in `fixtures/model_file_errors/`
+//! (`<case>.stderr`).
+//!
 //! The goldens are written by one command, never by hand:
 //! `UPDATE_GOLDEN=1 cargo test --test golden`.
 
@@ -205,4 +210,81 @@ fn functional_summaries() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `fixtures/model_file_errors/`: damaged and unsupported model files
+/// (`scripts/make_bad_model_files.py`); `summary`, or the command in
+/// `<case>.args`, refuses each with exit 2 and `<case>.stderr`, where
+/// `<case>` is the file name up to its first dot.
+#[test]
+fn model_file_refusals() {
+    let dir = root().join("fixtures/model_file_errors");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "keras" || e == "h5"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 8);
+    let mut failures = Vec::new();
+    for file in files {
+        let name = file.file_name().unwrap().to_str().unwrap();
+        let case = name.split('.').next().unwrap();
+        let path = format!("fixtures/model_file_errors/{name}");
+        let command = std::fs::read_to_string(dir.join(format!("{case}.args")))
+            .unwrap_or_else(|_| "summary".into());
+        let mut args: Vec<&str> = command.split_whitespace().collect();
+        args.push(&path);
+        if args[0] == "compile" {
+            args.extend(["-o", "target/model-file-refusal.onnx"]);
+        }
+        let out = rnnc(&args);
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        assert!(!root().join("target/model-file-refusal.onnx").exists());
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let golden_path = PathBuf::from(format!("fixtures/model_file_errors/{case}.stderr"));
+        if let Err(e) = golden(&golden_path, &stderr) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `rnnc spec` of every model file in `fixtures/model_files/`:
+/// `<case>/spec.rnn`, the architecture as users read and diff it.
+#[test]
+fn specs_written_from_model_files() {
+    let mut failures = Vec::new();
+    for file in model_files() {
+        let out = rnnc(&["spec", file.to_str().unwrap()]);
+        if out.status.code() == Some(2) {
+            // Refused (see tests/model_files.rs for which): no spec.
+            continue;
+        }
+        assert!(out.status.success(), "{}", file.display());
+        let spec = String::from_utf8(out.stdout).unwrap();
+        let golden_path = file.with_file_name("spec.rnn");
+        if let Err(e) = golden(golden_path.strip_prefix(root()).unwrap(), &spec) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The model file of every case of `fixtures/model_files/`.
+fn model_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/model_files"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .filter_map(|case| {
+            ["model.keras", "model.h5"]
+                .iter()
+                .map(|f| case.join(f))
+                .find(|p| p.exists())
+        })
+        .collect();
+    files.sort();
+    assert!(files.len() >= 15);
+    files
 }

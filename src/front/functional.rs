@@ -734,6 +734,7 @@ impl Functional {
             calls,
             outputs: declared.outputs.iter().map(|&v| remap(v)).collect(),
             streams: Vec::new(),
+            keras_dialect: None,
         })
     }
 }

@@ -281,6 +281,12 @@ impl LayerType {
             })
     }
 
+    /// The constructor's parameter names, in Keras' order (positional ones
+    /// first), including those accepted and ignored.
+    pub fn parameters(self) -> impl Iterator<Item = &'static str> {
+        self.schema().all()
+    }
+
     fn schema(self) -> &'static Schema {
         match self {
             LayerType::SimpleRnn => &SIMPLE_RNN,
@@ -314,7 +320,7 @@ const CELLS: &[(&str, &str)] = &[
 /// The hint for a name that is not a layer: the equivalent layer for
 /// Keras 2's cuDNN layers and for cells, else the closest layer name, else
 /// the list.
-fn layer_hint(name: &str) -> String {
+pub(crate) fn layer_hint(name: &str) -> String {
     if let Some((_, layer)) = CUDNN_LAYERS.iter().find(|(n, _)| *n == name) {
         return format!(
             "use `{layer}` with the same arguments (Keras 3 picks cuDNN itself); \

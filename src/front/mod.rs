@@ -14,10 +14,12 @@
 pub mod arith;
 mod around;
 pub mod ast;
+mod directive;
 pub mod error;
 mod functional;
 pub mod ignored;
 pub mod input;
+pub mod keras_model;
 pub mod layers;
 pub mod lexer;
 pub mod lower;
@@ -92,5 +94,10 @@ fn parse_on_stack(source: &str) -> Result<Parsed, Vec<FrontError>> {
         errors.sort_by_key(|e| e.span().map(|s| s.start));
         return Err(errors);
     }
-    lower::lower(&stmts).map(|(model, notes)| Parsed { model, notes })
+    let dialect = directive::keras_dialect(source).map_err(|e| vec![e])?;
+    let (mut model, notes) = lower::lower(&stmts)?;
+    if let Some(dialect) = dialect {
+        model.follow_keras(dialect);
+    }
+    Ok(Parsed { model, notes })
 }

@@ -33,8 +33,8 @@ const MAX_IR_VERSION: i64 = 20;
 /// What to say about a file that is not a spec, judged by its first bytes;
 /// `None` when it looks like nothing in particular.
 pub fn hint(bytes: &[u8]) -> Option<String> {
-    const ARCHITECTURE: &str = "rnnc cannot read a model's architecture from a model file yet: \
-                                write it as a spec and give this file with `--weights`";
+    const ARCHITECTURE: &str = "a Keras model file (`model.save(...)`) is read as a model \
+                                directly; a weights file goes with a spec, as `--weights`";
     if bytes.starts_with(ZIP_SIGNATURE) {
         return Some(if contains(bytes, b"config.json") {
             format!("this is a Keras `.keras` model archive, not a spec; {ARCHITECTURE}")

@@ -74,7 +74,8 @@ impl Schema {
         self.all().find(|n| *n == name)
     }
 
-    fn all(&self) -> impl Iterator<Item = &'static str> + '_ {
+    /// Every parameter name, positional ones first in order.
+    pub fn all(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.positional
             .iter()
             .chain(self.keywords.iter().flat_map(|g| g.iter()))

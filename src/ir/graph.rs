@@ -143,6 +143,7 @@ impl Model {
             calls,
             outputs: previous,
             streams: Vec::new(),
+            keras_dialect: None,
         }
     }
 

@@ -48,6 +48,16 @@ pub struct Model {
     /// The recurrent calls whose states are model inputs and outputs: none
     /// but in a streaming model.
     pub streams: Vec<Stream>,
+    /// Which Keras the spec says it follows (`# rnnc: keras=2`); `None`
+    /// when it does not say, which means Keras 3.
+    pub keras_dialect: Option<KerasDialect>,
+}
+
+/// The Keras line whose semantics a spec follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KerasDialect {
+    Keras2,
+    Keras3,
 }
 
 /// Element type of the model input.
@@ -694,6 +704,9 @@ pub enum Activation {
     Sigmoid,
     /// Keras 3: `clip(x / 6 + 0.5, 0, 1)` (not ONNX's default slope 0.2).
     HardSigmoid,
+    /// Keras 2: `clip(0.2 * x + 0.5, 0, 1)`, what `hard_sigmoid` means in a
+    /// spec that says `# rnnc: keras=2` (and in a Keras 2 model file).
+    HardSigmoidKeras2,
     Relu,
     /// Identity (`linear`, or `None` for Dense).
     Linear,
@@ -716,7 +729,7 @@ impl Activation {
         match self {
             Activation::Tanh => "tanh",
             Activation::Sigmoid => "sigmoid",
-            Activation::HardSigmoid => "hard_sigmoid",
+            Activation::HardSigmoid | Activation::HardSigmoidKeras2 => "hard_sigmoid",
             Activation::Relu => "relu",
             Activation::Linear => "linear",
             Activation::Elu => "elu",
@@ -821,6 +834,52 @@ fn to_snake_case(name: &str) -> String {
         }
     }
     out
+}
+
+impl Layer {
+    /// Every activation function the layer applies, for passes that
+    /// reinterpret them (Keras 2's `hard_sigmoid`).
+    pub fn activations_mut(&mut self) -> Vec<&mut Activation> {
+        match &mut self.kind {
+            LayerKind::Recurrent(r) => vec![&mut r.activation, &mut r.recurrent_activation],
+            LayerKind::Bidirectional(b) => {
+                vec![&mut b.layer.activation, &mut b.layer.recurrent_activation]
+            }
+            LayerKind::Dense(d) => vec![&mut d.activation],
+            LayerKind::TimeDistributed(inner) => inner.activations_mut(),
+            LayerKind::Activation(a) => vec![a],
+            LayerKind::Conv1D(c) => vec![&mut c.activation],
+            LayerKind::Embedding(_)
+            | LayerKind::Dropout { .. }
+            | LayerKind::Merge(_)
+            | LayerKind::RepeatVector { .. }
+            | LayerKind::Identity(_)
+            | LayerKind::Reshape(_)
+            | LayerKind::GlobalPooling(_)
+            | LayerKind::Normalization(_)
+            | LayerKind::Attention(_)
+            | LayerKind::Pooling1D(_)
+            | LayerKind::ActivationLayer(_)
+            | LayerKind::Masking { .. } => Vec::new(),
+        }
+    }
+}
+
+impl Model {
+    /// Gives the model Keras 2's semantics (`# rnnc: keras=2`): its
+    /// `hard_sigmoid`s become Keras 2's.
+    pub fn follow_keras(&mut self, dialect: KerasDialect) {
+        self.keras_dialect = Some(dialect);
+        if dialect == KerasDialect::Keras2 {
+            for layer in &mut self.layers {
+                for activation in layer.activations_mut() {
+                    if *activation == Activation::HardSigmoid {
+                        *activation = Activation::HardSigmoidKeras2;
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -44,7 +44,8 @@ pub fn apply_slice(act: Activation, x: &mut [f32]) {
         Activation::HardSigmoid => fast::hard_sigmoid(x),
         Activation::Relu => fast::relu(x),
         Activation::Softsign => fast::softsign(x),
-        Activation::Elu
+        Activation::HardSigmoidKeras2
+        | Activation::Elu
         | Activation::Selu
         | Activation::Softplus
         | Activation::Gelu
@@ -68,6 +69,8 @@ pub fn scalar(act: Activation, x: f64) -> f64 {
         Activation::Sigmoid => sigmoid(x),
         // jax.nn.hard_sigmoid: relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1).
         Activation::HardSigmoid => ((x + 3.0).clamp(0.0, 6.0)) / 6.0,
+        // Keras 2 (tf.keras backend.hard_sigmoid): clip(0.2 * x + 0.5, 0, 1).
+        Activation::HardSigmoidKeras2 => (0.2 * x + 0.5).clamp(0.0, 1.0),
         Activation::Relu => x.max(0.0),
         Activation::Linear => x,
         Activation::Elu => elu(x, ELU_ALPHA),
@@ -239,6 +242,9 @@ mod tests {
         assert!(close(scalar(Activation::HardSigmoid, 1.2), 0.7));
         assert!(close(scalar(Activation::HardSigmoid, -4.0), 0.0));
         assert!(close(scalar(Activation::HardSigmoid, 3.5), 1.0));
+        assert!(close(scalar(Activation::HardSigmoidKeras2, 1.2), 0.74));
+        assert!(close(scalar(Activation::HardSigmoidKeras2, -2.6), 0.0));
+        assert!(close(scalar(Activation::HardSigmoidKeras2, 2.6), 1.0));
         assert!(close(scalar(Activation::Softsign, -3.0), -0.75));
         assert!(close(scalar(Activation::Selu, 1.0), SELU_SCALE));
         assert!(close(

@@ -126,6 +126,12 @@ fn expected(
         .as_ref()
         .expect("rebuild_source requires a weight source");
     let mut entries = metadata::entries(&recorded.spec, &recorded.spec_file, weights);
+    if let Some(sha256) = &recorded.model_file_sha256 {
+        entries.extend(metadata::model_file_entries(
+            sha256,
+            recorded.keras_version.as_deref(),
+        ));
+    }
     if records_emit {
         entries.extend(metadata::emit_entries(lowering, opset));
         entries.extend(metadata::streaming_entries(&source.spec));

@@ -107,6 +107,18 @@ pub enum VerifyError {
         expected: String,
         found: String,
     },
+    /// The file was compiled from a Keras model file whose architecture,
+    /// read again, is not the spec the file records.
+    #[error(
+        "the spec recorded in the model is not the architecture in `{}`: the recorded \
+         spec was edited, or the file was compiled by another rnnc version{}",
+        path.display(),
+        cause.as_ref().map_or(String::new(), |c| format!(" ({c})"))
+    )]
+    ArchitectureMismatch {
+        path: PathBuf,
+        cause: Option<String>,
+    },
     #[error(transparent)]
     Weights(#[from] WeightsError),
     #[error(transparent)]

@@ -10,6 +10,7 @@ use super::VerifyError;
 use crate::back::onnx::external::PROTOBUF_LIMIT;
 use crate::back::onnx::proto::ModelProto;
 use crate::files;
+use crate::front::keras_model;
 use crate::metadata::{self, Recorded, WeightSource};
 use crate::reference::ReferenceInput;
 use crate::spec::Spec;
@@ -112,7 +113,11 @@ impl SourceFile {
         } = self;
         let weights = match weights {
             SourceWeights::Rebuild(weights_file) => {
-                source_weights(&spec, &weight_source, weights_file)?
+                let weights = source_weights(&spec, &weight_source, weights_file)?;
+                if let (Some(_), Some(path)) = (&recorded.model_file_sha256, weights_file) {
+                    same_architecture(&recorded.spec, path)?;
+                }
+                weights
             }
             SourceWeights::Compiled(weights) if weights.matches(&spec.info) => weights,
             SourceWeights::Compiled(_) => {
@@ -160,6 +165,26 @@ fn source_weights(
             crate::budget::weights::check_load(&spec.info, &crate::budget::current())?;
             Ok(weights::load(path, &spec.info)?)
         }
+    }
+}
+
+/// For a file compiled from a Keras model file (whose SHA-256 the weights
+/// check has matched): the architecture read from that file again is the
+/// recorded spec, so that the spec verify runs is the file's, not only
+/// what the metadata says.
+fn same_architecture(recorded: &str, path: &Path) -> Result<(), VerifyError> {
+    let mismatch = |cause: Option<String>| VerifyError::ArchitectureMismatch {
+        path: path.to_path_buf(),
+        cause,
+    };
+    let format = keras_model::sniff(path)
+        .map_err(|e| mismatch(Some(e.to_string())))?
+        .ok_or_else(|| mismatch(Some("it is not a Keras model file".into())))?;
+    let file = keras_model::read(path, format).map_err(|e| mismatch(Some(e.to_string())))?;
+    if file.spec == recorded {
+        Ok(())
+    } else {
+        Err(mismatch(None))
     }
 }
 

@@ -11,6 +11,9 @@ use crate::ir::{Activation, ActivationLayer};
 /// with slope 1/6 (ONNX's default slope 0.2 is Keras 2's).
 const HARD_SIGMOID_ALPHA: f32 = 1.0 / 6.0;
 const HARD_SIGMOID_BETA: f32 = 0.5;
+/// Keras 2 `hard_sigmoid`: `clip(0.2 * x + 0.5, 0, 1)`, ONNX's own default
+/// (written out all the same: every runtime then reads the same numbers).
+const KERAS2_HARD_SIGMOID_ALPHA: f32 = 0.2;
 
 /// Keras' `selu` constants (keras/src/activations/activations.py), which
 /// differ from ONNX's defaults in the last float bits and from tract's
@@ -33,6 +36,14 @@ pub(super) fn apply(b: &mut GraphBuilder, activation: Activation, x: &str) -> St
             &[x],
             vec![
                 attr_float("alpha", HARD_SIGMOID_ALPHA),
+                attr_float("beta", HARD_SIGMOID_BETA),
+            ],
+        ),
+        Activation::HardSigmoidKeras2 => b.op(
+            "HardSigmoid",
+            &[x],
+            vec![
+                attr_float("alpha", KERAS2_HARD_SIGMOID_ALPHA),
                 attr_float("beta", HARD_SIGMOID_BETA),
             ],
         ),

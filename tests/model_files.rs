@@ -1,0 +1,364 @@
+//! Keras model files in, verified ONNX out: `rnnc compile MODEL.keras` and
+//! `rnnc compile MODEL.h5` read the architecture and the weights from the
+//! file. Keras is the oracle: the files of `fixtures/model_files/` were
+//! written by real Keras 2 (tf-keras) and Keras 3, or are real Keras 2 files
+//! whose config was rewritten in an older dialect
+//! (`scripts/make_model_files.py`, `scripts/make_model_files_dialects.py`),
+//! and every functional and masking oracle has the `model.keras` Keras 3
+//! saved. Each file's model runs in tract and in the reference interpreter
+//! to Keras' predictions, `rnnc verify` passes, and the spec `rnnc spec`
+//! writes compiles, with the file as its weights, to the same bytes.
+
+#[path = "common/oracle_cases.rs"]
+mod oracle_cases;
+#[path = "common/outputs.rs"]
+mod outputs;
+#[path = "common/run.rs"]
+mod run;
+use oracle_cases::{functional_cases, masking_cases};
+use run::{rnnc, root};
+
+use std::path::{Path, PathBuf};
+
+use prost::Message;
+use rnnc::back::onnx::proto::ModelProto;
+
+/// Tolerance against Keras: both compute in f32.
+const ATOL: f32 = 1e-5;
+
+/// Model files rnnc refuses today, with what the refusal says: features of
+/// the model-file issue that are not done.
+const REFUSED: &[(&str, &str)] = &[
+    (
+        "k2_bidir_backward_differs",
+        "its backward layer differs from its forward layer",
+    ),
+    ("k2_cudnn_gru", "rnnc does not know the class `CuDNNGRU`"),
+    ("k2_cudnn_lstm", "rnnc does not know the class `CuDNNLSTM`"),
+    ("k2_rnn_cells", "rnnc does not know the class `RNN`"),
+    ("k3_rnn_cells", "rnnc does not know the class `RNN`"),
+];
+
+fn arg(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The model file of a case folder.
+fn model_file(case: &Path) -> PathBuf {
+    ["model.keras", "model.h5"]
+        .iter()
+        .map(|f| case.join(f))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("{}: no model file", case.display()))
+}
+
+fn is_refused(case: &Path) -> bool {
+    let name = case.file_name().unwrap().to_str().unwrap();
+    REFUSED.iter().any(|(n, _)| *n == name)
+}
+
+/// Every case of `fixtures/model_files/`.
+fn model_file_cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/model_files"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("expected.npz").exists())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 15, "fixtures/model_files: fixtures missing");
+    cases
+}
+
+/// Every case whose model file rnnc compiles: the model-file cases and the
+/// functional and masking oracles.
+fn compiled_cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = model_file_cases()
+        .into_iter()
+        .filter(|c| !is_refused(c))
+        .collect();
+    cases.extend(functional_cases());
+    cases.extend(masking_cases());
+    cases
+}
+
+/// The `input_k.npy` files of a case, in model input order.
+fn inputs(case: &Path) -> Vec<PathBuf> {
+    (0..)
+        .map(|i| case.join(format!("input_{i}.npy")))
+        .take_while(|p| p.exists())
+        .collect()
+}
+
+/// Runs `model` on the case's inputs (with `extra` flags) and compares with
+/// Keras' `expected.npz`; returns what differs.
+fn compare_run(case: &Path, model: &Path, extra: &[&str]) -> Option<String> {
+    let name = case.file_name().unwrap().to_string_lossy();
+    let out = model.with_extension("out.npz");
+    let mut args = vec!["run".to_string(), arg(model).to_string()];
+    for input in inputs(case) {
+        args.extend(["--input".to_string(), arg(&input).to_string()]);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(["--output".to_string(), arg(&out).to_string()]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let ran = rnnc(&refs);
+    if !ran.status.success() {
+        return Some(format!(
+            "{name} {extra:?}: run failed: {}",
+            String::from_utf8_lossy(&ran.stderr)
+        ));
+    }
+    let ours = outputs::read_npz(&out);
+    let keras = outputs::read_npz(&case.join("expected.npz"));
+    if ours.len() != keras.len() {
+        return Some(format!(
+            "{name}: {} outputs, Keras has {}",
+            ours.len(),
+            keras.len()
+        ));
+    }
+    for (i, ((_, a), (_, e))) in ours.iter().zip(&keras).enumerate() {
+        if a.shape() != e.shape() {
+            return Some(format!(
+                "{name}: output {i} shape {:?}, Keras {:?}",
+                a.shape(),
+                e.shape()
+            ));
+        }
+        let err = outputs::max_abs_error(a, e);
+        if err.is_nan() || err > ATOL {
+            return Some(format!(
+                "{name} {extra:?}: output {i} differs from Keras by {err:e}"
+            ));
+        }
+    }
+    None
+}
+
+fn compile(file: &Path, out: &Path, extra: &[&str]) -> Result<(), String> {
+    let mut args = vec!["compile", arg(file), "-o", arg(out)];
+    args.extend(extra);
+    let compiled = rnnc(&args);
+    if compiled.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: compile failed: {}",
+            file.display(),
+            String::from_utf8_lossy(&compiled.stderr)
+        ))
+    }
+}
+
+fn equal_keras(cases: Vec<PathBuf>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for case in cases {
+        let file = model_file(&case);
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let onnx = dir.path().join(format!("{name}.onnx"));
+        if let Err(e) = compile(&file, &onnx, &[]) {
+            failures.push(e);
+            continue;
+        }
+        failures.extend(compare_run(&case, &onnx, &[]));
+        failures.extend(compare_run(
+            &case,
+            &onnx,
+            &["--reference", "--weights", arg(&file)],
+        ));
+        let verified = rnnc(&["verify", arg(&onnx), "--weights", arg(&file)]);
+        if !verified.status.success() {
+            failures.push(format!(
+                "{name}: verify failed: {}{}",
+                String::from_utf8_lossy(&verified.stdout),
+                String::from_utf8_lossy(&verified.stderr)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn keras2_and_keras3_model_files_equal_keras() {
+    equal_keras(
+        model_file_cases()
+            .into_iter()
+            .filter(|c| !is_refused(c))
+            .collect(),
+    );
+}
+
+#[test]
+fn keras3_archives_of_the_functional_oracles_equal_keras() {
+    equal_keras(functional_cases());
+}
+
+#[test]
+fn keras3_archives_of_the_masking_oracles_equal_keras() {
+    equal_keras(masking_cases());
+}
+
+/// `rnnc spec FILE -o spec.rnn`, then `rnnc compile spec.rnn --weights
+/// FILE`: the same bytes as `rnnc compile FILE`.
+#[test]
+fn written_specs_compile_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for case in compiled_cases() {
+        let file = model_file(&case);
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let spec = dir.path().join(format!("{name}.rnn"));
+        let written = rnnc(&["spec", arg(&file), "-o", arg(&spec)]);
+        assert!(written.status.success(), "{name}: {written:?}");
+        let from_file = dir.path().join(format!("{name}.file.onnx"));
+        let from_spec = dir.path().join(format!("{name}.spec.onnx"));
+        let both = compile(&file, &from_file, &[])
+            .and_then(|()| compile(&spec, &from_spec, &["--weights", arg(&file)]));
+        if let Err(e) = both {
+            failures.push(e);
+            continue;
+        }
+        if std::fs::read(&from_file).unwrap() != std::fs::read(&from_spec).unwrap() {
+            failures.push(format!("{name}: the written spec compiles to other bytes"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn unsupported_model_files_are_refused_naming_the_layer() {
+    for (case, message) in REFUSED {
+        let file = model_file(&root().join("fixtures/model_files").join(case));
+        for command in ["summary", "spec"] {
+            let out = rnnc(&[command, arg(&file)]);
+            assert_eq!(out.status.code(), Some(2), "{case}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(message), "{case}: {stderr}");
+            assert!(out.stdout.is_empty(), "{case}");
+        }
+    }
+}
+
+/// The metadata entries of a compiled file.
+fn metadata(path: &Path) -> Vec<(String, String)> {
+    let model = ModelProto::decode(std::fs::read(path).unwrap().as_slice()).unwrap();
+    model
+        .metadata_props
+        .into_iter()
+        .map(|p| (p.key.unwrap_or_default(), p.value.unwrap_or_default()))
+        .collect()
+}
+
+#[test]
+fn metadata_records_the_model_file_and_verify_rebuilds_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = root().join("fixtures/model_files/k2_seq2seq_initial_state");
+    let file = model_file(&case);
+    let onnx = dir.path().join("m.onnx");
+    compile(&file, &onnx, &[]).unwrap();
+    let meta = metadata(&onnx);
+    let get = |key: &str| {
+        meta.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no {key}"))
+    };
+    assert_eq!(get("rnnc.keras_version"), "2.21.0");
+    assert_eq!(get("rnnc.spec_file"), "model.h5");
+    let sha = get("rnnc.model_file_sha256");
+    assert_eq!(sha.len(), 64);
+    assert_eq!(sha, get("rnnc.weights_sha256"));
+    assert!(get("rnnc.spec").contains("# rnnc: keras=2"));
+    let verified = rnnc(&["verify", arg(&onnx), "--weights", arg(&file)]);
+    assert!(verified.status.success(), "{verified:?}");
+    // Another model file (its architecture differs) is refused.
+    let other = model_file(&root().join("fixtures/model_files/k2_gru_reset_before"));
+    let refused = rnnc(&["verify", arg(&onnx), "--weights", arg(&other)]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+}
+
+/// A Keras 2 `hard_sigmoid` is `clip(0.2x + 0.5)`: a spec compiled with
+/// Keras 2 weights warns until it says which Keras it follows, and with
+/// `# rnnc: keras=2` computes what Keras 2 computed.
+#[test]
+fn keras2_hard_sigmoid_needs_the_directive() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = root().join("fixtures/model_files/k2_lstm_hard_sigmoid");
+    let file = model_file(&case);
+    let written = String::from_utf8(rnnc(&["spec", arg(&file)]).stdout).unwrap();
+    assert!(written.contains("# rnnc: keras=2\n"), "{written}");
+    let onnx = dir.path().join("m.onnx");
+    for (directive, warns, equals_keras2) in [
+        ("", true, false),
+        ("# rnnc: keras=3\n", false, false),
+        ("# rnnc: keras=2\n", false, true),
+    ] {
+        let text = written.replace("# rnnc: keras=2\n", directive);
+        let spec = dir.path().join("spec.rnn");
+        std::fs::write(&spec, &text).unwrap();
+        let out = rnnc(&[
+            "compile",
+            arg(&spec),
+            "--weights",
+            arg(&file),
+            "-o",
+            arg(&onnx),
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.contains("# rnnc: keras=2"),
+            warns,
+            "{directive:?}: {stderr}"
+        );
+        assert_eq!(
+            compare_run(&case, &onnx, &[]).is_none(),
+            equals_keras2,
+            "{directive:?}"
+        );
+    }
+}
+
+/// `rnnc weights MODEL` writes the trained weights of the file, which
+/// compile the written spec to the same model.
+#[test]
+fn weights_of_a_model_file_are_its_trained_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = root().join("fixtures/functional/bidir_initial_state");
+    let file = model_file(&case);
+    let npz = dir.path().join("w.npz");
+    let out = rnnc(&["weights", arg(&file), "-o", arg(&npz)]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("trained"));
+    let spec = dir.path().join("spec.rnn");
+    assert!(rnnc(&["spec", arg(&file), "-o", arg(&spec)])
+        .status
+        .success());
+    let onnx = dir.path().join("m.onnx");
+    compile(&spec, &onnx, &["--weights", arg(&npz)]).unwrap();
+    assert_eq!(compare_run(&case, &onnx, &[]), None);
+}
+
+/// The format is read from the bytes: a model file under another name is
+/// still a model file, and a spec named `.keras` is still a spec.
+#[test]
+fn formats_are_recognised_from_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = dir.path().join("model.txt");
+    std::fs::copy(
+        root().join("fixtures/model_files/k2_gru_reset_before/model.h5"),
+        &renamed,
+    )
+    .unwrap();
+    assert!(rnnc(&["summary", arg(&renamed)]).status.success());
+    let spec = dir.path().join("spec.keras");
+    std::fs::copy(root().join("fixtures/functional/chain/model.rnn"), &spec).unwrap();
+    assert!(rnnc(&["summary", arg(&spec)]).status.success());
+    let npz = rnnc(&["summary", "fixtures/functional/chain/weights.npz"]);
+    assert_eq!(npz.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&npz.stderr).contains("`.npz` archive of arrays"));
+    let not_a_model = rnnc(&["spec", "fixtures/functional/chain/model.rnn"]);
+    assert_eq!(not_a_model.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&not_a_model.stderr).contains("not a Keras model file"));
+}
