@@ -285,8 +285,17 @@ def keras2_cases(keras, tf):
             L.Dense(2),
         ])
 
+    def k2_rnn_cell():
+        return keras.Sequential([
+            L.RNN(L.LSTMCell(6), return_sequences=True, input_shape=(None, 5)),
+            L.RNN(L.GRUCell(4, reset_after=False), return_sequences=True),
+            L.RNN(L.SimpleRNNCell(3, activation="relu"), go_backwards=True),
+            L.Dense(2),
+        ])
+
     # (name, builder, seed, ids, cpu twin for CuDNN cases)
     return [
+        ("k2_rnn_cell", k2_rnn_cell, 211, None, None),
         ("k2_lstm_hard_sigmoid", k2_lstm_hard_sigmoid, 201, None, None),
         ("k2_gru_reset_before", k2_gru_reset_before, 202, None, None),
         ("k2_gru_reset_after_simple", k2_gru_reset_after_simple, 203, None, None),
@@ -405,6 +414,14 @@ def run_keras3(only):
             L.Dense(2),
         ])
 
+    def k3_rnn_cell():
+        inputs = keras.Input(shape=(None, 5), name="seq")
+        seq, h, c = L.RNN(L.LSTMCell(6), return_sequences=True, return_state=True)(inputs)
+        last = L.RNN(L.GRUCell(4, reset_after=False))(seq)
+        back = L.RNN(L.SimpleRNNCell(3), go_backwards=True)(seq)
+        bidir = L.Bidirectional(L.RNN(L.GRUCell(2)))(inputs)
+        return keras.Model(inputs, [last, back, h, bidir])
+
     def k3_sequential_h5():
         return keras.Sequential([
             keras.Input(shape=(None, 3)),
@@ -415,6 +432,7 @@ def run_keras3(only):
 
     cases = [
         ("k3_rnn_cells", k3_rnn_cells, 310, "model.keras"),
+        ("k3_rnn_cell", k3_rnn_cell, 312, "model.keras"),
         ("k3_sequential_h5", k3_sequential_h5, 311, "model.h5"),
     ]
     for name, build, seed, fname in cases:
@@ -451,7 +469,8 @@ def main():
                   "k2_gru_reset_after_simple", "k2_bidir_backward_layer",
                   "k2_bidir_backward_differs", "k2_seq2seq_initial_state",
                   "k2_embedding_masked", "k2_cudnn_lstm", "k2_cudnn_gru",
-                  "k2_rnn_cells", "k3_rnn_cells", "k3_sequential_h5"]:
+                  "k2_rnn_cells", "k2_rnn_cell", "k3_rnn_cells", "k3_rnn_cell",
+                  "k3_sequential_h5"]:
             print(n)
         return
     os.makedirs(OUT_DIR, exist_ok=True)

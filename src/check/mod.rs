@@ -20,7 +20,7 @@ pub use order::Operation;
 pub use shapes::format_shape;
 
 use crate::ir::{
-    CallId, Initializer, InputDtype, InputId, LayerId, LayerKind, Merge, Model, Value,
+    CallId, CellKind, Initializer, InputDtype, InputId, LayerId, LayerKind, Merge, Model, Value,
 };
 
 /// A tensor shape including the batch axis; `None` is a dimension of any size.
@@ -175,6 +175,9 @@ pub struct LayerInfo {
     pub params: u64,
     /// The layer's weights in `get_weights()` order.
     pub weights: Vec<WeightSpec>,
+    /// For Keras 2's `CuDNNLSTM` / `CuDNNGRU` (alone or in a
+    /// Bidirectional), the cell whose weights are in cuDNN's layout.
+    pub cudnn: Option<CellKind>,
 }
 
 /// Which weight of a layer a [`WeightSpec`] is.
@@ -255,6 +258,9 @@ pub enum WeightInit {
     /// LSTM `unit_forget_bias=True`: the bias initializer, with the forget gate
     /// block (the second of i, f, c, o) set to ones.
     UnitForgetBias(Initializer),
+    /// `CuDNNLSTM(unit_forget_bias=True)`'s two biases (input then
+    /// recurrent, i, f, c, o each): the recurrent forget block set to ones.
+    CudnnUnitForgetBias(Initializer),
 }
 
 /// One weight array as Keras holds it.

@@ -65,7 +65,7 @@ pub fn assign(model: &Model, taken: &[(u32, &'static str)]) -> Result<Names, Vec
                 let inner = b
                     .inner_name
                     .clone()
-                    .unwrap_or_else(|| auto(b.layer.cell.keras_name_prefix()));
+                    .unwrap_or_else(|| auto(b.layer.keras_name_prefix()));
                 let name = layer.name.clone().unwrap_or_else(|| auto("bidirectional"));
                 let base = inner.strip_prefix("forward_").unwrap_or(&inner);
                 LayerNames {

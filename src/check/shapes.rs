@@ -8,8 +8,8 @@ use super::{
 use crate::diag::Span;
 use crate::ir::{
     ActivationLayer, Attention, Call, CellKind, Conv1D, Dense, Initializer, InputDecl, InputDtype,
-    InputId, Layer, LayerKind, Merge, MergeMode, Model, ModelClass, Padding, Recurrent, Reshape,
-    Value,
+    InputId, Layer, LayerKind, Merge, MergeMode, Model, ModelClass, Padding, Recurrent,
+    RecurrentClass, Reshape, Value,
 };
 
 /// Formats a shape as Keras prints it: `(None, 10, 8)`, `(None,)`.
@@ -54,6 +54,13 @@ pub(super) fn infer(model: &Model, names: Names) -> Result<ModelInfo, Vec<CheckE
             calls: Vec::new(),
             params: 0,
             weights: Vec::new(),
+            cudnn: match &layer.kind {
+                LayerKind::Recurrent(r) if r.class == RecurrentClass::Cudnn => Some(r.cell),
+                LayerKind::Bidirectional(b) if b.layer.class == RecurrentClass::Cudnn => {
+                    Some(b.layer.cell)
+                }
+                _ => None,
+            },
         })
         .collect();
     let mut calls: Vec<CallInfo> = Vec::with_capacity(model.calls.len());
@@ -882,9 +889,9 @@ impl LayerContext<'_> {
         let expected = if bidirectional { 2 } else { 1 } * r.cell.states();
         if states.len() != expected {
             let class = if bidirectional {
-                format!("Bidirectional {}", r.cell.class_name())
+                format!("Bidirectional {}", r.class_name())
             } else {
-                r.cell.class_name().to_string()
+                r.class_name().to_string()
             };
             return Err(vec![CheckError::InitialStateCount {
                 layer: self.names.name.clone(),
@@ -975,15 +982,17 @@ impl LayerContext<'_> {
     ) -> (Vec<WeightSpec>, u128) {
         let units = r.units as usize;
         let gates = r.cell.gates() as usize;
-        let cell = match r.cell {
-            CellKind::SimpleRnn => "simple_rnn_cell",
-            CellKind::Lstm { .. } => "lstm_cell",
-            CellKind::Gru { .. } => "gru_cell",
+        // Keras 2's CuDNN layers keep their weights on the layer itself.
+        let cell = match (r.class, r.cell) {
+            (RecurrentClass::Cudnn, _) => None,
+            (_, CellKind::SimpleRnn) => Some("simple_rnn_cell"),
+            (_, CellKind::Lstm { .. }) => Some("lstm_cell"),
+            (_, CellKind::Gru { .. }) => Some("gru_cell"),
         };
         let mut weights = vec![
             self.weight(
                 prefix,
-                Some(cell),
+                cell,
                 WeightRole::Kernel,
                 direction,
                 vec![features as usize, gates * units],
@@ -991,7 +1000,7 @@ impl LayerContext<'_> {
             ),
             self.weight(
                 prefix,
-                Some(cell),
+                cell,
                 WeightRole::RecurrentKernel,
                 direction,
                 vec![units, gates * units],
@@ -999,20 +1008,37 @@ impl LayerContext<'_> {
             ),
         ];
         if r.use_bias {
-            let (shape, init) = match r.cell {
-                CellKind::Gru { reset_after: true } => (
+            let (shape, init) = match (r.class, r.cell) {
+                // cuDNN: a bias for each matrix product, one after the other.
+                (
+                    RecurrentClass::Cudnn,
+                    CellKind::Lstm {
+                        unit_forget_bias: true,
+                    },
+                ) => (
+                    vec![2 * gates * units],
+                    WeightInit::CudnnUnitForgetBias(r.bias_initializer),
+                ),
+                (RecurrentClass::Cudnn, _) => (
+                    vec![2 * gates * units],
+                    WeightInit::Keras(r.bias_initializer),
+                ),
+                (_, CellKind::Gru { reset_after: true }) => (
                     vec![2, gates * units],
                     WeightInit::Keras(r.bias_initializer),
                 ),
-                CellKind::Lstm {
-                    unit_forget_bias: true,
-                } => (
+                (
+                    _,
+                    CellKind::Lstm {
+                        unit_forget_bias: true,
+                    },
+                ) => (
                     vec![gates * units],
                     WeightInit::UnitForgetBias(r.bias_initializer),
                 ),
                 _ => (vec![gates * units], WeightInit::Keras(r.bias_initializer)),
             };
-            weights.push(self.weight(prefix, Some(cell), WeightRole::Bias, direction, shape, init));
+            weights.push(self.weight(prefix, cell, WeightRole::Bias, direction, shape, init));
         }
         let params = weights
             .iter()

@@ -34,7 +34,12 @@ const INPUT_LAYER: Schema = Schema {
 /// The input shape given on a layer, in whichever Keras spelling.
 pub(super) fn layer_input(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Option<InputDecl> {
     let shorthand: &[&str] = match layer_type {
-        LayerType::SimpleRnn | LayerType::Lstm | LayerType::Gru => RNN_SHAPE,
+        LayerType::SimpleRnn
+        | LayerType::Lstm
+        | LayerType::Gru
+        | LayerType::CudnnLstm
+        | LayerType::CudnnGru
+        | LayerType::Rnn => RNN_SHAPE,
         LayerType::Dense => &["input_dim"],
         LayerType::Embedding => &["input_length"],
         LayerType::Bidirectional

@@ -2,13 +2,13 @@
 //! and the lowering of one layer call to an [`ir::Layer`](crate::ir::Layer).
 
 use super::around::{self, AroundType, AROUND_NAMES};
-use super::ast::{Arg, Expr, ExprKind};
+use super::ast::{Expr, ExprKind};
 use super::error::{did_you_mean, FrontError};
 use super::input::layer_input;
 use super::values::{Args, Cx, Schema};
 use crate::ir::{
     Activation, Bidirectional, CellKind, Dense, Embedding, Initializer, InputDecl, Layer,
-    LayerKind, Merge, MergeMode, Recurrent,
+    LayerKind, Merge, MergeMode, Recurrent, RecurrentClass,
 };
 
 /// The layer constructors, by Keras class name.
@@ -17,6 +17,11 @@ pub enum LayerType {
     SimpleRnn,
     Lstm,
     Gru,
+    /// Keras 2's `CuDNNLSTM` and `CuDNNGRU`.
+    CudnnLstm,
+    CudnnGru,
+    /// The generic `RNN(cell)`.
+    Rnn,
     Bidirectional,
     Dense,
     TimeDistributed,
@@ -36,6 +41,9 @@ pub const LAYER_NAMES: &[(&str, LayerType)] = &[
     ("SimpleRNN", LayerType::SimpleRnn),
     ("LSTM", LayerType::Lstm),
     ("GRU", LayerType::Gru),
+    ("CuDNNLSTM", LayerType::CudnnLstm),
+    ("CuDNNGRU", LayerType::CudnnGru),
+    ("RNN", LayerType::Rnn),
     ("Bidirectional", LayerType::Bidirectional),
     ("Dense", LayerType::Dense),
     ("TimeDistributed", LayerType::TimeDistributed),
@@ -209,6 +217,85 @@ const GRU: Schema = Schema {
     keywords: &[LAYER, RNN_SHAPE, RNN_FLAGS],
 };
 
+/// Keras 2's `CuDNNLSTM`: no activations to choose (tanh and sigmoid),
+/// always a bias.
+const CUDNN_LSTM: Schema = Schema {
+    callee: "CuDNNLSTM",
+    positional: &[
+        "units",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "unit_forget_bias",
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "return_sequences",
+        "return_state",
+        "stateful",
+    ],
+    keywords: &[LAYER, RNN_SHAPE, &["go_backwards", "time_major"]],
+};
+
+/// Keras 2's `CuDNNGRU`: a GRU with `reset_after=True`.
+const CUDNN_GRU: Schema = Schema {
+    callee: "CuDNNGRU",
+    positional: &[
+        "units",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "return_sequences",
+        "return_state",
+        "stateful",
+    ],
+    keywords: &[LAYER, RNN_SHAPE, &["go_backwards", "time_major"]],
+};
+
+/// `RNN(cell, return_sequences, ...)`: the cell's own arguments are read
+/// with its layer's schema ([`CELLS`]).
+const RNN: Schema = Schema {
+    callee: "RNN",
+    positional: &[
+        "cell",
+        "return_sequences",
+        "return_state",
+        "go_backwards",
+        "stateful",
+        "unroll",
+        "zero_output_for_mask",
+    ],
+    keywords: &[LAYER, RNN_SHAPE, &["time_major"]],
+};
+
+/// The arguments of the `RNN` wrapper, which a cell does not take.
+const RNN_ONLY: &[&str] = &[
+    "return_sequences",
+    "return_state",
+    "go_backwards",
+    "stateful",
+    "unroll",
+    "zero_output_for_mask",
+    "time_major",
+    "input_shape",
+    "batch_input_shape",
+    "batch_shape",
+    "batch_size",
+    "input_length",
+    "input_dim",
+];
+
 const BIDIRECTIONAL: Schema = Schema {
     callee: "Bidirectional",
     positional: &["layer", "merge_mode", "weights", "backward_layer"],
@@ -292,6 +379,9 @@ impl LayerType {
             LayerType::SimpleRnn => &SIMPLE_RNN,
             LayerType::Lstm => &LSTM,
             LayerType::Gru => &GRU,
+            LayerType::CudnnLstm => &CUDNN_LSTM,
+            LayerType::CudnnGru => &CUDNN_GRU,
+            LayerType::Rnn => &RNN,
             LayerType::Bidirectional => &BIDIRECTIONAL,
             LayerType::Dense => &DENSE,
             LayerType::TimeDistributed => &TIME_DISTRIBUTED,
@@ -306,29 +396,26 @@ impl LayerType {
     }
 }
 
-/// Keras 2 layers whose Keras 3 equivalent rnnc knows: Keras 3 dropped the
-/// cuDNN classes and runs `LSTM`/`GRU` on cuDNN by itself when it can.
-const CUDNN_LAYERS: &[(&str, &str)] = &[("CuDNNLSTM", "LSTM"), ("CuDNNGRU", "GRU")];
-
 /// Keras' cell classes and the layer that is `RNN(cell)` for each.
-const CELLS: &[(&str, &str)] = &[
-    ("SimpleRNNCell", "SimpleRNN"),
-    ("LSTMCell", "LSTM"),
-    ("GRUCell", "GRU"),
+const CELLS: &[(&str, LayerType)] = &[
+    ("SimpleRNNCell", LayerType::SimpleRnn),
+    ("LSTMCell", LayerType::Lstm),
+    ("GRUCell", LayerType::Gru),
 ];
 
-/// The hint for a name that is not a layer: the equivalent layer for
-/// Keras 2's cuDNN layers and for cells, else the closest layer name, else
-/// the list.
+/// The layer whose arguments a cell class (`LSTMCell`) takes.
+pub fn cell_layer(name: &str) -> Option<LayerType> {
+    CELLS.iter().find(|(n, _)| *n == name).map(|&(_, t)| t)
+}
+
+/// The hint for a name that is not a layer: for a cell, how to run it,
+/// else the closest layer name, else the list.
 pub(crate) fn layer_hint(name: &str) -> String {
-    if let Some((_, layer)) = CUDNN_LAYERS.iter().find(|(n, _)| *n == name) {
+    if let Some((cell, layer)) = CELLS.iter().find(|(n, _)| *n == name) {
         return format!(
-            "use `{layer}` with the same arguments (Keras 3 picks cuDNN itself); \
-             weights saved from a {name} cannot be read yet"
+            "a cell is not a layer; use `RNN({cell}(units, ...))` or `{}(units, ...)`",
+            layer.schema().callee
         );
-    }
-    if let Some((_, layer)) = CELLS.iter().find(|(n, _)| *n == name) {
-        return format!("a cell is not a layer; use `{layer}(units, ...)`");
     }
     let all = || {
         LAYER_NAMES
@@ -342,71 +429,25 @@ pub(crate) fn layer_hint(name: &str) -> String {
     })
 }
 
-/// The hint for an unknown layer call: for `RNN(LSTMCell(8), return_sequences=True)`
-/// the equivalent call `LSTM(8, return_sequences=True)`, else [`layer_hint`].
-fn unknown_layer_hint(cx: &Cx, name: &str, args: &[Arg]) -> String {
-    if name != "RNN" {
-        return layer_hint(name);
-    }
-    let is_cell = |a: &Arg| a.keyword.as_ref().is_none_or(|k| k.name == "cell");
-    let equivalent = args.iter().position(is_cell).and_then(|position| {
-        let ExprKind::Call {
-            func,
-            args: cell_args,
-        } = &args[position].value.kind
-        else {
-            return None;
-        };
-        let cell_name = cx.keras_name(func)?;
-        let (cell_name, layer) = CELLS.iter().find(|(c, _)| *c == cell_name)?;
-        let rest = args
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != position)
-            .map(|(_, a)| a);
-        let all: Vec<String> = cell_args.iter().chain(rest).map(describe_arg).collect();
-        Some(format!(
-            "use `{layer}({})`: RNN({cell_name}(...)) is Keras' {layer} layer",
-            all.join(", ")
-        ))
-    });
-    equivalent.unwrap_or_else(|| {
-        "rnnc reads recurrent layers as SimpleRNN, LSTM or GRU; `RNN(LSTMCell(n))` is `LSTM(n)`"
-            .into()
-    })
-}
-
 /// Reports a call statement whose callee resembles a layer (a misspelt
-/// layer, a cuDNN layer, a cell, `RNN(...)`) as an unknown layer with its
-/// hint; returns whether it did.
+/// layer, a cell) as an unknown layer with its hint; returns whether it did.
 pub fn report_unknown_layer(cx: &mut Cx, call: &Expr) -> bool {
-    let ExprKind::Call { func, args } = &call.kind else {
+    let ExprKind::Call { func, .. } = &call.kind else {
         return false;
     };
     let Some(name) = cx.keras_name(func) else {
         return false;
     };
-    let known = |table: &[(&str, &str)]| table.iter().any(|(n, _)| *n == name);
-    let resembles = name == "RNN"
-        || known(CUDNN_LAYERS)
-        || known(CELLS)
+    let resembles = CELLS.iter().any(|(n, _)| *n == name)
         || did_you_mean(&name, LAYER_NAMES.iter().map(|(n, _)| *n)).is_some();
     if resembles {
         cx.error(FrontError::UnknownLayer {
-            hint: Some(unknown_layer_hint(cx, &name, args)),
+            hint: Some(layer_hint(&name)),
             name,
             span: func.span,
         });
     }
     resembles
-}
-
-/// An argument as written: `8`, `return_sequences=True`.
-fn describe_arg(arg: &Arg) -> String {
-    match &arg.keyword {
-        Some(k) => format!("{}={}", k.name, arg.value.describe()),
-        None => arg.value.describe(),
-    }
 }
 
 /// Lowers a layer constructor call; reports and returns `None` when `expr` is
@@ -432,7 +473,7 @@ pub fn lower_layer(cx: &mut Cx, expr: &Expr) -> Option<Layer> {
     };
     let Some(layer_type) = LayerType::from_name(&name) else {
         cx.error(FrontError::UnknownLayer {
-            hint: Some(unknown_layer_hint(cx, &name, args)),
+            hint: Some(layer_hint(&name)),
             name,
             span: func.span,
         });
@@ -445,9 +486,12 @@ pub fn lower_layer(cx: &mut Cx, expr: &Expr) -> Option<Layer> {
     }
     let mut input = layer_input(cx, &args, layer_type);
     let kind = match layer_type {
-        LayerType::SimpleRnn | LayerType::Lstm | LayerType::Gru => {
-            LayerKind::Recurrent(recurrent(cx, &args, layer_type))
-        }
+        LayerType::SimpleRnn
+        | LayerType::Lstm
+        | LayerType::Gru
+        | LayerType::CudnnLstm
+        | LayerType::CudnnGru => LayerKind::Recurrent(recurrent(cx, &args, layer_type)),
+        LayerType::Rnn => LayerKind::Recurrent(rnn(cx, &args)?),
         LayerType::Bidirectional => {
             let (kind, inner_input) = bidirectional(cx, &args)?;
             if let Some(inner) = inner_input {
@@ -537,14 +581,16 @@ fn recurrent(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Recurrent {
     );
     let flag = |cx: &mut Cx, name: &str, default: bool| opt(cx, args, name, default, Cx::boolean);
     let cell = match layer_type {
-        LayerType::Lstm => CellKind::Lstm {
+        LayerType::Lstm | LayerType::CudnnLstm => CellKind::Lstm {
             unit_forget_bias: flag(cx, "unit_forget_bias", true),
         },
-        LayerType::Gru => CellKind::Gru {
+        // CuDNNGRU takes no `reset_after`: it is always true.
+        LayerType::Gru | LayerType::CudnnGru => CellKind::Gru {
             reset_after: flag(cx, "reset_after", true),
         },
         LayerType::SimpleRnn => CellKind::SimpleRnn,
-        LayerType::Bidirectional
+        LayerType::Rnn
+        | LayerType::Bidirectional
         | LayerType::Dense
         | LayerType::TimeDistributed
         | LayerType::Embedding
@@ -583,7 +629,80 @@ fn recurrent(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Recurrent {
             Initializer::Orthogonal,
         ),
         bias_initializer: initializer(cx, args, "bias_initializer", Initializer::Zeros),
+        class: match layer_type {
+            LayerType::CudnnLstm | LayerType::CudnnGru => RecurrentClass::Cudnn,
+            _ => RecurrentClass::Dedicated,
+        },
     }
+}
+
+/// `RNN(cell, ...)`: the cell read as its layer (`LSTMCell(8)` as
+/// `LSTM(8)`), then the wrapper's options. A list of one cell is that cell;
+/// a list of several (`StackedRNNCells`) is not supported yet.
+fn rnn(cx: &mut Cx, args: &Args) -> Option<Recurrent> {
+    let mut cell_expr = args.required(cx, "cell")?;
+    if let ExprKind::List(items) | ExprKind::Tuple(items) = &cell_expr.kind {
+        match items.as_slice() {
+            [one] => cell_expr = one,
+            _ => {
+                cx.error(FrontError::Unsupported {
+                    what: "`RNN` with a list of several cells (`StackedRNNCells`)".into(),
+                    span: cell_expr.span,
+                    hint: Some(
+                        "stack one RNN layer per cell (`return_sequences=True` on all but \
+                         the last): the same outputs, with the weights in one layer each"
+                            .into(),
+                    ),
+                });
+                return None;
+            }
+        }
+    }
+    let ExprKind::Call {
+        func,
+        args: cell_args,
+    } = &cell_expr.kind
+    else {
+        cx.wrong("cell", "a cell (`LSTMCell(units)`)", cell_expr);
+        return None;
+    };
+    let name = cx.keras_name(func);
+    let Some(&(_, layer_type)) = CELLS.iter().find(|(n, _)| Some(*n) == name.as_deref()) else {
+        cx.error(FrontError::InvalidValue {
+            arg: "cell".into(),
+            message: format!("`{}` is not a cell rnnc knows", cell_expr.describe()),
+            span: cell_expr.span,
+            hint: Some("use SimpleRNNCell, LSTMCell or GRUCell".into()),
+        });
+        return None;
+    };
+    let cell_bound = Args::bind(cx, layer_type.schema(), cell_args, cell_expr.span);
+    for flag in RNN_ONLY {
+        if let Some(bound) = cell_bound.get(flag) {
+            cx.error(FrontError::Unsupported {
+                what: format!("`{flag}` on a cell"),
+                span: bound.span,
+                hint: Some(format!("give `{flag}` to `RNN(...)`, not to the cell")),
+            });
+        }
+    }
+    let mut layer = recurrent(cx, &cell_bound, layer_type);
+    let flag = |cx: &mut Cx, name: &str| opt(cx, args, name, false, Cx::boolean);
+    layer.return_sequences = flag(cx, "return_sequences");
+    layer.return_state = flag(cx, "return_state");
+    layer.go_backwards = flag(cx, "go_backwards");
+    layer.stateful = flag(cx, "stateful");
+    layer.unroll = flag(cx, "unroll");
+    layer.zero_output_for_mask = flag(cx, "zero_output_for_mask");
+    if let Some(bound) = args.get("time_major") {
+        cx.false_only(
+            "time_major",
+            bound.value,
+            "give inputs as (batch, time, features)",
+        );
+    }
+    layer.class = RecurrentClass::Rnn;
+    Some(layer)
 }
 
 fn initializer(cx: &mut Cx, args: &Args, name: &str, default: Initializer) -> Initializer {
@@ -771,30 +890,58 @@ mod tests {
     }
 
     #[test]
-    fn cudnn_layers_and_cells_name_the_equivalent_layer() {
-        let (message, hint) = one_error("model = Sequential()\nmodel.add(CuDNNLSTM(8))\n");
-        assert_eq!(message, "unknown layer `CuDNNLSTM`");
-        assert!(hint.starts_with("use `LSTM` with the same arguments (Keras 3 picks cuDNN itself)"));
-        let (_, hint) = one_error("CuDNNGRU(8, input_shape=(2, 3))\n");
-        assert!(hint.starts_with("use `GRU`"), "{hint}");
-        let (message, hint) =
-            one_error("model = Sequential()\nmodel.add(RNN(LSTMCell(8), return_sequences=True))\n");
-        assert_eq!(message, "unknown layer `RNN`");
+    fn cudnn_layers_and_rnn_cells_are_their_cells() {
+        use crate::ir::{CellKind, LayerKind, RecurrentClass};
+        let model = crate::front::parse(
+            "model = Sequential()\n\
+             model.add(CuDNNLSTM(8, return_sequences=True, input_shape=(None, 3)))\n\
+             model.add(CuDNNGRU(4, return_sequences=True))\n\
+             model.add(RNN(LSTMCell(5, recurrent_activation='hard_sigmoid'), return_sequences=True))\n\
+             model.add(RNN([GRUCell(2, reset_after=False)], go_backwards=True))\n",
+        )
+        .unwrap();
+        let recurrent: Vec<_> = model
+            .layers
+            .iter()
+            .map(|l| match &l.kind {
+                LayerKind::Recurrent(r) => r.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(recurrent[0].class, RecurrentClass::Cudnn);
+        assert_eq!(recurrent[0].class_name(), "CuDNNLSTM");
+        assert_eq!(recurrent[1].cell, CellKind::Gru { reset_after: true });
+        assert_eq!(recurrent[1].keras_name_prefix(), "cu_dnngru");
+        assert_eq!(recurrent[2].class, RecurrentClass::Rnn);
+        assert_eq!(
+            recurrent[2].recurrent_activation,
+            crate::ir::Activation::HardSigmoid
+        );
+        assert!(recurrent[2].return_sequences);
+        assert_eq!(recurrent[3].cell, CellKind::Gru { reset_after: false });
+        assert!(recurrent[3].go_backwards && !recurrent[3].return_sequences);
+    }
+
+    #[test]
+    fn cells_outside_rnn_and_stacked_cells_are_refused() {
+        let (message, hint) = one_error("model = Sequential()\nmodel.add(LSTMCell(8))\n");
+        assert_eq!(message, "unknown layer `LSTMCell`");
         assert_eq!(
             hint,
-            "use `LSTM(8, return_sequences=True)`: RNN(LSTMCell(...)) is Keras' LSTM layer"
+            "a cell is not a layer; use `RNN(LSTMCell(units, ...))` or `LSTM(units, ...)`"
         );
-        for (cell, layer) in [("GRUCell", "GRU"), ("SimpleRNNCell", "SimpleRNN")] {
-            let (_, hint) = one_error(&format!(
-                "layers.RNN(layers.{cell}(4, activation='relu'))\n"
-            ));
-            assert!(
-                hint.starts_with(&format!("use `{layer}(4, activation='relu')`")),
-                "{hint}"
-            );
-        }
-        let (_, hint) = one_error("model = Sequential()\nmodel.add(LSTMCell(8))\n");
-        assert_eq!(hint, "a cell is not a layer; use `LSTM(units, ...)`");
+        let (message, hint) = one_error("RNN([LSTMCell(4), GRUCell(3)], input_shape=(2, 3))\n");
+        assert!(message.contains("StackedRNNCells"), "{message}");
+        assert!(hint.contains("one RNN layer per cell"), "{hint}");
+        let (message, hint) =
+            one_error("RNN(LSTMCell(4, return_sequences=True), input_shape=(2, 3))\n");
+        assert!(
+            message.contains("`return_sequences` on a cell"),
+            "{message}"
+        );
+        assert!(hint.contains("to `RNN(...)`"), "{hint}");
+        let (message, _) = one_error("CuDNNLSTM(4, activation='relu', input_shape=(2, 3))\n");
+        assert_eq!(message, "unknown argument `activation` for CuDNNLSTM");
     }
 
     #[test]

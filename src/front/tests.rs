@@ -5,7 +5,7 @@ use super::parse;
 use crate::diag::{render_all, Span};
 use crate::ir::{
     Activation, CellKind, Initializer, InputDecl, InputDtype, LayerKind, MergeMode, Model,
-    Recurrent,
+    Recurrent, RecurrentClass,
 };
 
 /// In[7] of the tutorial: the constants later cells use.
@@ -64,6 +64,7 @@ fn simple_rnn(units: u64, return_sequences: bool) -> Recurrent {
         kernel_initializer: Initializer::GlorotUniform,
         recurrent_initializer: Initializer::Orthogonal,
         bias_initializer: Initializer::Zeros,
+        class: RecurrentClass::Dedicated,
     }
 }
 
@@ -339,7 +340,7 @@ fn error_unknown_layer_without_close_name_lists_the_layers() {
   |
 2 | model.add(layers.StringLookup(3, 5))
   |           ^^^^^^^^^^^^^^^^^^^
-  = hint: rnnc knows SimpleRNN, LSTM, GRU, Bidirectional, Dense, TimeDistributed, "
+  = hint: rnnc knows SimpleRNN, LSTM, GRU, CuDNNLSTM, CuDNNGRU, RNN, Bidirectional, Dense, TimeDistributed, "
         ),
         "{text}"
     );

@@ -310,7 +310,7 @@ impl LayerKind {
     /// Keras' class name, as summaries and messages print it.
     pub fn class_name(&self) -> &'static str {
         match self {
-            LayerKind::Recurrent(r) => r.cell.class_name(),
+            LayerKind::Recurrent(r) => r.class_name(),
             LayerKind::Bidirectional(_) => "Bidirectional",
             LayerKind::Dense(_) => "Dense",
             LayerKind::TimeDistributed(_) => "TimeDistributed",
@@ -424,7 +424,7 @@ impl LayerKind {
     /// (`simple_rnn`, `simple_rnn_1`, …): the class name in snake_case.
     pub fn keras_name_prefix(&self) -> &'static str {
         match self {
-            LayerKind::Recurrent(r) => r.cell.keras_name_prefix(),
+            LayerKind::Recurrent(r) => r.keras_name_prefix(),
             LayerKind::Bidirectional(_) => "bidirectional",
             LayerKind::Dense(_) => "dense",
             LayerKind::TimeDistributed(_) => "time_distributed",
@@ -561,9 +561,46 @@ pub struct Recurrent {
     pub kernel_initializer: Initializer,
     pub recurrent_initializer: Initializer,
     pub bias_initializer: Initializer,
+    /// The Keras class the layer is written as: the same cell and numbers
+    /// whichever it is.
+    pub class: RecurrentClass,
+}
+
+/// The Keras classes that run a recurrent cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecurrentClass {
+    /// `SimpleRNN`, `LSTM`, `GRU`.
+    Dedicated,
+    /// The generic `RNN(cell)` with `SimpleRNNCell`, `LSTMCell` or `GRUCell`.
+    Rnn,
+    /// Keras 2's `CuDNNLSTM` / `CuDNNGRU`: an LSTM (sigmoid gates) or a GRU
+    /// with `reset_after=True`, its weights in cuDNN's layout (a bias per
+    /// matrix product, gate blocks transposed), which
+    /// `weights::cudnn` converts as Keras 2's loader did.
+    Cudnn,
 }
 
 impl Recurrent {
+    /// Keras' class name, as printed in summaries.
+    pub fn class_name(&self) -> &'static str {
+        match (self.class, self.cell) {
+            (RecurrentClass::Dedicated, cell) => cell.class_name(),
+            (RecurrentClass::Rnn, _) => "RNN",
+            (RecurrentClass::Cudnn, CellKind::Gru { .. }) => "CuDNNGRU",
+            (RecurrentClass::Cudnn, _) => "CuDNNLSTM",
+        }
+    }
+
+    /// The prefix of the names Keras gives unnamed layers of the class.
+    pub fn keras_name_prefix(&self) -> &'static str {
+        match (self.class, self.cell) {
+            (RecurrentClass::Dedicated, cell) => cell.keras_name_prefix(),
+            (RecurrentClass::Rnn, _) => "rnn",
+            (RecurrentClass::Cudnn, CellKind::Gru { .. }) => "cu_dnngru",
+            (RecurrentClass::Cudnn, _) => "cu_dnnlstm",
+        }
+    }
+
     /// Whether a masked step's output is zeros (rather than the held `h`):
     /// `zero_output_for_mask`, unless unrolled.
     pub fn zeroes_masked_outputs(&self) -> bool {
@@ -587,6 +624,7 @@ impl Recurrent {
             kernel_initializer: Initializer::GlorotUniform,
             recurrent_initializer: Initializer::Orthogonal,
             bias_initializer: Initializer::Zeros,
+            class: RecurrentClass::Dedicated,
         }
     }
 }

@@ -62,6 +62,9 @@ pub fn initialize(info: &ModelInfo, seed: u64) -> Result<Weights, BudgetError> {
                         WeightInit::UnitForgetBias(init) => {
                             unit_forget_bias(init, &spec.shape, &mut sampler)
                         }
+                        WeightInit::CudnnUnitForgetBias(init) => {
+                            cudnn_unit_forget_bias(init, &spec.shape, &mut sampler)
+                        }
                     };
                     progress.inc(values.len() as u64);
                     ArrayD::from_shape_vec(IxDyn(&spec.shape), values)
@@ -70,7 +73,7 @@ pub fn initialize(info: &ModelInfo, seed: u64) -> Result<Weights, BudgetError> {
                 .collect()
         })
         .collect();
-    Ok(Weights::from_layers(layers))
+    Ok(Weights::new(info, layers))
 }
 
 /// Keras' LSTM `unit_forget_bias` construction: `init((units,))`,
@@ -78,6 +81,16 @@ pub fn initialize(info: &ModelInfo, seed: u64) -> Result<Weights, BudgetError> {
 fn unit_forget_bias(init: Initializer, shape: &[usize], sampler: &mut Sampler) -> Vec<f32> {
     let units = shape.iter().product::<usize>() / 4;
     let mut values = sample(init, &[units], sampler);
+    values.extend(std::iter::repeat_n(1.0, units));
+    values.extend(sample(init, &[2 * units], sampler));
+    values
+}
+
+/// `CuDNNLSTM(unit_forget_bias=True)`'s bias as tf.keras' `CuDNNLSTM.build`
+/// makes it: `init(5u)`, ones for the recurrent forget gate, `init(2u)`.
+fn cudnn_unit_forget_bias(init: Initializer, shape: &[usize], sampler: &mut Sampler) -> Vec<f32> {
+    let units = shape.iter().product::<usize>() / 8;
+    let mut values = sample(init, &[5 * units], sampler);
     values.extend(std::iter::repeat_n(1.0, units));
     values.extend(sample(init, &[2 * units], sampler));
     values

@@ -7,6 +7,7 @@
 //! them (kernel `[input_dim, gates*units]`, …). The ONNX backend converts them to
 //! ONNX layout in one place; the reference interpreter uses them as they are.
 
+pub mod cudnn;
 mod error;
 pub mod init;
 pub mod keras_file;
@@ -30,6 +31,10 @@ use crate::ir::LayerId;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Weights {
     layers: Vec<Vec<ArrayD<f32>>>,
+    /// For a CuDNN layer ([`crate::check::LayerInfo::cudnn`]), its arrays
+    /// in Keras' `LSTM` / `GRU` layout ([`cudnn`]), which the reference
+    /// and the backend read; `None` for every other layer.
+    keras_layout: Vec<Option<Vec<ArrayD<f32>>>>,
 }
 
 /// A recurrent cell's weights in Keras layout.
@@ -54,8 +59,17 @@ pub struct DenseWeights<'a> {
 impl Weights {
     /// Wraps per-layer arrays. The caller guarantees that they match `info`
     /// (count and shapes); [`Weights::matches`] checks it.
-    pub fn from_layers(layers: Vec<Vec<ArrayD<f32>>>) -> Weights {
-        Weights { layers }
+    pub fn new(info: &ModelInfo, layers: Vec<Vec<ArrayD<f32>>>) -> Weights {
+        let keras_layout = info
+            .layers
+            .iter()
+            .zip(&layers)
+            .map(|(layer, arrays)| layer.cudnn.map(|cell| cudnn::to_keras(cell, arrays)))
+            .collect();
+        Weights {
+            layers,
+            keras_layout,
+        }
     }
 
     /// Whether every array has the shape `info` expects.
@@ -102,7 +116,12 @@ impl Weights {
             .weights
             .iter()
             .position(|w| w.role == role && w.direction == direction)
-            .map(|i| &self.layers[id.index()][i])
+            .map(|i| {
+                let arrays = self.keras_layout[id.index()]
+                    .as_ref()
+                    .unwrap_or(&self.layers[id.index()]);
+                &arrays[i]
+            })
     }
 
     /// A recurrent layer's cell weights; `direction` is `Some` for the halves
@@ -184,7 +203,7 @@ fn collected(
         }
     }
     if problems.is_empty() {
-        Ok(Weights::from_layers(layers))
+        Ok(Weights::new(info, layers))
     } else {
         Err(WeightsError::Mismatch {
             path: path.to_path_buf(),

@@ -614,7 +614,9 @@ impl Target {
                 let spec = Spec::load(&oracle(case).join("model.rnn"))
                     .unwrap_or_else(|e| panic!("corpus case `{case}`: {e}"));
                 write(&path, &input.bytes);
-                accepted(rnnc::weights::load(&path, &spec.info))
+                // A `.keras` / `.h5` is also a model: its config as a spec.
+                let as_model = accepted(Spec::load(&path));
+                accepted(rnnc::weights::load(&path, &spec.info)) || as_model
             }
             Target::Onnx => {
                 use prost::Message;

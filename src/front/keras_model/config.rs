@@ -105,6 +105,10 @@ const STATEFUL_CALLS: &[&str] = &[
     "CuDNNGRU",
 ];
 
+/// The most layers a model file may list: far more than any recurrent
+/// model has, few enough that ordering the calls stays instant.
+pub const MAX_LAYERS: usize = 4096;
+
 /// Parses the config text; `Err` holds what is wrong, for a `BadConfig`.
 pub fn parse(text: &str) -> Result<KerasModel, String> {
     let root: Value = serde_json::from_str(text).map_err(|e| format!("is not valid JSON ({e})"))?;
@@ -128,6 +132,7 @@ pub fn parse(text: &str) -> Result<KerasModel, String> {
                     )
                 }
             };
+            too_many(list.len())?;
             let layers = list
                 .iter()
                 .enumerate()
@@ -149,6 +154,7 @@ pub fn parse(text: &str) -> Result<KerasModel, String> {
                 .get("layers")
                 .and_then(Value::as_array)
                 .ok_or("is a functional model without a `layers` list")?;
+            too_many(list.len())?;
             let layers = list
                 .iter()
                 .enumerate()
@@ -167,6 +173,15 @@ pub fn parse(text: &str) -> Result<KerasModel, String> {
              subclassed model's architecture is Python code, which the file does not hold)"
         )),
     }
+}
+
+fn too_many(layers: usize) -> Result<(), String> {
+    if layers > MAX_LAYERS {
+        return Err(format!(
+            "lists {layers} layers, more than the {MAX_LAYERS} rnnc reads"
+        ));
+    }
+    Ok(())
 }
 
 fn str_field<'a>(value: &'a Value, key: &str) -> Option<&'a str> {

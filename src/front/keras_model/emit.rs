@@ -168,6 +168,8 @@ enum Role {
     Forward,
     /// `TimeDistributed(layer)`.
     Wrapped,
+    /// `RNN(cell)`.
+    Cell,
 }
 
 /// A layer's class, name and config, top-level or nested.
@@ -254,7 +256,11 @@ const RENAMED: &[(&str, &str, &str)] = &[("LeakyReLU", "alpha", "negative_slope"
 /// the ones a user set are written.
 const DEFAULTS: &[(&[&str], &str, &str)] = &[
     (RECURRENT, "activation", "\"tanh\""),
-    (&["LSTM", "GRU"], "recurrent_activation", "\"sigmoid\""),
+    (
+        &["LSTM", "GRU", "LSTMCell", "GRUCell"],
+        "recurrent_activation",
+        "\"sigmoid\"",
+    ),
     (RECURRENT, "use_bias", "true"),
     (RECURRENT, "dropout", "0"),
     (RECURRENT, "recurrent_dropout", "0"),
@@ -266,8 +272,12 @@ const DEFAULTS: &[(&[&str], &str, &str)] = &[
     (RECURRENT, "zero_output_for_mask", "false"),
     (RECURRENT, "time_major", "false"),
     (RECURRENT, "use_cudnn", "\"auto\""),
-    (&["LSTM"], "unit_forget_bias", "true"),
-    (&["GRU"], "reset_after", "true"),
+    (
+        &["LSTM", "LSTMCell", "CuDNNLSTM"],
+        "unit_forget_bias",
+        "true",
+    ),
+    (&["GRU", "GRUCell"], "reset_after", "true"),
     (&["Bidirectional"], "merge_mode", "\"concat\""),
     (&["Dense", "Conv1D"], "activation", "\"linear\""),
     (&["Dense", "Conv1D"], "use_bias", "true"),
@@ -339,7 +349,17 @@ const DEFAULTS: &[(&[&str], &str, &str)] = &[
     (&["Flatten"], "data_format", "null"),
 ];
 
-const RECURRENT: &[&str] = &["SimpleRNN", "LSTM", "GRU"];
+const RECURRENT: &[&str] = &[
+    "SimpleRNN",
+    "LSTM",
+    "GRU",
+    "SimpleRNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "CuDNNLSTM",
+    "CuDNNGRU",
+    "RNN",
+];
 
 /// The default of `class`'s argument `key`, when the table has one.
 fn default_of(class: &str, key: &str) -> Option<Value> {
@@ -379,7 +399,8 @@ fn layer_expr(layer: LayerRef, role: Role, extra: Vec<String>) -> Result<String>
         message,
         hint,
     };
-    let Some(layer_type) = LayerType::from_name(layer.class) else {
+    let cell = crate::front::layers::cell_layer(layer.class);
+    let Some(layer_type) = LayerType::from_name(layer.class).or(cell) else {
         return Err(unknown_class(&layer));
     };
     if let Some(registered) = layer.registered_name {
@@ -440,6 +461,7 @@ fn layer_expr(layer: LayerRef, role: Role, extra: Vec<String>) -> Result<String>
                 backward_matches(&layer, value)?;
                 continue;
             }
+            (LayerType::Rnn, "cell") => cells_expr(&layer, value)?,
             (LayerType::TimeDistributed, "layer") => layer_expr(
                 LayerRef::nested(&layer, key, value)?,
                 Role::Wrapped,
@@ -474,6 +496,8 @@ fn layer_expr(layer: LayerRef, role: Role, extra: Vec<String>) -> Result<String>
     let name = match role {
         Role::Forward => layer.name.strip_prefix("forward_").unwrap_or(layer.name),
         Role::TopLevel | Role::Wrapped => layer.name,
+        // A cell's name is in no weight key rnnc reads.
+        Role::Cell => "",
     };
     if !name.is_empty() {
         written.push(format!("name={}", py_str(name)));
@@ -524,6 +548,29 @@ fn unknown_class(layer: &LayerRef) -> Refusal {
         message,
         hint: Some(hint),
     }
+}
+
+/// `RNN`'s cell: one cell, or `StackedRNNCells` as the list of its cells.
+fn cells_expr(layer: &LayerRef, value: &Value) -> Result<String> {
+    let cell = LayerRef::nested(layer, "cell", value)?;
+    if cell.class != "StackedRNNCells" {
+        return layer_expr(cell, Role::Cell, Vec::new());
+    }
+    let cells = cell
+        .config
+        .get("cells")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Refusal {
+            layer: layer.name.to_string(),
+            class: layer.class.to_string(),
+            message: "its StackedRNNCells has no `cells` list".into(),
+            hint: None,
+        })?;
+    let written = cells
+        .iter()
+        .map(|c| layer_expr(LayerRef::nested(layer, "cell", c)?, Role::Cell, Vec::new()))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(format!("[{}]", written.join(", ")))
 }
 
 /// Keras 3 always serializes a Bidirectional's backward layer; rnnc's
@@ -927,16 +974,23 @@ impl<'a> Functional<'a> {
         let flag = |config: &Map<String, Value>, key: &str| {
             config.get(key).and_then(Value::as_bool) == Some(true)
         };
-        let states = |class: &str| -> &'static [&'static str] {
-            match class {
-                "LSTM" => &["h", "c"],
+        // An LSTM carries h and c; `RNN(LSTMCell)` too.
+        let states = |class: &str, config: &Map<String, Value>| -> &'static [&'static str] {
+            let cell = config
+                .get("cell")
+                .and_then(|c| c.get("class_name"))
+                .and_then(Value::as_str);
+            match (class, cell) {
+                ("LSTM" | "CuDNNLSTM", _) | ("RNN", Some("LSTMCell")) => &["h", "c"],
                 _ => &["h"],
             }
         };
         let mut names = vec![""];
         match entry.class.as_str() {
-            "SimpleRNN" | "LSTM" | "GRU" if flag(&entry.config, "return_state") => {
-                names.extend(states(&entry.class));
+            "SimpleRNN" | "LSTM" | "GRU" | "RNN" | "CuDNNLSTM" | "CuDNNGRU"
+                if flag(&entry.config, "return_state") =>
+            {
+                names.extend(states(&entry.class, &entry.config));
             }
             "Bidirectional" => {
                 let inner = entry.config.get("layer");
@@ -947,13 +1001,12 @@ impl<'a> Functional<'a> {
                 if entry.config.get("merge_mode").is_some_and(Value::is_null) {
                     names = vec!["forward", "backward"];
                 }
-                let returns_state = inner
+                let inner_config = inner
                     .and_then(|l| l.get("config"))
-                    .and_then(Value::as_object)
-                    .is_some_and(|c| flag(c, "return_state"));
-                if returns_state {
+                    .and_then(Value::as_object);
+                if let Some(inner_config) = inner_config.filter(|c| flag(c, "return_state")) {
                     for direction in ["forward", "backward"] {
-                        for state in states(inner_class) {
+                        for state in states(inner_class, inner_config) {
                             names.push(match (direction, *state) {
                                 ("forward", "h") => "forward_h",
                                 ("forward", _) => "forward_c",
