@@ -11,6 +11,10 @@ hint); run it after changes to the frontend, check pass or backend.
 
     KERAS_BACKEND=jax python scripts/check_random_functional.py 0 100 [--rnnc target/debug/rnnc]
 
+With `--model-file`, rnnc compiles the `model.keras` Keras saves
+(`rnnc compile m.keras`: architecture and weights read from the file)
+instead of the spec with a weights file.
+
 Prints one line per model that differs by more than 1e-4 or fails, then
 `checked N, bad M`; exits 1 when M > 0.
 """
@@ -123,6 +127,7 @@ def keras_outputs(text, directory, seed):
         w.assign(a)
         arrays["/".join(p for p in w.path.split("/") if not p.endswith("_cell"))] = a
     np.savez(os.path.join(directory, "w.npz"), **arrays)
+    model.save(os.path.join(directory, "m.keras"))
     files, xs = [], []
     for i, t in enumerate(model.inputs):
         shape = [3] + [7 if d is None else d for d in t.shape[1:]]
@@ -141,6 +146,7 @@ def main():
     parser.add_argument("start", type=int)
     parser.add_argument("stop", type=int)
     parser.add_argument("--rnnc", default="target/debug/rnnc")
+    parser.add_argument("--model-file", action="store_true", help="compile the saved model.keras, not the spec")
     args = parser.parse_args()
     checked = bad = 0
     for seed in range(args.start, args.stop):
@@ -154,8 +160,13 @@ def main():
             spec_path, model_path, out = (os.path.join(d, n) for n in ("m.rnn", "m.onnx", "out.npz"))
             with open(spec_path, "w") as f:
                 f.write(text)
+            compile_step = (
+                [args.rnnc, "compile", os.path.join(d, "m.keras"), "-o", model_path, "--quiet"]
+                if args.model_file
+                else [args.rnnc, "compile", spec_path, "--weights", os.path.join(d, "w.npz"), "-o", model_path, "--quiet"]
+            )
             steps = [
-                [args.rnnc, "compile", spec_path, "--weights", os.path.join(d, "w.npz"), "-o", model_path, "--quiet"],
+                compile_step,
                 [args.rnnc, "run", model_path, "--output", out] + [a for p in inputs for a in ("--input", p)],
             ]
             failed = None

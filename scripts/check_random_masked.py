@@ -29,6 +29,10 @@ is also checked with `rnnc verify`.
     KERAS_BACKEND=jax python scripts/check_random_masked.py 0 300 [--rnnc target/debug/rnnc] [--jobs 2]
     KERAS_BACKEND=jax python scripts/check_random_masked.py 17 18 --minimize /tmp/masked_failures
 
+With `--model-file`, rnnc reads the `model.keras` Keras saves instead of
+the spec and its weights file (`rnnc summary|compile m.keras`, and the
+reference with `--weights m.keras`).
+
 Also compares the layers `rnnc summary` lists with Keras' `model.layers`
 (names and order, which decide the positional keys of `.weights.h5`).
 Prints one line per model that rnnc refuses, whose layers differ, whose
@@ -325,6 +329,10 @@ def make_inputs(model, rng):
     return xs
 
 
+# Set by `--model-file` (an environment variable, so that worker processes see it).
+MODEL_FILE = "RNNC_CHECK_MODEL_FILE"
+
+
 def keras_side(text, directory, seed):
     """Builds the model, sets random weights and writes them (.weights.h5)
     and the inputs; returns Keras' outputs, the input files, the weights."""
@@ -334,6 +342,9 @@ def keras_side(text, directory, seed):
         fo.random_weights(model, rng)
         weights = os.path.join(directory, "model.weights.h5")
         model.save_weights(weights)
+        if os.environ.get(MODEL_FILE):
+            weights = os.path.join(directory, "m.keras")
+            model.save(weights)
         xs = make_inputs(model, rng)
         ys = model(xs if len(xs) > 1 else xs[0], training=False)
     order = [layer.name for layer in model.layers]
@@ -399,12 +410,14 @@ def check(text, seed, rnnc, do_verify):
         spec_path, model_path = os.path.join(d, "m.rnn"), os.path.join(d, "m.onnx")
         with open(spec_path, "w") as f:
             f.write(text)
+        # With --model-file the model file is the spec, and its own weights.
+        source = [weights] if os.environ.get(MODEL_FILE) else [spec_path, "--weights", weights]
         fails = {}
-        r = subprocess.run([rnnc, "summary", spec_path], capture_output=True, text=True)
+        r = subprocess.run([rnnc, "summary", source[0]], capture_output=True, text=True)
         rows = [m.group(1) for m in map(SUMMARY_ROW.match, r.stdout.splitlines()) if m]
         if rows != order:
             fails["order"] = f"summary lists {rows}, Keras' model.layers {order}"
-        r = subprocess.run([rnnc, "compile", spec_path, "--weights", weights, "-o", model_path, "--quiet"],
+        r = subprocess.run([rnnc, "compile", *source, "-o", model_path, "--quiet"],
                            capture_output=True, text=True)
         if r.returncode != 0:
             fails["compile"] = first_line(r)
@@ -584,7 +597,10 @@ def main():
     parser.add_argument("--rnnc", default="target/debug/rnnc")
     parser.add_argument("--minimize", metavar="DIR", help="shrink each failing spec into DIR/<seed>.rnn")
     parser.add_argument("--jobs", type=int, default=1, help="models checked in parallel (processes)")
+    parser.add_argument("--model-file", action="store_true", help="compile the saved model.keras, not the spec")
     args = parser.parse_args()
+    if args.model_file:
+        os.environ[MODEL_FILE] = "1"
     rnnc = os.path.abspath(args.rnnc)
     sys.exit(run_and_report(run_seed, range(args.start, args.stop), args.jobs, rnnc, args.minimize))
 

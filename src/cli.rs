@@ -47,12 +47,14 @@ pub struct Cli {
 pub enum Command {
     /// Print the Keras summary of a spec (layers, output shapes, parameters).
     Summary {
-        /// The spec file (Keras Python syntax).
+        /// The spec file (Keras Python syntax), or a Keras model file
+        /// (`.keras`, a full-model `.h5`) whose architecture and weights are read.
         spec: PathBuf,
     },
     /// Compile a spec to an ONNX file.
     Compile {
-        /// The spec file (Keras Python syntax).
+        /// The spec file (Keras Python syntax), or a Keras model file
+        /// (`.keras`, a full-model `.h5`) whose architecture and weights are read.
         spec: PathBuf,
         /// The ONNX file to write (default: the spec's path with `.onnx`).
         #[arg(short, long)]
