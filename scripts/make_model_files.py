@@ -422,6 +422,19 @@ def run_keras3(only):
         bidir = L.Bidirectional(L.RNN(L.GRUCell(2)))(inputs)
         return keras.Model(inputs, [last, back, h, bidir])
 
+    def k3_bidir_backward_layer():
+        inputs = keras.Input(shape=(None, 4), name="seq")
+        x = L.Bidirectional(
+            L.LSTM(5, return_sequences=True),
+            backward_layer=L.LSTM(5, return_sequences=True, go_backwards=True, activation="relu"),
+        )(inputs)
+        y = L.Bidirectional(
+            L.GRU(3),
+            backward_layer=L.GRU(3, go_backwards=True, recurrent_activation="hard_sigmoid"),
+            merge_mode="mul",
+        )(x)
+        return keras.Model(inputs, [x, y])
+
     def k3_sequential_h5():
         return keras.Sequential([
             keras.Input(shape=(None, 3)),
@@ -433,6 +446,7 @@ def run_keras3(only):
     cases = [
         ("k3_rnn_cells", k3_rnn_cells, 310, "model.keras"),
         ("k3_rnn_cell", k3_rnn_cell, 312, "model.keras"),
+        ("k3_bidir_backward_layer", k3_bidir_backward_layer, 313, "model.keras"),
         ("k3_sequential_h5", k3_sequential_h5, 311, "model.h5"),
     ]
     for name, build, seed, fname in cases:
@@ -470,6 +484,7 @@ def main():
                   "k2_bidir_backward_differs", "k2_seq2seq_initial_state",
                   "k2_embedding_masked", "k2_cudnn_lstm", "k2_cudnn_gru",
                   "k2_rnn_cells", "k2_rnn_cell", "k3_rnn_cells", "k3_rnn_cell",
+                  "k3_bidir_backward_layer",
                   "k3_sequential_h5"]:
             print(n)
         return

@@ -30,10 +30,6 @@ const ATOL: f32 = 1e-5;
 /// the model-file issue that are not done.
 const REFUSED: &[(&str, &str)] = &[
     (
-        "k2_bidir_backward_differs",
-        "its backward layer differs from its forward layer",
-    ),
-    (
         "k2_rnn_cells",
         "several cells (`StackedRNNCells`) is not supported",
     ),

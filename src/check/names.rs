@@ -66,11 +66,18 @@ pub fn assign(model: &Model, taken: &[(u32, &'static str)]) -> Result<Names, Vec
                     .inner_name
                     .clone()
                     .unwrap_or_else(|| auto(b.layer.keras_name_prefix()));
-                let name = layer.name.clone().unwrap_or_else(|| auto("bidirectional"));
                 let base = inner.strip_prefix("forward_").unwrap_or(&inner);
+                // Keras 3 keeps a given backward layer's own name (made
+                // after the forward layer's, before the wrapper's).
+                let backward = match (&b.backward_name, b.explicit_backward) {
+                    (Some(name), _) => name.clone(),
+                    (None, true) => auto(b.backward_layer().keras_name_prefix()),
+                    (None, false) => format!("backward_{base}"),
+                };
+                let name = layer.name.clone().unwrap_or_else(|| auto("bidirectional"));
                 LayerNames {
                     name,
-                    inner: vec![format!("forward_{base}"), format!("backward_{base}")],
+                    inner: vec![format!("forward_{base}"), backward],
                 }
             }
             LayerKind::TimeDistributed(inner_layer) => {

@@ -357,8 +357,11 @@ impl LayerContext<'_> {
                     .zip([Direction::Forward, Direction::Backward])
                 {
                     let prefix = [self.names.name.as_str(), inner.as_str()];
-                    let (w, p) =
-                        self.recurrent_weights(&b.layer, features, &prefix, Some(direction));
+                    let r = match direction {
+                        Direction::Forward => &b.layer,
+                        Direction::Backward => b.backward_layer(),
+                    };
+                    let (w, p) = self.recurrent_weights(r, features, &prefix, Some(direction));
                     weights.extend(w);
                     params += p;
                 }

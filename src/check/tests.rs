@@ -43,6 +43,9 @@ fn bidi(units: u64, merge_mode: MergeMode) -> LayerKind {
         inner_name: None,
         merge_mode,
         inner_span: Span::default(),
+        backward: None,
+        explicit_backward: false,
+        backward_name: None,
     })
 }
 
@@ -187,6 +190,9 @@ fn return_state_and_merge_none_outputs() {
             inner_name: None,
             merge_mode: MergeMode::None,
             inner_span: Span::default(),
+            backward: None,
+            explicit_backward: false,
+            backward_name: None,
         }),
         Some(decl(None, &[Some(6), Some(3)])),
     )]);

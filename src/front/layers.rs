@@ -736,17 +736,12 @@ fn bidirectional(cx: &mut Cx, args: &Args) -> Option<(LayerKind, Option<InputDec
             },
         },
     };
-    for unsupported in ["backward_layer", "weights"] {
-        if let Some(value) = args.value(unsupported) {
-            cx.error(FrontError::Unsupported {
-                what: format!("`{unsupported}` on Bidirectional"),
-                span: value.span,
-                hint: Some(
-                    "the backward layer is always a copy of the forward one, with fresh weights"
-                        .into(),
-                ),
-            });
-        }
+    if let Some(value) = args.value("weights") {
+        cx.error(FrontError::Unsupported {
+            what: "`weights` on Bidirectional".into(),
+            span: value.span,
+            hint: Some("give trained weights with `--weights`".into()),
+        });
     }
     let inner_expr = args.required(cx, "layer")?;
     let inner = lower_layer(cx, inner_expr)?;
@@ -762,13 +757,97 @@ fn bidirectional(cx: &mut Cx, args: &Args) -> Option<(LayerKind, Option<InputDec
     // Keras 3's Bidirectional forces `zero_output_for_mask` to
     // `return_sequences` on both copies (`force_zero_output_for_mask`).
     layer.zero_output_for_mask = layer.return_sequences;
+    let (backward, backward_name) = match args.value("backward_layer") {
+        Some(expr) => backward_layer(cx, expr, &layer)?,
+        None => (None, None),
+    };
     let kind = LayerKind::Bidirectional(Bidirectional {
         layer,
         inner_name: inner.name,
         merge_mode,
         inner_span: inner.span,
+        backward,
+        explicit_backward: args.value("backward_layer").is_some(),
+        backward_name,
     });
     Some((kind, inner.input))
+}
+
+/// `backward_layer=`: Keras requires the opposite `go_backwards` and the
+/// forward layer's outputs; rnnc also requires its cell, units and bias,
+/// so that only the activations and initializers may differ. A backward
+/// layer equal to the forward one but for its direction is no layer of its
+/// own (`None` settings).
+fn backward_layer(
+    cx: &mut Cx,
+    expr: &Expr,
+    forward: &Recurrent,
+) -> Option<(Option<Recurrent>, Option<String>)> {
+    let lowered = lower_layer(cx, expr)?;
+    let LayerKind::Recurrent(mut backward) = lowered.kind else {
+        cx.error(FrontError::BadWrapped {
+            wrapper: "Bidirectional",
+            inner: lowered.kind.class_name().into(),
+            span: lowered.span,
+            hint: "the backward layer is a SimpleRNN, LSTM or GRU layer",
+        });
+        return None;
+    };
+    if let Some(decl) = &lowered.input {
+        cx.error(FrontError::ConflictingShape {
+            message: "an input shape on the backward layer".into(),
+            span: decl.span,
+        });
+    }
+    let mut differs = Vec::new();
+    if backward.go_backwards == forward.go_backwards {
+        differs.push("`go_backwards` must differ from the forward layer's".to_string());
+    }
+    let same = [
+        (
+            "the cell",
+            backward.cell == forward.cell && backward.class == forward.class,
+        ),
+        ("`units`", backward.units == forward.units),
+        ("`use_bias`", backward.use_bias == forward.use_bias),
+        (
+            "`return_sequences`",
+            backward.return_sequences == forward.return_sequences,
+        ),
+        (
+            "`return_state`",
+            backward.return_state == forward.return_state,
+        ),
+        ("`stateful`", backward.stateful == forward.stateful),
+        ("`unroll`", backward.unroll == forward.unroll),
+    ];
+    differs.extend(
+        same.iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(what, _)| format!("{what} must be the forward layer's")),
+    );
+    if !differs.is_empty() {
+        cx.error(FrontError::Unsupported {
+            what: format!("this backward layer ({})", differs.join("; ")),
+            span: lowered.span,
+            hint: Some(
+                "rnnc runs the forward layer's cell backwards; the backward layer may differ \
+                 only in its activations and initializers"
+                    .into(),
+            ),
+        });
+        return None;
+    }
+    backward.zero_output_for_mask = backward.return_sequences;
+    let copy = Recurrent {
+        go_backwards: forward.go_backwards,
+        ..backward.clone()
+    };
+    if copy == *forward {
+        // The forward layer run backwards: what Bidirectional makes itself.
+        return Some((None, lowered.name));
+    }
+    Some((Some(backward), lowered.name))
 }
 
 fn time_distributed(cx: &mut Cx, args: &Args) -> Option<LayerKind> {
@@ -920,6 +999,39 @@ mod tests {
         assert!(recurrent[2].return_sequences);
         assert_eq!(recurrent[3].cell, CellKind::Gru { reset_after: false });
         assert!(recurrent[3].go_backwards && !recurrent[3].return_sequences);
+    }
+
+    #[test]
+    fn backward_layers_may_differ_in_activations_only() {
+        use crate::ir::{Activation, LayerKind};
+        let bidirectional =
+            |source: &str| match crate::front::parse(source).unwrap().layers[0].kind.clone() {
+                LayerKind::Bidirectional(b) => b,
+                other => panic!("{other:?}"),
+            };
+        let b = bidirectional(
+            "Bidirectional(LSTM(4), backward_layer=LSTM(4, go_backwards=True, \
+             activation='relu', name='back'), input_shape=(2, 3))\n",
+        );
+        assert_eq!(b.backward_layer().activation, Activation::Relu);
+        assert_eq!(b.layer.activation, Activation::Tanh);
+        assert_eq!(b.backward_name.as_deref(), Some("back"));
+        // The forward layer run backwards is Bidirectional's own copy.
+        let b = bidirectional(
+            "Bidirectional(GRU(4), backward_layer=GRU(4, go_backwards=True), input_shape=(2, 3))\n",
+        );
+        assert!(b.backward.is_none() && b.explicit_backward);
+        let (message, hint) = one_error(
+            "Bidirectional(LSTM(4), backward_layer=LSTM(5, go_backwards=True), input_shape=(2, 3))\n",
+        );
+        assert!(
+            message.contains("`units` must be the forward layer's"),
+            "{message}"
+        );
+        assert!(hint.contains("only in its activations"), "{hint}");
+        let (message, _) =
+            one_error("Bidirectional(LSTM(4), backward_layer=LSTM(4), input_shape=(2, 3))\n");
+        assert!(message.contains("`go_backwards` must differ"), "{message}");
     }
 
     #[test]

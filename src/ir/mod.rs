@@ -654,6 +654,24 @@ pub struct Bidirectional {
     pub merge_mode: MergeMode,
     /// Where the wrapped layer is written, for errors about it.
     pub inner_span: Span,
+    /// `backward_layer=`: the backward copy's own settings (activations,
+    /// initializers) when they differ from `layer`'s; the frontend requires
+    /// the same cell, units, bias and outputs. `None`: a copy of `layer`.
+    /// Either way the backward copy reads the sequence in the other
+    /// direction from the forward one.
+    pub backward: Option<Recurrent>,
+    /// Whether `backward_layer=` was given (Keras then keeps that layer's
+    /// own name, automatic or `backward_name`).
+    pub explicit_backward: bool,
+    /// The backward layer's own `name=`, if given.
+    pub backward_name: Option<String>,
+}
+
+impl Bidirectional {
+    /// The settings the backward copy runs with.
+    pub fn backward_layer(&self) -> &Recurrent {
+        self.backward.as_ref().unwrap_or(&self.layer)
+    }
 }
 
 /// A fully connected layer on the last axis.
@@ -881,7 +899,11 @@ impl Layer {
         match &mut self.kind {
             LayerKind::Recurrent(r) => vec![&mut r.activation, &mut r.recurrent_activation],
             LayerKind::Bidirectional(b) => {
-                vec![&mut b.layer.activation, &mut b.layer.recurrent_activation]
+                let mut all = vec![&mut b.layer.activation, &mut b.layer.recurrent_activation];
+                if let Some(backward) = &mut b.backward {
+                    all.extend([&mut backward.activation, &mut backward.recurrent_activation]);
+                }
+                all
             }
             LayerKind::Dense(d) => vec![&mut d.activation],
             LayerKind::TimeDistributed(inner) => inner.activations_mut(),

@@ -10,21 +10,23 @@ use ndarray::{concatenate, ArrayD, ArrayView2, ArrayView3, Axis};
 
 use super::masks::Mask;
 use super::recurrent::{self, RecurrentRun, StepMask};
-use crate::ir::{MergeMode, Recurrent};
+use crate::ir::{Bidirectional, MergeMode};
 use crate::weights::CellWeights;
 
 /// Runs both directions over `x` `[B, T, F]` (from `initial` states, or
 /// zeros when it is empty, under the input's Keras mask if any) and merges
 /// them.
+/// The wrapped layer decides the outputs and directions; the backward copy
+/// runs with [`Bidirectional::backward_layer`]'s settings.
 pub fn run(
-    layer: &Recurrent,
-    merge: MergeMode,
+    bidirectional: &Bidirectional,
     forward: &CellWeights<'_>,
     backward: &CellWeights<'_>,
     x: ArrayView3<f32>,
     initial: &[ArrayView2<f32>],
     mask: Option<&Mask>,
 ) -> Vec<ArrayD<f32>> {
+    let layer = &bidirectional.layer;
     let mask = mask.map(|m| StepMask {
         mask: m.view(),
         zero_output: layer.zeroes_masked_outputs(),
@@ -32,10 +34,17 @@ pub fn run(
     // `initial_state`: the forward copy's states, then the backward copy's.
     let (fwd_initial, bwd_initial) = initial.split_at(initial.len() / 2);
     let fwd = recurrent::run(layer, forward, x, layer.go_backwards, fwd_initial, mask);
-    let bwd = recurrent::run(layer, backward, x, !layer.go_backwards, bwd_initial, mask);
+    let bwd = recurrent::run(
+        bidirectional.backward_layer(),
+        backward,
+        x,
+        !layer.go_backwards,
+        bwd_initial,
+        mask,
+    );
     let (fwd_main, fwd_states) = split(fwd, false);
     let (bwd_main, bwd_states) = split(bwd, layer.return_sequences);
-    let mut outputs = merge_outputs(merge, fwd_main, bwd_main);
+    let mut outputs = merge_outputs(bidirectional.merge_mode, fwd_main, bwd_main);
     if layer.return_state {
         outputs.extend(fwd_states);
         outputs.extend(bwd_states);

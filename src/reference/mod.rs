@@ -294,8 +294,7 @@ fn run_layer(
             let forward = weights.cell(info, id, Some(Direction::Forward));
             let backward = weights.cell(info, id, Some(Direction::Backward));
             bidirectional::run(
-                &b.layer,
-                b.merge_mode,
+                b,
                 &forward,
                 &backward,
                 sequence(&x, layer_info)?,

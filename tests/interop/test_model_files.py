@@ -3,7 +3,7 @@ fixtures/model_files/ (written by real Keras 2 and Keras 3, or a real Keras 2
 file with its config in an older dialect) and the `model.keras` of every
 functional and masking oracle, compiled with `rnnc compile FILE`, gives
 Keras' predictions in onnxruntime and OpenVINO. The files rnnc refuses
-(StackedRNNCells, a backward layer that differs from the forward one) are tests/model_files.rs'."""
+(StackedRNNCells) are tests/model_files.rs'."""
 
 import numpy as np
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from conftest import ATOL, ROOT, assert_outputs_close, fixture_expected, fixture_inputs, rnnc
 
 FIXTURES = ROOT / "fixtures"
-REFUSED = {"k2_bidir_backward_differs", "k2_rnn_cells", "k3_rnn_cells"}
+REFUSED = {"k2_rnn_cells", "k3_rnn_cells"}
 
 
 def model_file(folder):

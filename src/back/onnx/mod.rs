@@ -313,7 +313,7 @@ pub fn emit(
             .collect();
         let outputs = match &layer.kind {
             LayerKind::Recurrent(r) => {
-                let directions = em.cells(id, &x, r, false, options.lowering, &states, mask)?;
+                let directions = em.cells(id, &x, r, None, options.lowering, &states, mask)?;
                 merge::layer_outputs(&mut em.b, r, directions, None)
             }
             LayerKind::Bidirectional(bi) => {
@@ -322,8 +322,15 @@ pub fn emit(
                         layer: info.layer(id).name.clone(),
                     });
                 }
-                let directions =
-                    em.cells(id, &x, &bi.layer, true, options.lowering, &states, mask)?;
+                let directions = em.cells(
+                    id,
+                    &x,
+                    &bi.layer,
+                    Some(bi.backward_layer()),
+                    options.lowering,
+                    &states,
+                    mask,
+                )?;
                 merge::layer_outputs(&mut em.b, &bi.layer, directions, Some(bi.merge_mode))
             }
             LayerKind::Dense(d) => vec![dense::dense(&mut em, id, &x, d)],
@@ -487,7 +494,7 @@ impl Emitter<'_> {
         id: LayerId,
         x: &str,
         r: &Recurrent,
-        bidirectional: bool,
+        backward: Option<&Recurrent>,
         lowering: Lowering,
         initial_state: &[String],
         mask: Option<&str>,
@@ -503,20 +510,28 @@ impl Emitter<'_> {
                 id,
                 x,
                 r,
-                bidirectional,
+                backward,
                 initial_state,
                 Some(mask),
             ));
         }
-        let native_ok = r.activation == Activation::Tanh
-            && (r.cell == CellKind::SimpleRnn || r.recurrent_activation == Activation::Sigmoid);
-        let native = match lowering {
+        // The native operators apply one pair of activations (their
+        // defaults) to every direction.
+        let default_activations = |r: &Recurrent| {
+            r.activation == Activation::Tanh
+                && (r.cell == CellKind::SimpleRnn || r.recurrent_activation == Activation::Sigmoid)
+        };
+        let blocking = [Some(r), backward]
+            .into_iter()
+            .flatten()
+            .find(|r| !default_activations(r));
+        let native = match (lowering, blocking) {
             // onnxruntime's RNN kernel takes 3-4x the time of the Scan form
             // (and of Keras' own export) at batch >= 32 (docs/runtimes.md).
-            Lowering::Auto => native_ok && r.cell != CellKind::SimpleRnn,
-            Lowering::Scan => false,
-            Lowering::Native if native_ok => true,
-            Lowering::Native => {
+            (Lowering::Auto, None) => r.cell != CellKind::SimpleRnn,
+            (Lowering::Auto | Lowering::Scan, _) => false,
+            (Lowering::Native, None) => true,
+            (Lowering::Native, Some(blocking)) => {
                 return Err(BackError::NativeImpossible {
                     layer: self.info.layer(id).name.clone(),
                     op: match r.cell {
@@ -524,15 +539,15 @@ impl Emitter<'_> {
                         CellKind::Lstm { .. } => "LSTM",
                         CellKind::Gru { .. } => "GRU",
                     },
-                    activation: r.activation.keras_name(),
-                    recurrent_activation: r.recurrent_activation.keras_name(),
+                    activation: blocking.activation.keras_name(),
+                    recurrent_activation: blocking.recurrent_activation.keras_name(),
                 })
             }
         };
         Ok(if native {
-            recurrent::native(self, id, x, r, bidirectional, initial_state)
+            recurrent::native(self, id, x, r, backward.is_some(), initial_state)
         } else {
-            scan::scan(self, id, x, r, bidirectional, initial_state, None)
+            scan::scan(self, id, x, r, backward, initial_state, None)
         })
     }
 

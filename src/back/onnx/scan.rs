@@ -31,13 +31,15 @@ use crate::ir::{CellKind, LayerId, Recurrent};
 
 /// Emits one Scan per direction; returns each direction's outputs, forward
 /// first. With a Keras `mask` `[B, T]` (bool), it is a second scanned input
-/// (reversed with the input for a backwards direction).
+/// (reversed with the input for a backwards direction). `backward` is
+/// `Some` for a Bidirectional layer: the settings its backward copy runs
+/// with.
 pub(super) fn scan(
     em: &mut Emitter<'_>,
     id: LayerId,
     x: &str,
     r: &Recurrent,
-    bidirectional: bool,
+    backward: Option<&Recurrent>,
     initial_state: &[String],
     mask: Option<&str>,
 ) -> Vec<CellOutputs> {
@@ -45,7 +47,7 @@ pub(super) fn scan(
     let name = layer.name.clone();
     // (weights, initializer base name, read backwards, per-step outputs
     // reversed back to time order)
-    let plan: Vec<(Option<Direction>, String, bool, bool)> = if bidirectional {
+    let plan: Vec<(Option<Direction>, String, bool, bool)> = if backward.is_some() {
         vec![
             (
                 Some(Direction::Forward),
@@ -67,6 +69,10 @@ pub(super) fn scan(
     plan.into_iter()
         .enumerate()
         .map(|(index, (direction, base, backwards, realign))| {
+            let r = match (direction, backward) {
+                (Some(Direction::Backward), Some(backward)) => backward,
+                _ => r,
+            };
             let cw = em.weights.cell(em.info, id, direction);
             let weights = layout::scan_weights(r.cell, &cw);
             let (input, mask) = if backwards {

@@ -458,8 +458,14 @@ fn layer_expr(layer: LayerRef, role: Role, extra: Vec<String>) -> Result<String>
                 Vec::new(),
             )?,
             (LayerType::Bidirectional, "backward_layer") => {
-                backward_matches(&layer, value)?;
-                continue;
+                if backward_is_copy(&layer, value) {
+                    continue;
+                }
+                layer_expr(
+                    LayerRef::nested(&layer, key, value)?,
+                    Role::TopLevel,
+                    Vec::new(),
+                )?
             }
             (LayerType::Rnn, "cell") => cells_expr(&layer, value)?,
             (LayerType::TimeDistributed, "layer") => layer_expr(
@@ -573,11 +579,12 @@ fn cells_expr(layer: &LayerRef, value: &Value) -> Result<String> {
     Ok(format!("[{}]", written.join(", ")))
 }
 
-/// Keras 3 always serializes a Bidirectional's backward layer; rnnc's
-/// Bidirectional runs a copy of the forward layer backwards, so the two
-/// configs must agree but for the name and `go_backwards`.
-fn backward_matches(layer: &LayerRef, backward: &Value) -> Result<()> {
-    let forward = layer.config.get("layer");
+/// Keras 3 always serializes a Bidirectional's backward layer, and a
+/// backward layer equal to the forward one but for its name and
+/// `go_backwards` is the copy Bidirectional makes itself: not written.
+/// Another is written as `backward_layer=` for the frontend to read (or
+/// refuse, naming what differs).
+fn backward_is_copy(layer: &LayerRef, backward: &Value) -> bool {
     let strip = |v: Option<&Value>| -> Option<(Option<String>, Map<String, Value>)> {
         let v = v?;
         let mut config = v.get("config")?.as_object()?.clone();
@@ -587,47 +594,14 @@ fn backward_matches(layer: &LayerRef, backward: &Value) -> Result<()> {
         config.retain(|k, _| !training_only(k) && k != "shared_object_id");
         Some((v.get("class_name")?.as_str().map(str::to_string), config))
     };
-    let (Some((fc, f)), Some((bc, b))) = (strip(forward), strip(Some(backward))) else {
-        return Err(Refusal {
-            layer: layer.name.to_string(),
-            class: layer.class.to_string(),
-            message: "its `layer` / `backward_layer` are not serialized layers".into(),
-            hint: None,
-        });
-    };
-    let differs: Vec<String> = f
-        .iter()
-        .filter(|(k, v)| b.get(*k).is_none_or(|w| !same(v, w)))
-        .map(|(k, v)| {
-            format!(
-                "`{k}` {} forward, {} backward",
-                short(v),
-                b.get(k).map_or("unset".to_string(), short)
-            )
-        })
-        .collect();
-    if fc != bc || !differs.is_empty() {
-        let what = if fc != bc {
-            format!(
-                "a {} forward and a {} backward",
-                fc.unwrap_or_default(),
-                bc.unwrap_or_default()
-            )
-        } else {
-            differs.join(", ")
-        };
-        return Err(Refusal {
-            layer: layer.name.to_string(),
-            class: layer.class.to_string(),
-            message: format!("its backward layer differs from its forward layer ({what})"),
-            hint: Some(
-                "rnnc runs a copy of the forward layer backwards; a different backward layer is \
-                 not supported yet"
-                    .into(),
-            ),
-        });
+    match (strip(layer.config.get("layer")), strip(Some(backward))) {
+        (Some((fc, f)), Some((bc, b))) => {
+            fc == bc
+                && f.len() == b.len()
+                && f.iter().all(|(k, v)| b.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => false,
     }
-    Ok(())
 }
 
 /// An activation as Keras wrote it: a name, or (Keras 3) a serialized
