@@ -435,6 +435,22 @@ def run_keras3(only):
         )(x)
         return keras.Model(inputs, [x, y])
 
+    def k3_stacked_cells():
+        # Stacked cells with a mask, return_state, go_backwards and
+        # initial_state: each must follow StackedRNNCells, not a chain of
+        # layers.
+        tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
+        emb = L.Embedding(20, 5, mask_zero=True)(tokens)
+        # Keras returns the LSTM cell's states as a list of their own.
+        seq, (h1, c1), h2 = L.RNN([L.LSTMCell(6), L.GRUCell(4)], return_sequences=True,
+                                  return_state=True)(emb)
+        back = L.RNN([L.SimpleRNNCell(3), L.LSTMCell(2)], go_backwards=True,
+                     return_sequences=True)(emb)
+        start = L.Dense(3)(h1)
+        last = L.RNN([L.GRUCell(4), L.GRUCell(3, reset_after=False)])(
+            seq, initial_state=[h2, start])
+        return keras.Model(tokens, [seq, h1, c1, h2, back, last])
+
     def k3_sequential_h5():
         return keras.Sequential([
             keras.Input(shape=(None, 3)),
@@ -447,8 +463,10 @@ def run_keras3(only):
         ("k3_rnn_cells", k3_rnn_cells, 310, "model.keras"),
         ("k3_rnn_cell", k3_rnn_cell, 312, "model.keras"),
         ("k3_bidir_backward_layer", k3_bidir_backward_layer, 313, "model.keras"),
+        ("k3_stacked_cells", k3_stacked_cells, 314, "model.keras"),
         ("k3_sequential_h5", k3_sequential_h5, 311, "model.h5"),
     ]
+    ids = {"k3_stacked_cells": {0: (20, (7, 5, 3))}}
     for name, build, seed, fname in cases:
         if only and name not in only:
             continue
@@ -457,7 +475,7 @@ def run_keras3(only):
         keras.backend.clear_session()
         model = build()
         randomize_weights(model, seed)
-        inputs = make_inputs(model, seed)
+        inputs = make_inputs(model, seed, ids.get(name))
         outputs = as_list(model.predict(feed(inputs), batch_size=BATCH, verbose=0))
         model.save(path)
         if fname.endswith(".h5"):
@@ -484,7 +502,7 @@ def main():
                   "k2_bidir_backward_differs", "k2_seq2seq_initial_state",
                   "k2_embedding_masked", "k2_cudnn_lstm", "k2_cudnn_gru",
                   "k2_rnn_cells", "k2_rnn_cell", "k3_rnn_cells", "k3_rnn_cell",
-                  "k3_bidir_backward_layer",
+                  "k3_bidir_backward_layer", "k3_stacked_cells",
                   "k3_sequential_h5"]:
             print(n)
         return

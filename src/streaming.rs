@@ -445,24 +445,41 @@ pub fn apply(
             unreachable!("plan streams recurrent calls only")
         };
         let batch = info.call(id).input_shapes[0][0];
-        let states: &[&str] = if r.cell.states() == 2 {
-            &["h", "c"]
-        } else {
-            &["h"]
-        };
+        // `h` (and `c`), numbered per cell for a stacked `RNN([cells])`.
+        let stacked = !r.stacked.is_empty();
+        let states: Vec<(String, u64)> = r
+            .chain()
+            .iter()
+            .enumerate()
+            .flat_map(|(i, cell)| {
+                let names: &[&str] = if cell.cell.states() == 2 {
+                    &["h", "c"]
+                } else {
+                    &["h"]
+                };
+                names.iter().map(move |state| {
+                    let name = if stacked {
+                        format!("{state}{i}")
+                    } else {
+                        state.to_string()
+                    };
+                    (name, cell.units)
+                })
+            })
+            .collect();
         let mut stream = Stream {
             call: id,
             inputs: Vec::new(),
             outputs: Vec::new(),
             output_names: Vec::new(),
         };
-        for (k, state) in states.iter().enumerate() {
+        for (k, (state, units)) in states.iter().enumerate() {
             let input = InputId(out.inputs.len() as u32);
             out.inputs.push(ModelInput {
                 name: Some(format!("{}_{state}_in", layer.name)),
                 decl: Some(InputDecl {
                     batch,
-                    dims: vec![Some(r.units)],
+                    dims: vec![Some(*units)],
                     dtype: Some(InputDtype::Float32),
                     span: call.span,
                 }),

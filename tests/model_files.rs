@@ -7,7 +7,8 @@
 //! and every functional and masking oracle has the `model.keras` Keras 3
 //! saved. Each file's model runs in tract and in the reference interpreter
 //! to Keras' predictions, `rnnc verify` passes, and the spec `rnnc spec`
-//! writes compiles, with the file as its weights, to the same bytes.
+//! writes compiles, with the file as its weights, to the same bytes. The
+//! files rnnc refuses are `fixtures/model_file_errors/` (tests/golden.rs).
 
 #[path = "common/oracle_cases.rs"]
 mod oracle_cases;
@@ -26,19 +27,6 @@ use rnnc::back::onnx::proto::ModelProto;
 /// Tolerance against Keras: both compute in f32.
 const ATOL: f32 = 1e-5;
 
-/// Model files rnnc refuses today, with what the refusal says: features of
-/// the model-file issue that are not done.
-const REFUSED: &[(&str, &str)] = &[
-    (
-        "k2_rnn_cells",
-        "several cells (`StackedRNNCells`) is not supported",
-    ),
-    (
-        "k3_rnn_cells",
-        "several cells (`StackedRNNCells`) is not supported",
-    ),
-];
-
 fn arg(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -50,11 +38,6 @@ fn model_file(case: &Path) -> PathBuf {
         .map(|f| case.join(f))
         .find(|p| p.exists())
         .unwrap_or_else(|| panic!("{}: no model file", case.display()))
-}
-
-fn is_refused(case: &Path) -> bool {
-    let name = case.file_name().unwrap().to_str().unwrap();
-    REFUSED.iter().any(|(n, _)| *n == name)
 }
 
 /// Every case of `fixtures/model_files/`.
@@ -72,10 +55,7 @@ fn model_file_cases() -> Vec<PathBuf> {
 /// Every case whose model file rnnc compiles: the model-file cases and the
 /// functional and masking oracles.
 fn compiled_cases() -> Vec<PathBuf> {
-    let mut cases: Vec<PathBuf> = model_file_cases()
-        .into_iter()
-        .filter(|c| !is_refused(c))
-        .collect();
+    let mut cases = model_file_cases();
     cases.extend(functional_cases());
     cases.extend(masking_cases());
     cases
@@ -181,12 +161,7 @@ fn equal_keras(cases: Vec<PathBuf>) {
 
 #[test]
 fn keras2_and_keras3_model_files_equal_keras() {
-    equal_keras(
-        model_file_cases()
-            .into_iter()
-            .filter(|c| !is_refused(c))
-            .collect(),
-    );
+    equal_keras(model_file_cases());
 }
 
 #[test]
@@ -226,20 +201,26 @@ fn written_specs_compile_to_the_same_bytes() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A model file rnnc cannot compile is refused by every command, naming
+/// the layer, and nothing is written.
 #[test]
 fn unsupported_model_files_are_refused_naming_the_layer() {
-    for (case, message) in REFUSED {
-        let file = model_file(&root().join("fixtures/model_files").join(case));
-        for command in ["summary", "spec", "compile"] {
+    for (file, message) in [
+        ("lambda.keras", "layer `double` (Lambda)"),
+        ("custom_layer.keras", "layer `scale` (Scale)"),
+        ("unknown_class.keras", "layer `lstm` (LSTMX)"),
+    ] {
+        let file = root().join("fixtures/model_file_errors").join(file);
+        for command in ["summary", "spec", "compile", "weights"] {
             let mut args = vec![command, arg(&file)];
             if command != "summary" {
                 args.extend(["-o", "target/never-written.out"]);
             }
             let out = rnnc(&args);
-            assert_eq!(out.status.code(), Some(2), "{case}");
+            assert_eq!(out.status.code(), Some(2), "{command} {}", file.display());
             let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(stderr.contains(message), "{case}: {stderr}");
-            assert!(out.stdout.is_empty(), "{case}");
+            assert!(stderr.contains(message), "{command}: {stderr}");
+            assert!(out.stdout.is_empty(), "{command}");
             assert!(!root().join("target/never-written.out").exists());
         }
     }

@@ -280,6 +280,12 @@ pub struct WeightSpec {
     pub shape: Vec<usize>,
     /// How rnnc initializes it.
     pub init: WeightInit,
+    /// Which cell of a stacked `RNN([cells])` it belongs to (0 for every
+    /// other layer).
+    pub cell: usize,
+    /// Its group in Keras 3's `.weights.h5` when not the layer's usual one
+    /// (a stacked cell's `cell/cells/<cell name>/vars`).
+    pub vars_group: Option<String>,
 }
 
 /// Checks a model, returning its info or every error found.

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use super::CheckError;
-use crate::ir::{LayerKind, Model, ModelClass, ModelInput};
+use crate::ir::{LayerKind, Model, ModelClass, ModelInput, RecurrentClass};
 
 /// Keras' automatic model name for the class: `sequential` or `functional`.
 pub fn default_model_name(class: ModelClass) -> &'static str {
@@ -90,6 +90,31 @@ pub fn assign(model: &Model, taken: &[(u32, &'static str)]) -> Result<Names, Vec
                     name,
                     inner: vec![inner],
                 }
+            }
+            // `RNN(cell)`: the cells are layers Keras names too (their
+            // names are in the weights' paths); a list of cells is wrapped
+            // in a `StackedRNNCells`, named first.
+            LayerKind::Recurrent(r) if r.class == RecurrentClass::Rnn => {
+                let mut inner: Vec<String> = r
+                    .chain()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, cell)| {
+                        r.cell_names
+                            .get(i)
+                            .cloned()
+                            .flatten()
+                            .unwrap_or_else(|| auto(cell.cell.keras_cell_prefix()))
+                    })
+                    .collect();
+                if !r.stacked.is_empty() {
+                    inner.insert(0, auto("stacked_rnn_cells"));
+                }
+                let name = layer
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| auto(r.keras_name_prefix()));
+                LayerNames { name, inner }
             }
             kind => LayerNames {
                 name: layer

@@ -338,7 +338,11 @@ impl LayerContext<'_> {
                 let features = self.sequence_features(class)?;
                 let prefix = [self.names.name.as_str()];
                 let (weights, params) = self.recurrent_weights(r, features, &prefix, None);
-                Ok((recurrent_outputs(r, self.input, r.units), weights, params))
+                Ok((
+                    recurrent_outputs(r, self.input, r.output_units()),
+                    weights,
+                    params,
+                ))
             }
             LayerKind::Bidirectional(b) => {
                 if b.layer.go_backwards {
@@ -889,7 +893,8 @@ impl LayerContext<'_> {
         };
         // A Bidirectional layer takes each direction's states.
         let bidirectional = matches!(self.layer.kind, LayerKind::Bidirectional(_));
-        let expected = if bidirectional { 2 } else { 1 } * r.cell.states();
+        let state_units = r.state_units();
+        let expected = if bidirectional { 2 } else { 1 } * state_units.len();
         if states.len() != expected {
             let class = if bidirectional {
                 format!("Bidirectional {}", r.class_name())
@@ -905,10 +910,11 @@ impl LayerContext<'_> {
             }]);
         }
         let batch = outputs[0][0];
-        let want = vec![batch, Some(r.units)];
         for (index, state) in states.iter().enumerate() {
+            let units = state_units[index % state_units.len()];
+            let want = vec![batch, Some(units)];
             let fits = state.len() == 2
-                && state[1] == Some(r.units)
+                && state[1] == Some(units)
                 && (state[0].is_none() || batch.is_none() || state[0] == batch);
             if !fits {
                 return Err(vec![CheckError::InitialStateShape {
@@ -975,7 +981,8 @@ impl LayerContext<'_> {
         }
     }
 
-    /// Kernel, recurrent kernel and bias of a recurrent layer fed `features`.
+    /// Kernel, recurrent kernel and bias of each cell of a recurrent layer
+    /// fed `features`, cell after cell.
     fn recurrent_weights(
         &self,
         r: &Recurrent,
@@ -983,15 +990,87 @@ impl LayerContext<'_> {
         prefix: &[&str],
         direction: Option<Direction>,
     ) -> (Vec<WeightSpec>, u128) {
+        // `RNN(cell)` names its cells (`self.names.inner`); a stacked one
+        // after its `StackedRNNCells`.
+        let own_cells = direction.is_none() && r.class == RecurrentClass::Rnn;
+        let stacked = !r.stacked.is_empty();
+        let mut weights = Vec::new();
+        let mut features = features;
+        let chain = r.chain();
+        for (index, cell) in chain.iter().enumerate() {
+            let cell_name = own_cells
+                .then(|| self.names.inner.get(index + usize::from(stacked)))
+                .flatten()
+                .map(String::as_str);
+            let mut specs = if stacked {
+                let cell_name = cell_name.unwrap_or(cell.cell.keras_cell_prefix());
+                // Keras 3's `.weights.h5` keys a stack's cells by class,
+                // numbered per class within the stack (as `layers/` keys
+                // the model's layers), whatever their names.
+                let prefix_of = |c: &Recurrent| c.cell.keras_cell_prefix();
+                let before = chain[..index]
+                    .iter()
+                    .filter(|c| prefix_of(c) == prefix_of(cell))
+                    .count();
+                let group = match before {
+                    0 => prefix_of(cell).to_string(),
+                    n => format!("{}_{n}", prefix_of(cell)),
+                };
+                let stack = self.names.inner[0].as_str();
+                let within: Vec<&str> = prefix.iter().copied().chain([cell_name]).collect();
+                self.cell_weights(cell, features, &within, None, direction)
+                    .into_iter()
+                    .map(|mut spec| {
+                        // Keras: `<layer>/<stack>/<cell>/kernel`; the key
+                        // keeps the cell, which tells the cells apart.
+                        let path = format!(
+                            "{}/{stack}/{cell_name}/{}",
+                            prefix.join("/"),
+                            spec.role.keras_name()
+                        );
+                        spec.path = match self.path_root {
+                            Some(root) => format!("{root}/{path}"),
+                            None => path,
+                        };
+                        spec.vars_group = Some(format!("cell/cells/{group}/vars"));
+                        spec
+                    })
+                    .collect()
+            } else {
+                let segment = match cell.class {
+                    // Keras 2's CuDNN layers keep their weights on the layer.
+                    RecurrentClass::Cudnn => None,
+                    RecurrentClass::Rnn | RecurrentClass::Dedicated => {
+                        Some(cell_name.unwrap_or(cell.cell.keras_cell_prefix()))
+                    }
+                };
+                self.cell_weights(cell, features, prefix, segment, direction)
+            };
+            for spec in &mut specs {
+                spec.cell = index;
+            }
+            weights.extend(specs);
+            features = cell.units;
+        }
+        let params = weights
+            .iter()
+            .map(|w| w.shape.iter().map(|&d| d as u128).product::<u128>())
+            .sum();
+        (weights, params)
+    }
+
+    /// Kernel, recurrent kernel and bias of one cell fed `features`; `cell`
+    /// is the cell's segment of Keras' weight paths.
+    fn cell_weights(
+        &self,
+        r: &Recurrent,
+        features: u64,
+        prefix: &[&str],
+        cell: Option<&str>,
+        direction: Option<Direction>,
+    ) -> Vec<WeightSpec> {
         let units = r.units as usize;
         let gates = r.cell.gates() as usize;
-        // Keras 2's CuDNN layers keep their weights on the layer itself.
-        let cell = match (r.class, r.cell) {
-            (RecurrentClass::Cudnn, _) => None,
-            (_, CellKind::SimpleRnn) => Some("simple_rnn_cell"),
-            (_, CellKind::Lstm { .. }) => Some("lstm_cell"),
-            (_, CellKind::Gru { .. }) => Some("gru_cell"),
-        };
         let mut weights = vec![
             self.weight(
                 prefix,
@@ -1043,11 +1122,7 @@ impl LayerContext<'_> {
             };
             weights.push(self.weight(prefix, cell, WeightRole::Bias, direction, shape, init));
         }
-        let params = weights
-            .iter()
-            .map(|w| w.shape.iter().map(|&d| d as u128).product::<u128>())
-            .sum();
-        (weights, params)
+        weights
     }
 
     /// Kernel and bias of a Dense layer fed `features`.
@@ -1102,6 +1177,8 @@ impl LayerContext<'_> {
             path,
             shape,
             init,
+            cell: 0,
+            vars_group: None,
         }
     }
 }
@@ -1145,7 +1222,11 @@ fn recurrent_outputs(r: &Recurrent, input: &Shape, width: u64) -> Vec<Shape> {
     };
     let mut outputs = vec![main];
     if r.return_state {
-        outputs.extend((0..r.cell.states()).map(|_| vec![batch, Some(r.units)]));
+        outputs.extend(
+            r.state_units()
+                .into_iter()
+                .map(|units| vec![batch, Some(units)]),
+        );
     }
     outputs
 }
@@ -1154,8 +1235,8 @@ fn recurrent_outputs(r: &Recurrent, input: &Shape, width: u64) -> Vec<Shape> {
 /// `merge_mode=None`), then forward states, then backward states.
 fn bidirectional_outputs(r: Recurrent, merge: MergeMode, input: &Shape) -> Vec<Shape> {
     let merged_width = match merge {
-        MergeMode::Concat => 2 * r.units,
-        _ => r.units,
+        MergeMode::Concat => 2 * r.output_units(),
+        _ => r.output_units(),
     };
     let mut one_direction = recurrent_outputs(&r, input, merged_width);
     let main = one_direction.remove(0);

@@ -74,6 +74,9 @@ enum Val {
     Tensor(Value),
     /// A list or tuple of tensors (several outputs of a call, `[h, c]`).
     Tensors(Vec<Value>),
+    /// What `RNN([cells], return_state=True)` returns when a cell carries
+    /// two states: the output, then each cell's state or `[h, c]` pair.
+    Nested(Vec<Val>),
     Layer(LayerId),
     /// The model, once `keras.Model(...)` made it.
     Model,
@@ -84,6 +87,7 @@ impl Val {
         match self {
             Val::Tensor(_) => "a tensor".into(),
             Val::Tensors(v) => format!("a list of {} tensors", v.len()),
+            Val::Nested(v) => format!("a nested list of {} items", v.len()),
             Val::Layer(_) => "a layer".into(),
             Val::Model => "the model".into(),
         }
@@ -214,10 +218,14 @@ impl Functional {
         ignored::reason(&self.cx, expr, &is_model)
     }
 
-    /// `a, b, _ = value`: binds each name to one tensor of a list.
+    /// `a, b, _ = value`: binds each name to one tensor of a list (or to
+    /// one item of a nested list, a tensor or a list of them).
     fn unpack(&mut self, targets: &[Ident], val: Option<Val>, span: Span) {
-        let values = match val {
-            Some(Val::Tensors(values)) if values.len() == targets.len() => values,
+        let values: Vec<Val> = match val {
+            Some(Val::Tensors(values)) if values.len() == targets.len() => {
+                values.into_iter().map(Val::Tensor).collect()
+            }
+            Some(Val::Nested(items)) if items.len() == targets.len() => items,
             Some(other) => {
                 let got = match &other {
                     Val::Tensors(v) => format!("{} tensors", v.len()),
@@ -236,7 +244,7 @@ impl Functional {
             self.subst.forget(&mut self.cx, &target.name);
             if target.name != "_" {
                 self.failed.remove(&target.name);
-                self.names.insert(target.name.clone(), Val::Tensor(value));
+                self.names.insert(target.name.clone(), value);
             }
         }
     }
@@ -281,6 +289,20 @@ impl Functional {
                 Some(Val::Tensors(values))
             }
             ExprKind::Index { base, index } => match self.eval(base)? {
+                Val::Nested(items) => {
+                    let len = items.len() as i64;
+                    let at = if *index < 0 { len + index } else { *index };
+                    if (0..len).contains(&at) {
+                        Some(items[at as usize].clone())
+                    } else {
+                        self.cx.error(FrontError::IndexOutOfRange {
+                            index: *index,
+                            len: items.len(),
+                            span: expr.span,
+                        });
+                        None
+                    }
+                }
                 Val::Tensors(values) => {
                     let len = values.len() as i64;
                     let at = if *index < 0 { len + index } else { *index };
@@ -573,6 +595,21 @@ impl Functional {
                 output: output as u32,
             })
             .collect();
+        if let Some(pairs) = kind
+            .recurrent()
+            .and_then(|r| nested_states(r, values.len()))
+        {
+            let mut values = values.into_iter();
+            let mut items = vec![Val::Tensor(values.next().expect("an output"))];
+            for count in pairs {
+                let state: Vec<Value> = values.by_ref().take(count).collect();
+                items.push(match state.as_slice() {
+                    [one] => Val::Tensor(*one),
+                    _ => Val::Tensors(state),
+                });
+            }
+            return Some(Val::Nested(items));
+        }
         Some(match values.len() {
             1 => Val::Tensor(values.remove(0)),
             _ => Val::Tensors(values),
@@ -593,6 +630,8 @@ impl Functional {
         let tensors = |f: &mut Self, e: &Expr| match f.eval(e)? {
             Val::Tensor(v) => Some(vec![v]),
             Val::Tensors(vs) => Some(vs),
+            // Keras flattens a nested structure of outputs.
+            Val::Nested(items) => Some(flatten(items)),
             other => {
                 f.cx.error(FrontError::NotATensor {
                     found: format!("{} ({})", e.describe(), other.describe()),
@@ -768,4 +807,29 @@ fn sample_shape(args: &[Arg]) -> Option<String> {
         [one] => format!("({one},)"),
         many => format!("({})", many.join(", ")),
     })
+}
+
+/// For a stacked `RNN([cells], return_state=True)` with an LSTM cell among
+/// them, the number of states of each cell, which Keras returns nested
+/// (`output, [h, c], h`); `None` when Keras returns a flat list.
+fn nested_states(r: &crate::ir::Recurrent, outputs: usize) -> Option<Vec<usize>> {
+    let counts: Vec<usize> = r.chain().iter().map(|cell| cell.cell.states()).collect();
+    let nested = r.return_state
+        && !r.stacked.is_empty()
+        && counts.iter().any(|&n| n > 1)
+        && outputs == 1 + counts.iter().sum::<usize>();
+    nested.then_some(counts)
+}
+
+/// The tensors of a nested list, in order.
+fn flatten(items: Vec<Val>) -> Vec<Value> {
+    items
+        .into_iter()
+        .flat_map(|item| match item {
+            Val::Tensor(v) => vec![v],
+            Val::Tensors(vs) => vs,
+            Val::Nested(inner) => flatten(inner),
+            Val::Layer(_) | Val::Model => unreachable!("a nested list holds tensors only"),
+        })
+        .collect()
 }

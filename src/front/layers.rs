@@ -633,31 +633,55 @@ fn recurrent(cx: &mut Cx, args: &Args, layer_type: LayerType) -> Recurrent {
             LayerType::CudnnLstm | LayerType::CudnnGru => RecurrentClass::Cudnn,
             _ => RecurrentClass::Dedicated,
         },
+        stacked: Vec::new(),
+        cell_names: Vec::new(),
     }
 }
 
 /// `RNN(cell, ...)`: the cell read as its layer (`LSTMCell(8)` as
-/// `LSTM(8)`), then the wrapper's options. A list of one cell is that cell;
-/// a list of several (`StackedRNNCells`) is not supported yet.
+/// `LSTM(8)`), then the wrapper's options. A list of cells is Keras'
+/// `StackedRNNCells`: the first cell's settings are the layer's, the others
+/// go to [`Recurrent::stacked`].
 fn rnn(cx: &mut Cx, args: &Args) -> Option<Recurrent> {
-    let mut cell_expr = args.required(cx, "cell")?;
-    if let ExprKind::List(items) | ExprKind::Tuple(items) = &cell_expr.kind {
-        match items.as_slice() {
-            [one] => cell_expr = one,
-            _ => {
-                cx.error(FrontError::Unsupported {
-                    what: "`RNN` with a list of several cells (`StackedRNNCells`)".into(),
-                    span: cell_expr.span,
-                    hint: Some(
-                        "stack one RNN layer per cell (`return_sequences=True` on all but \
-                         the last): the same outputs, with the weights in one layer each"
-                            .into(),
-                    ),
-                });
-                return None;
-            }
+    let cell_expr = args.required(cx, "cell")?;
+    let (cell_exprs, stacked) = match &cell_expr.kind {
+        ExprKind::List(items) | ExprKind::Tuple(items) if !items.is_empty() => {
+            (items.iter().collect::<Vec<_>>(), items.len() > 1)
         }
+        _ => (vec![cell_expr], false),
+    };
+    let mut cells = Vec::new();
+    let mut names = Vec::new();
+    for expr in cell_exprs {
+        let (cell, name) = rnn_cell(cx, expr)?;
+        cells.push(cell);
+        names.push(name);
     }
+    let mut layer = cells.remove(0);
+    let flag = |cx: &mut Cx, name: &str| opt(cx, args, name, false, Cx::boolean);
+    layer.return_sequences = flag(cx, "return_sequences");
+    layer.return_state = flag(cx, "return_state");
+    layer.go_backwards = flag(cx, "go_backwards");
+    layer.stateful = flag(cx, "stateful");
+    layer.unroll = flag(cx, "unroll");
+    layer.zero_output_for_mask = flag(cx, "zero_output_for_mask");
+    if let Some(bound) = args.get("time_major") {
+        cx.false_only(
+            "time_major",
+            bound.value,
+            "give inputs as (batch, time, features)",
+        );
+    }
+    layer.class = RecurrentClass::Rnn;
+    if stacked {
+        layer.stacked = cells;
+        layer.cell_names = names;
+    }
+    Some(layer)
+}
+
+/// One cell of `RNN(...)`, read with its layer's schema, and its `name=`.
+fn rnn_cell(cx: &mut Cx, cell_expr: &Expr) -> Option<(Recurrent, Option<String>)> {
     let ExprKind::Call {
         func,
         args: cell_args,
@@ -686,23 +710,8 @@ fn rnn(cx: &mut Cx, args: &Args) -> Option<Recurrent> {
             });
         }
     }
-    let mut layer = recurrent(cx, &cell_bound, layer_type);
-    let flag = |cx: &mut Cx, name: &str| opt(cx, args, name, false, Cx::boolean);
-    layer.return_sequences = flag(cx, "return_sequences");
-    layer.return_state = flag(cx, "return_state");
-    layer.go_backwards = flag(cx, "go_backwards");
-    layer.stateful = flag(cx, "stateful");
-    layer.unroll = flag(cx, "unroll");
-    layer.zero_output_for_mask = flag(cx, "zero_output_for_mask");
-    if let Some(bound) = args.get("time_major") {
-        cx.false_only(
-            "time_major",
-            bound.value,
-            "give inputs as (batch, time, features)",
-        );
-    }
-    layer.class = RecurrentClass::Rnn;
-    Some(layer)
+    let cell_name = cell_bound.value("name").and_then(|e| cx.name(e));
+    Some((recurrent(cx, &cell_bound, layer_type), cell_name))
 }
 
 fn initializer(cx: &mut Cx, args: &Args, name: &str, default: Initializer) -> Initializer {
@@ -754,6 +763,14 @@ fn bidirectional(cx: &mut Cx, args: &Args) -> Option<(LayerKind, Option<InputDec
         });
         return None;
     };
+    if !layer.stacked.is_empty() {
+        cx.error(FrontError::Unsupported {
+            what: "Bidirectional over an `RNN` of several cells".into(),
+            span: inner.span,
+            hint: Some("wrap each cell's RNN in a Bidirectional of its own".into()),
+        });
+        return None;
+    }
     // Keras 3's Bidirectional forces `zero_output_for_mask` to
     // `return_sequences` on both copies (`force_zero_output_for_mask`).
     layer.zero_output_for_mask = layer.return_sequences;
@@ -1035,16 +1052,17 @@ mod tests {
     }
 
     #[test]
-    fn cells_outside_rnn_and_stacked_cells_are_refused() {
+    fn cells_outside_rnn_and_bidirectional_stacks_are_refused() {
         let (message, hint) = one_error("model = Sequential()\nmodel.add(LSTMCell(8))\n");
         assert_eq!(message, "unknown layer `LSTMCell`");
         assert_eq!(
             hint,
             "a cell is not a layer; use `RNN(LSTMCell(units, ...))` or `LSTM(units, ...)`"
         );
-        let (message, hint) = one_error("RNN([LSTMCell(4), GRUCell(3)], input_shape=(2, 3))\n");
-        assert!(message.contains("StackedRNNCells"), "{message}");
-        assert!(hint.contains("one RNN layer per cell"), "{hint}");
+        let (message, hint) =
+            one_error("Bidirectional(RNN([LSTMCell(4), GRUCell(3)]), input_shape=(2, 3))\n");
+        assert!(message.contains("an `RNN` of several cells"), "{message}");
+        assert!(hint.contains("a Bidirectional of its own"), "{hint}");
         let (message, hint) =
             one_error("RNN(LSTMCell(4, return_sequences=True), input_shape=(2, 3))\n");
         assert!(

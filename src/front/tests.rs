@@ -65,6 +65,8 @@ fn simple_rnn(units: u64, return_sequences: bool) -> Recurrent {
         recurrent_initializer: Initializer::Orthogonal,
         bias_initializer: Initializer::Zeros,
         class: RecurrentClass::Dedicated,
+        stacked: Vec::new(),
+        cell_names: Vec::new(),
     }
 }
 

@@ -343,7 +343,13 @@ impl LayerKind {
     /// step, then the states with `return_state` (forward then backward for
     /// Bidirectional, whose `merge_mode=None` returns both directions' outputs).
     pub fn output_count(&self) -> usize {
-        let states = |r: &Recurrent| if r.return_state { r.cell.states() } else { 0 };
+        let states = |r: &Recurrent| {
+            if r.return_state {
+                r.state_units().len()
+            } else {
+                0
+            }
+        };
         match self {
             LayerKind::Recurrent(r) => 1 + states(r),
             LayerKind::Bidirectional(b) => {
@@ -520,6 +526,16 @@ impl CellKind {
         }
     }
 
+    /// The prefix of the names Keras gives unnamed cells of this kind
+    /// (`RNN(LSTMCell(8))`'s cell is `lstm_cell`).
+    pub fn keras_cell_prefix(self) -> &'static str {
+        match self {
+            CellKind::SimpleRnn => "simple_rnn_cell",
+            CellKind::Lstm { .. } => "lstm_cell",
+            CellKind::Gru { .. } => "gru_cell",
+        }
+    }
+
     /// Number of state tensors the cell carries (`h`, plus `c` for LSTM).
     pub fn states(self) -> usize {
         match self {
@@ -564,6 +580,14 @@ pub struct Recurrent {
     /// The Keras class the layer is written as: the same cell and numbers
     /// whichever it is.
     pub class: RecurrentClass,
+    /// `RNN([cell, cell, ...])` (`StackedRNNCells`): the cells after the
+    /// first (whose settings are this layer's own), each run at every step
+    /// on the output of the one before; only their cell settings are read.
+    /// Empty for every other layer.
+    pub stacked: Vec<Recurrent>,
+    /// A stacked layer's cells' own `name=`s, first cell first (Keras 3's
+    /// `.weights.h5` keeps each cell's arrays under its name).
+    pub cell_names: Vec<Option<String>>,
 }
 
 /// The Keras classes that run a recurrent cell.
@@ -625,7 +649,51 @@ impl Recurrent {
             recurrent_initializer: Initializer::Orthogonal,
             bias_initializer: Initializer::Zeros,
             class: RecurrentClass::Dedicated,
+            stacked: Vec::new(),
+            cell_names: Vec::new(),
         }
+    }
+
+    /// The layer's cells in order as single-cell layers that, chained, run
+    /// what it runs: a stacked layer's cells each see the sequence the
+    /// previous one returns, in the order it was processed (so the first
+    /// reads backwards with `go_backwards`, the others forwards over a
+    /// sequence already reversed, with their mask reversed to match), and
+    /// all but the last return sequences. A layer that is not stacked is its
+    /// own one cell.
+    pub fn chain(&self) -> Vec<Recurrent> {
+        let last = self.stacked.len();
+        let layer_flags = |cell: &Recurrent, index: usize| Recurrent {
+            return_sequences: index < last || self.return_sequences,
+            return_state: self.return_state,
+            go_backwards: index == 0 && self.go_backwards,
+            zero_output_for_mask: self.zero_output_for_mask,
+            unroll: self.unroll,
+            stateful: self.stateful,
+            class: self.class,
+            stacked: Vec::new(),
+            cell_names: Vec::new(),
+            ..cell.clone()
+        };
+        std::iter::once(self)
+            .chain(&self.stacked)
+            .enumerate()
+            .map(|(index, cell)| layer_flags(cell, index))
+            .collect()
+    }
+
+    /// The width of the layer's output: its last cell's units.
+    pub fn output_units(&self) -> u64 {
+        self.stacked.last().map_or(self.units, |cell| cell.units)
+    }
+
+    /// The units of each state the layer carries, in Keras' order (each
+    /// cell's `h`, then `c` for an LSTM cell, cell after cell).
+    pub fn state_units(&self) -> Vec<u64> {
+        std::iter::once(self)
+            .chain(&self.stacked)
+            .flat_map(|cell| std::iter::repeat_n(cell.units, cell.cell.states()))
+            .collect()
     }
 }
 

@@ -68,8 +68,14 @@ pub fn peak(model: &Model, info: &ModelInfo, input_shapes: &[Vec<usize>]) -> Foo
             .fold(0u64, u64::saturating_add);
         let bytes = match &layer.kind {
             LayerKind::Recurrent(r) => {
-                // x, its contiguous [B*T, F] copy, x·W [B*T, gU], the outputs.
-                let gates = gate_bytes(&concrete(input_shape), r.units, r.cell.gates());
+                // x, its contiguous [B*T, F] copy, x·W [B*T, gU], the outputs
+                // (the widest cell's, for a stacked layer).
+                let gates = r
+                    .chain()
+                    .iter()
+                    .map(|cell| gate_bytes(&concrete(input_shape), cell.units, cell.cell.gates()))
+                    .max()
+                    .unwrap_or(0);
                 sum(&[input, input, gates, outputs])
             }
             LayerKind::Bidirectional(b) => {

@@ -273,26 +273,18 @@ fn run_layer(
     let mask = masks[0];
     let x = xs.swap_remove(0);
     Ok(match kind {
-        LayerKind::Recurrent(r) => {
-            let w = weights.cell(info, id, None);
-            let go_backwards = r.go_backwards;
-            let mask = mask.map(|m| StepMask {
-                mask: m.view(),
-                zero_output: r.zeroes_masked_outputs(),
-            });
-            recurrent::run(
-                r,
-                &w,
-                sequence(&x, layer_info)?,
-                go_backwards,
-                &states,
-                mask,
-            )
-            .into_outputs(r.return_state)
-        }
+        LayerKind::Recurrent(r) => stacked_run(
+            r,
+            weights,
+            info,
+            id,
+            sequence(&x, layer_info)?,
+            &states,
+            mask,
+        ),
         LayerKind::Bidirectional(b) => {
-            let forward = weights.cell(info, id, Some(Direction::Forward));
-            let backward = weights.cell(info, id, Some(Direction::Backward));
+            let forward = weights.cell(info, id, Some(Direction::Forward), 0);
+            let backward = weights.cell(info, id, Some(Direction::Backward), 0);
             bidirectional::run(
                 b,
                 &forward,
@@ -432,3 +424,55 @@ fn check_input_shape(shape: &[usize], declared: &Shape) -> Result<(), ReferenceE
 
 #[cfg(test)]
 mod tests;
+
+/// A recurrent layer over `x`: its cells one after the other
+/// ([`Recurrent::chain`]), each over the sequence the one before returned
+/// (in processing order, so a later cell of a `go_backwards` stack reads
+/// the mask reversed), from its share of `initial` states. The outputs are
+/// the last cell's, then every cell's states.
+fn stacked_run(
+    r: &crate::ir::Recurrent,
+    weights: &Weights,
+    info: &ModelInfo,
+    id: LayerId,
+    x: ArrayView3<f32>,
+    initial: &[ArrayView2<f32>],
+    mask: Option<&Mask>,
+) -> Vec<ArrayD<f32>> {
+    let chain = r.chain();
+    let reversed = mask.filter(|_| r.go_backwards && chain.len() > 1).map(|m| {
+        let mut reversed = m.to_owned();
+        reversed.invert_axis(ndarray::Axis(1));
+        reversed
+    });
+    let mut input = x.to_owned();
+    let mut states = Vec::new();
+    let mut offset = 0;
+    let mut main = ArrayD::zeros(ndarray::IxDyn(&[0]));
+    for (index, cell) in chain.iter().enumerate() {
+        let w = weights.cell(info, id, None, index);
+        let count = cell.cell.states();
+        let own = initial.get(offset..offset + count).unwrap_or(&[]);
+        offset += count;
+        let cell_mask = match (index, &reversed) {
+            (0, _) | (_, None) => mask.map(|m| m.view()),
+            (_, Some(reversed)) => Some(reversed.view()),
+        }
+        .map(|mask| StepMask {
+            mask,
+            zero_output: cell.zeroes_masked_outputs(),
+        });
+        let run = recurrent::run(cell, &w, input.view(), cell.go_backwards, own, cell_mask);
+        states.extend(run.states.iter().map(|s| s.clone().into_dyn()));
+        match run.sequence {
+            Some(sequence) if index + 1 < chain.len() => input = sequence,
+            Some(sequence) => main = sequence.into_dyn(),
+            None => main = run.last.into_dyn(),
+        }
+    }
+    let mut outputs = vec![main];
+    if r.return_state {
+        outputs.extend(states);
+    }
+    outputs
+}

@@ -26,22 +26,6 @@ pub struct RecurrentRun {
     pub states: Vec<Array2<f32>>,
 }
 
-impl RecurrentRun {
-    /// The layer's outputs in Keras' order: the sequence (or last `h`), then
-    /// the states when `return_state`.
-    pub fn into_outputs(self, return_state: bool) -> Vec<ndarray::ArrayD<f32>> {
-        let main = match self.sequence {
-            Some(seq) => seq.into_dyn(),
-            None => self.last.into_dyn(),
-        };
-        let mut outputs = vec![main];
-        if return_state {
-            outputs.extend(self.states.into_iter().map(|s| s.into_dyn()));
-        }
-        outputs
-    }
-}
-
 /// How a recurrent layer treats a Keras mask `[B, T]` (true: a data step).
 #[derive(Clone, Copy, Debug)]
 pub struct StepMask<'a> {

@@ -29,7 +29,7 @@
 //! read by the `legacy` submodule, which matches layers by position as Keras'
 //! legacy loader does.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufReader, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -399,22 +399,20 @@ fn to_snake_case(class: &str) -> String {
 
 /// The dataset path of each weight of `layer` in the file, in `get_weights()` order.
 fn array_paths(key: &str, layer: &LayerInfo) -> Vec<String> {
-    // Arrays are numbered from 0 in each `vars` group: per direction.
-    let mut next = [0usize; 3];
+    // Arrays are numbered from 0 in each `vars` group: per direction, and
+    // per cell of a stacked `RNN([cells])`.
+    let mut next: HashMap<String, usize> = HashMap::new();
     layer
         .weights
         .iter()
         .map(|spec| {
-            let i = &mut next[match spec.direction {
-                None => 0,
-                Some(Direction::Forward) => 1,
-                Some(Direction::Backward) => 2,
-            }];
-            let vars = match spec.direction {
-                Some(Direction::Forward) => "forward_layer/cell/vars",
-                Some(Direction::Backward) => "backward_layer/cell/vars",
-                None => layer.keras_vars_group,
+            let vars = match (&spec.vars_group, spec.direction) {
+                (Some(group), _) => group.as_str(),
+                (None, Some(Direction::Forward)) => "forward_layer/cell/vars",
+                (None, Some(Direction::Backward)) => "backward_layer/cell/vars",
+                (None, None) => layer.keras_vars_group,
             };
+            let i = next.entry(vars.to_string()).or_default();
             let path = format!("{key}/{vars}/{i}");
             *i += 1;
             path

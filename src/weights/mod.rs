@@ -102,7 +102,7 @@ impl Weights {
         id: LayerId,
         role: WeightRole,
     ) -> Option<ArrayViewD<'_, f32>> {
-        self.find(info, id, role, None).map(|a| a.view())
+        self.find(info, id, role, None, 0).map(|a| a.view())
     }
 
     fn find(
@@ -111,11 +111,12 @@ impl Weights {
         id: LayerId,
         role: WeightRole,
         direction: Option<Direction>,
+        cell: usize,
     ) -> Option<&ArrayD<f32>> {
         info.layer(id)
             .weights
             .iter()
-            .position(|w| w.role == role && w.direction == direction)
+            .position(|w| w.role == role && w.direction == direction && w.cell == cell)
             .map(|i| {
                 let arrays = self.keras_layout[id.index()]
                     .as_ref()
@@ -125,7 +126,8 @@ impl Weights {
     }
 
     /// A recurrent layer's cell weights; `direction` is `Some` for the halves
-    /// of a Bidirectional layer.
+    /// of a Bidirectional layer, `cell` counts the cells of a stacked
+    /// `RNN([cells])` (0 for every other layer).
     ///
     /// # Panics
     /// If the layer is not recurrent: callers dispatch on the IR first.
@@ -134,8 +136,9 @@ impl Weights {
         info: &ModelInfo,
         id: LayerId,
         direction: Option<Direction>,
+        cell: usize,
     ) -> CellWeights<'_> {
-        let get = |role| self.find(info, id, role, direction);
+        let get = |role| self.find(info, id, role, direction, cell);
         CellWeights {
             kernel: view2(get(WeightRole::Kernel).expect("recurrent layer has a kernel")),
             recurrent_kernel: view2(
@@ -150,7 +153,7 @@ impl Weights {
     /// # Panics
     /// If the layer has no kernel: callers dispatch on the IR first.
     pub fn dense(&self, info: &ModelInfo, id: LayerId) -> DenseWeights<'_> {
-        let get = |role| self.find(info, id, role, None);
+        let get = |role| self.find(info, id, role, None, 0);
         DenseWeights {
             kernel: view2(get(WeightRole::Kernel).expect("dense layer has a kernel")),
             bias: get(WeightRole::Bias).map(|b| {
@@ -167,7 +170,7 @@ impl Weights {
     /// If the layer is not an Embedding.
     pub fn embeddings(&self, info: &ModelInfo, id: LayerId) -> ArrayView2<'_, f32> {
         view2(
-            self.find(info, id, WeightRole::Embeddings, None)
+            self.find(info, id, WeightRole::Embeddings, None, 0)
                 .expect("embedding layer has a table"),
         )
     }

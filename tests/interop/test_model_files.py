@@ -2,8 +2,7 @@
 fixtures/model_files/ (written by real Keras 2 and Keras 3, or a real Keras 2
 file with its config in an older dialect) and the `model.keras` of every
 functional and masking oracle, compiled with `rnnc compile FILE`, gives
-Keras' predictions in onnxruntime and OpenVINO. The files rnnc refuses
-(StackedRNNCells) are tests/model_files.rs'."""
+Keras' predictions in onnxruntime and OpenVINO."""
 
 import numpy as np
 import pytest
@@ -11,7 +10,6 @@ import pytest
 from conftest import ATOL, ROOT, assert_outputs_close, fixture_expected, fixture_inputs, rnnc
 
 FIXTURES = ROOT / "fixtures"
-REFUSED = {"k2_rnn_cells", "k3_rnn_cells"}
 
 
 def model_file(folder):
@@ -25,7 +23,7 @@ def cases():
     found = []
     for group in ("model_files", "functional", "masking"):
         for folder in sorted((FIXTURES / group).iterdir()):
-            if (folder / "expected.npz").exists() and model_file(folder) and folder.name not in REFUSED:
+            if (folder / "expected.npz").exists() and model_file(folder):
                 found.append(f"{group}/{folder.name}")
     return found
 

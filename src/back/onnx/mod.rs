@@ -312,10 +312,11 @@ pub fn emit(
             })
             .collect();
         let outputs = match &layer.kind {
-            LayerKind::Recurrent(r) => {
-                let directions = em.cells(id, &x, r, None, options.lowering, &states, mask)?;
+            LayerKind::Recurrent(r) if r.stacked.is_empty() => {
+                let directions = em.cells(id, &x, r, None, 0, options.lowering, &states, mask)?;
                 merge::layer_outputs(&mut em.b, r, directions, None)
             }
+            LayerKind::Recurrent(r) => em.stacked(id, &x, r, options.lowering, &states, mask)?,
             LayerKind::Bidirectional(bi) => {
                 if bi.layer.go_backwards {
                     return Err(BackError::BackwardsInBidirectional {
@@ -327,6 +328,7 @@ pub fn emit(
                     &x,
                     &bi.layer,
                     Some(bi.backward_layer()),
+                    0,
                     options.lowering,
                     &states,
                     mask,
@@ -495,6 +497,7 @@ impl Emitter<'_> {
         x: &str,
         r: &Recurrent,
         backward: Option<&Recurrent>,
+        cell: usize,
         lowering: Lowering,
         initial_state: &[String],
         mask: Option<&str>,
@@ -509,8 +512,7 @@ impl Emitter<'_> {
                 self,
                 id,
                 x,
-                r,
-                backward,
+                (r, backward, cell),
                 initial_state,
                 Some(mask),
             ));
@@ -545,10 +547,70 @@ impl Emitter<'_> {
             }
         };
         Ok(if native {
-            recurrent::native(self, id, x, r, backward.is_some(), initial_state)
+            recurrent::native(self, id, x, r, backward.is_some(), cell, initial_state)
         } else {
-            scan::scan(self, id, x, r, backward, initial_state, None)
+            scan::scan(self, id, x, (r, backward, cell), initial_state, None)
         })
+    }
+
+    /// A stacked `RNN([cells])`: its cells one after the other
+    /// ([`Recurrent::chain`]), each over the sequence the one before
+    /// returned, in processing order (so a later cell of a `go_backwards`
+    /// stack reads the mask reversed), from its share of the initial states.
+    /// Outputs: the last cell's, then every cell's states.
+    fn stacked(
+        &mut self,
+        id: LayerId,
+        x: &str,
+        r: &Recurrent,
+        lowering: Lowering,
+        initial_state: &[String],
+        mask: Option<&str>,
+    ) -> Result<Vec<String>, BackError> {
+        let chain = r.chain();
+        let reversed = match mask {
+            Some(mask) if r.go_backwards => Some(self.reverse_time(mask)),
+            _ => None,
+        };
+        let mut input = x.to_string();
+        let mut offset = 0;
+        let mut cells = Vec::new();
+        for (index, cell) in chain.iter().enumerate() {
+            let count = cell.cell.states();
+            let own = initial_state.get(offset..offset + count).unwrap_or(&[]);
+            offset += count;
+            let cell_mask = if index == 0 {
+                mask
+            } else {
+                reversed.as_deref().or(mask)
+            };
+            let mut outputs =
+                self.cells(id, &input, cell, None, index, lowering, own, cell_mask)?;
+            let outputs = outputs.remove(0);
+            if let Some(sequence) = &outputs.sequence {
+                input = sequence.clone();
+            }
+            cells.push(outputs);
+        }
+        let states: Vec<String> = cells
+            .iter()
+            .flat_map(|cell| std::iter::once(cell.h.clone()).chain(cell.c.clone()))
+            .collect();
+        let last_cell = chain.last().expect("a layer has a cell");
+        let without_states = Recurrent {
+            return_state: false,
+            ..last_cell.clone()
+        };
+        let mut outputs = merge::layer_outputs(
+            &mut self.b,
+            &without_states,
+            cells.split_off(cells.len() - 1),
+            None,
+        );
+        if r.return_state {
+            outputs.extend(states);
+        }
+        Ok(outputs)
     }
 
     /// `ReduceMean` (for [`Pool::Average`]) or `ReduceMax` of `x` over

@@ -25,6 +25,7 @@ pub(super) fn native(
     x: &str,
     r: &Recurrent,
     bidirectional: bool,
+    cell: usize,
     initial_state: &[String],
 ) -> Vec<CellOutputs> {
     let name = em.info.layer(id).name.clone();
@@ -37,7 +38,7 @@ pub(super) fn native(
     let hidden = r.units as usize;
     let cells: Vec<_> = directions
         .iter()
-        .map(|&dir| em.weights.cell(em.info, id, dir))
+        .map(|&dir| em.weights.cell(em.info, id, dir, cell))
         .collect();
     let onnx = layout::native_weights(r.cell, &cells);
     // W: onnx interface: [num_directions, gates*hidden_size, input_size]

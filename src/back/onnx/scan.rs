@@ -31,15 +31,15 @@ use crate::ir::{CellKind, LayerId, Recurrent};
 
 /// Emits one Scan per direction; returns each direction's outputs, forward
 /// first. With a Keras `mask` `[B, T]` (bool), it is a second scanned input
-/// (reversed with the input for a backwards direction). `backward` is
-/// `Some` for a Bidirectional layer: the settings its backward copy runs
-/// with.
+/// (reversed with the input for a backwards direction). Of `(r, backward,
+/// cell)`, `backward` is `Some` for a Bidirectional layer (the settings its
+/// backward copy runs with), and `cell` says which cell of a stacked layer
+/// `r` is (its weights).
 pub(super) fn scan(
     em: &mut Emitter<'_>,
     id: LayerId,
     x: &str,
-    r: &Recurrent,
-    backward: Option<&Recurrent>,
+    (r, backward, cell): (&Recurrent, Option<&Recurrent>, usize),
     initial_state: &[String],
     mask: Option<&str>,
 ) -> Vec<CellOutputs> {
@@ -73,7 +73,7 @@ pub(super) fn scan(
                 (Some(Direction::Backward), Some(backward)) => backward,
                 _ => r,
             };
-            let cw = em.weights.cell(em.info, id, direction);
+            let cw = em.weights.cell(em.info, id, direction, cell);
             let weights = layout::scan_weights(r.cell, &cw);
             let (input, mask) = if backwards {
                 (em.reverse_time(x), mask.map(|m| em.reverse_time(m)))

@@ -170,6 +170,8 @@ enum Role {
     Wrapped,
     /// `RNN(cell)`.
     Cell,
+    /// A cell of `RNN([cells])`, whose name Keras 3's weights file uses.
+    StackedCell,
 }
 
 /// A layer's class, name and config, top-level or nested.
@@ -501,7 +503,7 @@ fn layer_expr(layer: LayerRef, role: Role, extra: Vec<String>) -> Result<String>
     written.extend(extra);
     let name = match role {
         Role::Forward => layer.name.strip_prefix("forward_").unwrap_or(layer.name),
-        Role::TopLevel | Role::Wrapped => layer.name,
+        Role::TopLevel | Role::Wrapped | Role::StackedCell => layer.name,
         // A cell's name is in no weight key rnnc reads.
         Role::Cell => "",
     };
@@ -574,7 +576,13 @@ fn cells_expr(layer: &LayerRef, value: &Value) -> Result<String> {
         })?;
     let written = cells
         .iter()
-        .map(|c| layer_expr(LayerRef::nested(layer, "cell", c)?, Role::Cell, Vec::new()))
+        .map(|c| {
+            layer_expr(
+                LayerRef::nested(layer, "cell", c)?,
+                Role::StackedCell,
+                Vec::new(),
+            )
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(format!("[{}]", written.join(", ")))
 }
@@ -838,20 +846,32 @@ impl<'a> Functional<'a> {
                 } else {
                     entry.name.clone()
                 };
-                let vars: Vec<String> = self
-                    .output_names(entry, node)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(k, what)| {
-                        let var = names.fresh(&if what.is_empty() {
+                let names_of = self.output_names(entry, node);
+                let mut vars: Vec<String> = Vec::new();
+                let mut k = 0;
+                for group in stacked_state_groups(entry, names_of.len()) {
+                    let fresh = |names: &mut Names, what: &str| {
+                        names.fresh(&if what.is_empty() {
                             base.clone()
                         } else {
                             format!("{base}_{what}")
-                        });
+                        })
+                    };
+                    if group == 1 {
+                        let var = fresh(&mut names, &names_of[k]);
                         defined.insert(tensor(&entry.name, n, k), var.clone());
-                        var
-                    })
-                    .collect();
+                        vars.push(var);
+                    } else {
+                        // Keras returns a stacked LSTM cell's `[h, c]` as a
+                        // list of its own.
+                        let var = fresh(&mut names, &format!("states_{k}"));
+                        for j in 0..group {
+                            defined.insert(tensor(&entry.name, n, k + j), format!("{var}[{j}]"));
+                        }
+                        vars.push(var);
+                    }
+                    k += group;
+                }
                 out.push_str(&format!("{} = {callee}({call})\n", vars.join(", ")));
                 done[i] = true;
                 progressed = true;
@@ -944,22 +964,40 @@ impl<'a> Functional<'a> {
 
     /// What each tensor a call returns is called: the layer's name, and for
     /// states and scores the name with what they are.
-    fn output_names(&self, entry: &LayerEntry, node: &Node) -> Vec<&'static str> {
+    fn output_names(&self, entry: &LayerEntry, node: &Node) -> Vec<String> {
         let flag = |config: &Map<String, Value>, key: &str| {
             config.get(key).and_then(Value::as_bool) == Some(true)
         };
-        // An LSTM carries h and c; `RNN(LSTMCell)` too.
-        let states = |class: &str, config: &Map<String, Value>| -> &'static [&'static str] {
-            let cell = config
-                .get("cell")
-                .and_then(|c| c.get("class_name"))
-                .and_then(Value::as_str);
-            match (class, cell) {
-                ("LSTM" | "CuDNNLSTM", _) | ("RNN", Some("LSTMCell")) => &["h", "c"],
-                _ => &["h"],
+        // An LSTM carries h and c; `RNN(LSTMCell)` too, and a stack of cells
+        // each cell's.
+        let states = |class: &str, config: &Map<String, Value>| -> Vec<String> {
+            fn class_of(c: &Value) -> Option<&str> {
+                c.get("class_name").and_then(Value::as_str)
+            }
+            let per_cell = |cell: Option<&str>| -> &'static [&'static str] {
+                match (class, cell) {
+                    ("LSTM" | "CuDNNLSTM", _) | ("RNN", Some("LSTMCell")) => &["h", "c"],
+                    _ => &["h"],
+                }
+            };
+            let cell = config.get("cell");
+            match cell.and_then(|c| c.get("config")?.get("cells")?.as_array()) {
+                Some(cells) => cells
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, c)| {
+                        per_cell(class_of(c))
+                            .iter()
+                            .map(move |state| format!("{state}{i}"))
+                    })
+                    .collect(),
+                None => per_cell(cell.and_then(class_of))
+                    .iter()
+                    .map(|state| state.to_string())
+                    .collect(),
             }
         };
-        let mut names = vec![""];
+        let mut names = vec![String::new()];
         match entry.class.as_str() {
             "SimpleRNN" | "LSTM" | "GRU" | "RNN" | "CuDNNLSTM" | "CuDNNGRU"
                 if flag(&entry.config, "return_state") =>
@@ -973,7 +1011,7 @@ impl<'a> Functional<'a> {
                     .and_then(Value::as_str)
                     .unwrap_or("");
                 if entry.config.get("merge_mode").is_some_and(Value::is_null) {
-                    names = vec!["forward", "backward"];
+                    names = vec!["forward".into(), "backward".into()];
                 }
                 let inner_config = inner
                     .and_then(|l| l.get("config"))
@@ -981,12 +1019,7 @@ impl<'a> Functional<'a> {
                 if let Some(inner_config) = inner_config.filter(|c| flag(c, "return_state")) {
                     for direction in ["forward", "backward"] {
                         for state in states(inner_class, inner_config) {
-                            names.push(match (direction, *state) {
-                                ("forward", "h") => "forward_h",
-                                ("forward", _) => "forward_c",
-                                (_, "h") => "backward_h",
-                                _ => "backward_c",
-                            });
+                            names.push(format!("{direction}_{state}"));
                         }
                     }
                 }
@@ -996,11 +1029,37 @@ impl<'a> Functional<'a> {
                     k == "return_attention_scores" && matches!(v, CallArg::Value(Value::Bool(true)))
                 }) =>
             {
-                names.push("scores");
+                names.push("scores".into());
             }
             _ => {}
         }
         names
+    }
+}
+
+/// How the tensors a call returns are grouped in what Keras returns: one
+/// each, but for `RNN([cells], return_state=True)` with an LSTM cell, whose
+/// states come back per cell (`output, [h, c], h`).
+fn stacked_state_groups(entry: &LayerEntry, outputs: usize) -> Vec<usize> {
+    let cells = entry
+        .config
+        .get("cell")
+        .filter(|c| c.get("class_name").and_then(Value::as_str) == Some("StackedRNNCells"))
+        .and_then(|c| c.get("config")?.get("cells")?.as_array());
+    let returns_state = entry.config.get("return_state").and_then(Value::as_bool) == Some(true);
+    let counts: Vec<usize> = cells
+        .into_iter()
+        .flatten()
+        .map(|c| match c.get("class_name").and_then(Value::as_str) {
+            Some("LSTMCell") => 2,
+            _ => 1,
+        })
+        .collect();
+    if returns_state && counts.iter().any(|&n| n > 1) && outputs == 1 + counts.iter().sum::<usize>()
+    {
+        std::iter::once(1).chain(counts).collect()
+    } else {
+        vec![1; outputs]
     }
 }
 
