@@ -13,6 +13,25 @@ pub struct Ident {
     pub span: Span,
 }
 
+/// One target of an unpacking assignment: a name, or a parenthesized or
+/// bracketed group of names that unpacks the list at that place (Keras
+/// returns a stacked LSTM cell's states as `[h, c]`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    Name(Ident),
+    Group(Vec<Ident>),
+}
+
+impl Target {
+    /// Every name the target binds.
+    pub fn names(&self) -> &[Ident] {
+        match self {
+            Target::Name(ident) => std::slice::from_ref(ident),
+            Target::Group(idents) => idents,
+        }
+    }
+}
+
 /// An expression with its span.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
@@ -83,8 +102,9 @@ pub enum StmtKind {
     },
     /// `target = value`.
     Assign { target: Ident, value: Expr },
-    /// `a, b, _ = value` (or with parentheses or brackets around the names).
-    Unpack { targets: Vec<Ident>, value: Expr },
+    /// `a, b, _ = value` (or with parentheses or brackets around the names;
+    /// a name may be a group itself, `out, (h, c), h2 = ...`).
+    Unpack { targets: Vec<Target>, value: Expr },
     /// An expression on its own, e.g. `model.add(...)`.
     Expr(Expr),
     /// A notebook line: an IPython magic (`%matplotlib inline`) or a shell

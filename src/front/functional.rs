@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::ast::{Arg, Expr, ExprKind, Ident, Stmt, StmtKind};
+use super::ast::{Arg, Expr, ExprKind, Ident, Stmt, StmtKind, Target};
 use super::error::FrontError;
 use super::ignored;
 use super::input::lower_input;
@@ -218,9 +218,10 @@ impl Functional {
         ignored::reason(&self.cx, expr, &is_model)
     }
 
-    /// `a, b, _ = value`: binds each name to one tensor of a list (or to
-    /// one item of a nested list, a tensor or a list of them).
-    fn unpack(&mut self, targets: &[Ident], val: Option<Val>, span: Span) {
+    /// `a, b, _ = value`: binds each name to one tensor of a list, or to
+    /// one item of a nested list; a group of names (`(h, c)`) unpacks a
+    /// list item in turn.
+    fn unpack(&mut self, targets: &[Target], val: Option<Val>, span: Span) {
         let values: Vec<Val> = match val {
             Some(Val::Tensors(values)) if values.len() == targets.len() => {
                 values.into_iter().map(Val::Tensor).collect()
@@ -241,16 +242,40 @@ impl Functional {
             None => return self.forget(targets),
         };
         for (target, value) in targets.iter().zip(values) {
-            self.subst.forget(&mut self.cx, &target.name);
-            if target.name != "_" {
-                self.failed.remove(&target.name);
-                self.names.insert(target.name.clone(), value);
+            match (target, value) {
+                (Target::Name(name), value) => self.bind(name, value),
+                (Target::Group(names), Val::Tensors(tensors)) if tensors.len() == names.len() => {
+                    for (name, tensor) in names.iter().zip(tensors) {
+                        self.bind(name, Val::Tensor(tensor));
+                    }
+                }
+                (Target::Group(names), other) => {
+                    let got = match &other {
+                        Val::Tensors(v) => format!("{} tensors", v.len()),
+                        single => single.describe(),
+                    };
+                    self.cx.error(FrontError::UnpackCount {
+                        got,
+                        expected: names.len(),
+                        span,
+                    });
+                    self.forget(std::slice::from_ref(target));
+                }
             }
         }
     }
 
-    fn forget(&mut self, targets: &[Ident]) {
-        for target in targets {
+    /// Binds `target` to `value` (`_` binds nothing).
+    fn bind(&mut self, target: &Ident, value: Val) {
+        self.subst.forget(&mut self.cx, &target.name);
+        if target.name != "_" {
+            self.failed.remove(&target.name);
+            self.names.insert(target.name.clone(), value);
+        }
+    }
+
+    fn forget(&mut self, targets: &[Target]) {
+        for target in targets.iter().flat_map(Target::names) {
             self.failed.insert(target.name.clone());
             self.names.remove(&target.name);
             self.subst.forget(&mut self.cx, &target.name);

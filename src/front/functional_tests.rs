@@ -206,3 +206,37 @@ fn initializer_arguments_are_accepted_when_they_name_the_default() {
         "`gamma_initializer='zeros'` is not supported",
     );
 }
+
+#[test]
+fn stacked_lstm_cell_states_unpack_as_keras_nests_them() {
+    let body = "x = keras.Input(shape=(None, 5))\n\
+                seq, (h0, c0), h1 = layers.RNN([layers.LSTMCell(6), layers.GRUCell(4)], \
+                return_sequences=True, return_state=True)(x)\n\
+                states = layers.RNN([layers.LSTMCell(6), layers.GRUCell(4)], return_state=True)(x)\n\
+                pair = states[1]\n\
+                model = keras.Model(x, [seq, h0, c0, h1, pair[1]])\n";
+    let s = spec(body);
+    assert_eq!(s.model.outputs.len(), 5);
+    assert_eq!(s.info.output_shapes[1], vec![None, Some(6)]);
+    assert_eq!(s.info.output_shapes[3], vec![None, Some(4)]);
+    // Nested outputs flatten, as Keras flattens them.
+    let nested = spec(
+        "x = keras.Input(shape=(None, 5))\n\
+         states = layers.RNN([layers.LSTMCell(6), layers.GRUCell(4)], return_state=True)(x)\n\
+         model = keras.Model(x, states)\n",
+    );
+    assert_eq!(nested.model.outputs.len(), 4);
+    // A flat unpacking has one name too many for Keras' nesting.
+    assert_error(
+        "x = keras.Input(shape=(None, 5))\n\
+         a, b, c, d = layers.RNN([layers.LSTMCell(6), layers.GRUCell(4)], return_state=True)(x)\n\
+         model = keras.Model(x, a)\n",
+        "a nested list of 3 items",
+    );
+    assert_error(
+        "x = keras.Input(shape=(None, 5))\n\
+         a, (b, c, d), e = layers.RNN([layers.LSTMCell(6), layers.GRUCell(4)], return_state=True)(x)\n\
+         model = keras.Model(x, a)\n",
+        "2 tensors",
+    );
+}

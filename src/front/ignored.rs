@@ -93,7 +93,11 @@ pub fn note(stmt: &Stmt, reason: &str) -> Diagnostic {
         StmtKind::Expr(expr) => expr.describe(),
         StmtKind::Assign { target, value } => format!("{} = {}", target.name, value.describe()),
         StmtKind::Unpack { targets, value } => {
-            let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+            let names: Vec<&str> = targets
+                .iter()
+                .flat_map(|t| t.names())
+                .map(|t| t.name.as_str())
+                .collect();
             format!("{} = {}", names.join(", "), value.describe())
         }
         StmtKind::Import(_) | StmtKind::FromImport { .. } => "import".into(),

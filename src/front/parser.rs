@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use super::arith;
-use super::ast::{Arg, Expr, ExprKind, Ident, Stmt, StmtKind};
+use super::ast::{Arg, Expr, ExprKind, Ident, Stmt, StmtKind, Target};
 use super::error::FrontError;
 use super::lexer::{Token, TokenKind};
 use crate::diag::Span;
@@ -268,10 +268,16 @@ impl<'t> Parser<'t> {
                     }),
                     _ => Err(not_a_name(e)),
                 };
+                let target = |e: &Expr| match &e.kind {
+                    ExprKind::Tuple(items) | ExprKind::List(items) if !items.is_empty() => Ok(
+                        Target::Group(items.iter().map(ident).collect::<PResult<_>>()?),
+                    ),
+                    _ => ident(e).map(Target::Name),
+                };
                 let targets = match &expr.kind {
                     ExprKind::Name(_) => None,
                     ExprKind::Tuple(items) | ExprKind::List(items) => {
-                        Some(items.iter().map(ident).collect::<PResult<Vec<_>>>()?)
+                        Some(items.iter().map(target).collect::<PResult<Vec<_>>>()?)
                     }
                     _ => return Err(not_a_name(&expr)),
                 };

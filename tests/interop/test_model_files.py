@@ -77,3 +77,39 @@ def test_openvino_equals_keras(case, compiled):
     result = model(feeds)
     ours = [np.asarray(result[model.output(i)]) for i in range(len(model.outputs))]
     assert_outputs_close(f"{case} OpenVINO vs Keras", ours, expected, ATOL)
+
+
+SPECS = sorted(
+    p.parent.name
+    for p in (FIXTURES / "model_files").glob("*/spec.rnn")
+    # Keras 3 has no CuDNN layers.
+    if "cudnn" not in p.parent.name
+)
+
+
+@pytest.mark.parametrize("case", SPECS)
+def test_written_spec_builds_the_same_model_in_keras(case):
+    """The spec `rnnc spec` wrote (fixtures/model_files/<case>/spec.rnn) is
+    Keras Python: real Keras 3 builds it, loads the file's weights into it
+    and predicts what the file's model predicted (but where Keras 2's
+    hard_sigmoid, which Keras 3 does not have, is used)."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
+    folder = FIXTURES / "model_files" / case
+    text = (folder / "spec.rnn").read_text()
+    namespace = {}
+    exec(text, namespace)
+    model = namespace["model"]
+    model.load_weights(str(model_file(folder)))
+    inputs = fixture_inputs(FIXTURES / "model_files", case)
+    outputs = model.predict(inputs[0] if len(inputs) == 1 else inputs, verbose=0)
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    expected = fixture_expected(FIXTURES / "model_files", case)
+    keras2_hard_sigmoid = "# rnnc: keras=2" in text and "hard_sigmoid" in text
+    if keras2_hard_sigmoid:
+        assert len(outputs) == len(expected)
+    else:
+        assert_outputs_close(f"{case} spec in Keras 3 vs the file in Keras", outputs, expected, ATOL)

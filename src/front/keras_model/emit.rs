@@ -863,12 +863,15 @@ impl<'a> Functional<'a> {
                         vars.push(var);
                     } else {
                         // Keras returns a stacked LSTM cell's `[h, c]` as a
-                        // list of its own.
-                        let var = fresh(&mut names, &format!("states_{k}"));
-                        for j in 0..group {
-                            defined.insert(tensor(&entry.name, n, k + j), format!("{var}[{j}]"));
-                        }
-                        vars.push(var);
+                        // list of its own: unpacked in place.
+                        let group_vars: Vec<String> = (0..group)
+                            .map(|j| {
+                                let var = fresh(&mut names, &names_of[k + j]);
+                                defined.insert(tensor(&entry.name, n, k + j), var.clone());
+                                var
+                            })
+                            .collect();
+                        vars.push(format!("({})", group_vars.join(", ")));
                     }
                     k += group;
                 }
