@@ -1,7 +1,8 @@
 """Random functional Keras models against rnnc.
 
 Draws small functional models from the layers rnnc compiles (recurrent
-layers with their options, Bidirectional, Conv1D, poolings, normalizations,
+layers with their options, `RNN` over one cell or a stack of cells,
+Bidirectional (sometimes with a backward layer of other activations), Conv1D, poolings, normalizations,
 Dense, merges, concatenation on the time axis, global poolings,
 RepeatVector, Attention), builds each in real Keras 3 (skipping the few it
 refuses), sets random weights, and compares Keras' outputs with rnnc's
@@ -53,7 +54,7 @@ def spec(seed):
         lines.append(f"{nm} = keras.Input(shape=({T}, {F}))")
     inputs = [s[0] for s in seqs]
     for _ in range(r.randint(3, 7)):
-        op = r.choice(["rnn", "rnn", "bidir", "conv", "pool", "norm", "dense", "merge", "catT", "gpool", "repeat", "att", "vdense"])
+        op = r.choice(["rnn", "rnn", "bidir", "conv", "pool", "norm", "dense", "merge", "catT", "gpool", "repeat", "att", "vdense", "cells"])
         if op in ("repeat", "vdense") and vecs:
             v, (F,) = r.choice(vecs)
             if op == "repeat":
@@ -74,7 +75,20 @@ def spec(seed):
             cell = r.choice(["LSTM", "GRU"]); u = 3; mm = r.choice(["concat", "sum", "ave", "mul"]); rs = r.random() < 0.6
             w = 2 * u if mm == "concat" else u
             nm = new("s" if rs else "v", (T, w) if rs else (w,))
-            lines.append(f"{nm} = layers.Bidirectional(layers.{cell}({u}, return_sequences={rs}), merge_mode='{mm}')({s})")
+            backward = ""
+            if r.random() < 0.3:
+                act = r.choice(["relu", "sigmoid", "linear"])
+                backward = f", backward_layer=layers.{cell}({u}, return_sequences={rs}, go_backwards=True, activation='{act}')"
+            lines.append(f"{nm} = layers.Bidirectional(layers.{cell}({u}, return_sequences={rs}){backward}, merge_mode='{mm}')({s})")
+        elif op == "cells":
+            # RNN over one cell or a stack (StackedRNNCells).
+            cells = [(r.choice(["LSTMCell", "GRUCell", "SimpleRNNCell"]), r.choice([2, 3, 4])) for _ in range(r.choice([1, 2, 3]))]
+            written = ", ".join(f"layers.{c}({u})" for c, u in cells)
+            if len(cells) > 1 or r.random() < 0.3:
+                written = f"[{written}]"
+            u = cells[-1][1]; rs = r.random() < 0.6; gb = r.random() < 0.3
+            nm = new("s" if rs else "v", (T, u) if rs else (u,))
+            lines.append(f"{nm} = layers.RNN({written}, return_sequences={rs}, go_backwards={gb})({s})")
         elif op == "conv":
             pad = r.choice(["same", "causal"]); st = r.choice([1, 2]) if pad == "same" else 1; d = r.choice([1, 2]) if st == 1 else 1
             T2 = None if T is None else -(-T // st)
@@ -120,13 +134,16 @@ def keras_outputs(text, directory, seed):
     exec(text, namespace)
     model = namespace["model"]
     rng = np.random.default_rng(seed)
-    arrays = {}
+    arrays = []
     for w in model.weights:
         low, high = (0.5, 1.5) if "variance" in w.path else (-0.5, 0.5)
         a = rng.uniform(low, high, size=w.shape).astype("float32")
         w.assign(a)
-        arrays["/".join(p for p in w.path.split("/") if not p.endswith("_cell"))] = a
-    np.savez(os.path.join(directory, "w.npz"), **arrays)
+        arrays.append(a)
+    # By position (`arr_0`, … in `model.weights` order): Keras' paths name
+    # cells with session counters (`lstm_cell_3`), which no key scheme can
+    # predict.
+    np.savez(os.path.join(directory, "w.npz"), *arrays)
     model.save(os.path.join(directory, "m.keras"))
     files, xs = [], []
     for i, t in enumerate(model.inputs):
