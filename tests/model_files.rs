@@ -262,6 +262,32 @@ fn metadata_records_the_model_file_and_verify_rebuilds_from_it() {
     let other = model_file(&root().join("fixtures/model_files/k2_gru_reset_before"));
     let refused = rnnc(&["verify", arg(&onnx), "--weights", arg(&other)]);
     assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    // A recorded spec edited to match an edited graph is caught by reading
+    // the file's architecture again.
+    let mut model = ModelProto::decode(std::fs::read(&onnx).unwrap().as_slice()).unwrap();
+    for prop in &mut model.metadata_props {
+        if prop.key.as_deref() == Some("rnnc.spec") {
+            let spec = prop.value.take().unwrap();
+            prop.value = Some(spec.replace(
+                "layers.LSTM(6, return_state",
+                "layers.LSTM(6, unroll=True, return_state",
+            ));
+        }
+    }
+    let edited = dir.path().join("edited.onnx");
+    std::fs::write(&edited, model.encode_to_vec()).unwrap();
+    let caught = rnnc(&["verify", arg(&edited), "--weights", arg(&file)]);
+    assert_eq!(caught.status.code(), Some(2), "{caught:?}");
+    assert!(String::from_utf8_lossy(&caught.stderr).contains("is not the architecture in"));
+    // Weights given at compile, instead of the file's: verify takes them.
+    let npz = dir.path().join("w.npz");
+    assert!(rnnc(&["weights", arg(&file), "-o", arg(&npz)])
+        .status
+        .success());
+    let overridden = dir.path().join("overridden.onnx");
+    compile(&file, &overridden, &["--weights", arg(&npz)]).unwrap();
+    let verified = rnnc(&["verify", arg(&overridden), "--weights", arg(&npz)]);
+    assert!(verified.status.success(), "{verified:?}");
 }
 
 /// A Keras 2 `hard_sigmoid` is `clip(0.2x + 0.5)`: a spec compiled with

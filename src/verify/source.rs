@@ -114,7 +114,13 @@ impl SourceFile {
         let weights = match weights {
             SourceWeights::Rebuild(weights_file) => {
                 let weights = source_weights(&spec, &weight_source, weights_file)?;
-                if let (Some(_), Some(path)) = (&recorded.model_file_sha256, weights_file) {
+                // The weights came from the model file itself (not from a
+                // `--weights` given at compile): read its architecture again.
+                let from_model_file = match (&recorded.model_file_sha256, &weight_source) {
+                    (Some(model), WeightSource::File { sha256, .. }) => model == sha256,
+                    _ => false,
+                };
+                if let (true, Some(path)) = (from_model_file, weights_file) {
                     same_architecture(&recorded.spec, path)?;
                 }
                 weights
