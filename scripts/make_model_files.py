@@ -451,6 +451,16 @@ def run_keras3(only):
             seq, initial_state=[h2, start])
         return keras.Model(tokens, [seq, h1, c1, h2, back, last])
 
+    def k3_lstm_sequence_into_scan():
+        # A native LSTM's sequence read by recurrent layers that rnnc lowers
+        # to Scan and that return their last step (docs/runtimes.md).
+        inputs = keras.Input(shape=(None, 3), name="seq")
+        x = L.LSTM(4, return_sequences=True)(inputs)
+        a = L.SimpleRNN(3)(x)
+        b = L.GRU(2, activation="relu")(x)
+        stack = L.RNN([L.SimpleRNNCell(2), L.LSTMCell(3), L.SimpleRNNCell(2)], go_backwards=True)(inputs)
+        return keras.Model(inputs, [a, b, stack])
+
     def k3_sequential_h5():
         return keras.Sequential([
             keras.Input(shape=(None, 3)),
@@ -464,6 +474,7 @@ def run_keras3(only):
         ("k3_rnn_cell", k3_rnn_cell, 312, "model.keras"),
         ("k3_bidir_backward_layer", k3_bidir_backward_layer, 313, "model.keras"),
         ("k3_stacked_cells", k3_stacked_cells, 314, "model.keras"),
+        ("k3_lstm_sequence_into_scan", k3_lstm_sequence_into_scan, 315, "model.keras"),
         ("k3_sequential_h5", k3_sequential_h5, 311, "model.h5"),
     ]
     ids = {"k3_stacked_cells": {0: (20, (7, 5, 3))}}
@@ -502,7 +513,7 @@ def main():
                   "k2_bidir_backward_differs", "k2_seq2seq_initial_state",
                   "k2_embedding_masked", "k2_cudnn_lstm", "k2_cudnn_gru",
                   "k2_rnn_cells", "k2_rnn_cell", "k3_rnn_cells", "k3_rnn_cell",
-                  "k3_bidir_backward_layer", "k3_stacked_cells",
+                  "k3_bidir_backward_layer", "k3_stacked_cells", "k3_lstm_sequence_into_scan",
                   "k3_sequential_h5"]:
             print(n)
         return
