@@ -171,6 +171,26 @@ impl Model {
             .filter(move |(_, c)| c.inputs.contains(&value) || c.initial_state.contains(&value))
     }
 
+    /// For each call, whether a recurrent layer reads (directly or through
+    /// other layers) what its first output becomes.
+    pub fn sequence_reaches_recurrent(&self) -> Vec<bool> {
+        let mut reaches = vec![false; self.calls.len()];
+        for index in (0..self.calls.len()).rev() {
+            let call = CallId(index as u32);
+            let outputs = self.layer_of(call).kind.output_count();
+            reaches[index] = (0..outputs).any(|output| {
+                let value = Value::Output {
+                    call,
+                    output: output as u32,
+                };
+                self.consumers(value).any(|(reader, _)| {
+                    self.layer_of(reader).kind.recurrent().is_some() || reaches[reader.index()]
+                })
+            });
+        }
+        reaches
+    }
+
     /// For each value, the index of the last call that reads it (`calls.len()`
     /// for a model output, which lives to the end): when a stage may drop it.
     pub fn last_use(&self, value: Value) -> usize {

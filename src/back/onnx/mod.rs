@@ -266,7 +266,9 @@ pub fn emit(
         batch: None,
         time_source: String::new(),
         reversed_time: HashMap::new(),
+        sequence_reaches_recurrent: false,
     };
+    let reaches_recurrent = model.sequence_reaches_recurrent();
     // Each value's ONNX name, and the value whose time axis it shares (for
     // reading T when a layer reverses time).
     let mut names: HashMap<Value, String> = HashMap::new();
@@ -290,6 +292,7 @@ pub fn emit(
             .collect();
         let x = xs[0].clone();
         em.time_source = time_origin[&call.inputs[0]].clone();
+        em.sequence_reaches_recurrent = reaches_recurrent[call_id.index()];
         let in_masks: Vec<Option<String>> = call
             .inputs
             .iter()
@@ -485,6 +488,10 @@ pub(crate) struct Emitter<'a> {
     time_source: String,
     /// `[T]` int64: `T-1, …, 0`, computed once per time source.
     reversed_time: HashMap<String, String>,
+    /// Whether the current recurrent cell's output sequence is read by a
+    /// recurrent layer (through any layers): a native LSTM then takes zero
+    /// peepholes (docs/runtimes.md).
+    sequence_reaches_recurrent: bool,
 }
 
 impl Emitter<'_> {
@@ -575,7 +582,10 @@ impl Emitter<'_> {
         let mut input = x.to_string();
         let mut offset = 0;
         let mut cells = Vec::new();
+        let reaches_recurrent = self.sequence_reaches_recurrent;
         for (index, cell) in chain.iter().enumerate() {
+            // The next cell of the stack reads this one's sequence.
+            self.sequence_reaches_recurrent = reaches_recurrent || index + 1 < chain.len();
             let count = cell.cell.states();
             let own = initial_state.get(offset..offset + count).unwrap_or(&[]);
             offset += count;

@@ -68,13 +68,15 @@ pub(super) fn native(
     if is_lstm {
         // initial_c: [num_directions, batch_size, hidden_size]
         inputs.push(stacked_state(em, initial_state, 2, 1, d, hidden));
-        if want_y || bidirectional || em.info.has_masks() {
+        let y_reaches_recurrent = want_y && em.sequence_reaches_recurrent;
+        if (want_y && want_c) || y_reaches_recurrent || bidirectional || em.info.has_masks() {
             // P: onnx interface: [num_directions, 3*hidden_size], all zero.
             // It turns off tract's fused LSTM epilogue, which fails at run
             // time ("Clashing resolution for expression") on Y with Y_c, on
-            // Y read by a recurrent Scan that returns its last step, on any
-            // bidirectional LSTM over a fixed-length sequence, and on an
-            // unmasked LSTM fed by a masked model's Where/Min arithmetic.
+            // Y read by a recurrent Scan that returns its last step (P on
+            // every Y a recurrent layer reads), on any bidirectional LSTM
+            // over a fixed-length sequence, and on an unmasked LSTM fed by a
+            // masked model's Where/Min arithmetic.
             let p = Array2::<f32>::zeros((d, 3 * hidden));
             inputs.push(em.b.initializer(&format!("{name}/P"), p.view().into_dyn()));
         }
