@@ -139,6 +139,13 @@ pub enum CheckError {
     )]
     MaskedSoftmax { layer: String, span: Span },
 
+    #[error("{class} layer `{layer}` receives a masked sequence, which Keras 2 refuses")]
+    MaskedCudnn {
+        class: &'static str,
+        layer: String,
+        span: Span,
+    },
+
     #[error("stateful layer `{layer}` has no fixed batch size")]
     StatefulBatch { layer: String, span: Span },
 
@@ -172,6 +179,7 @@ impl CheckError {
             | CheckError::MixedInputUse { span, .. }
             | CheckError::BadInput { span, .. }
             | CheckError::MaskedSoftmax { span, .. }
+            | CheckError::MaskedCudnn { span, .. }
             | CheckError::StatefulBatch { span, .. }
             | CheckError::TooManyParams { span, .. } => Some(*span),
         }
@@ -238,6 +246,12 @@ impl CheckError {
                 "Keras' Softmax layer applies the (batch, steps) mask to the (batch, steps, \
                  features) input and fails (\"The `mask` must be broadcastable to `inputs`\"); \
                  use `Activation(\"softmax\")`, which passes the mask on"
+                    .into(),
+            ),
+            CheckError::MaskedCudnn { .. } => Some(
+                "Keras 2's cuDNN layers raise \"Masking is not supported for CuDNN RNNs\"; \
+                 use `LSTM` / `GRU(reset_after=True)` (the same cells, which take masks), or \
+                 drop the mask (`mask_zero=False`, no `Masking`)"
                     .into(),
             ),
             CheckError::StatefulBatch { .. } => Some(

@@ -11,7 +11,9 @@
 //! and the reference interpreter compute the same masks from their own
 //! arithmetic.
 
-use crate::ir::{ActivationLayer, Call, CallId, LayerKind, Merge, MergeMode, Model, Pool, Value};
+use crate::ir::{
+    ActivationLayer, Call, CallId, LayerKind, Merge, MergeMode, Model, Pool, RecurrentClass, Value,
+};
 
 use super::{CallInfo, CheckError, LayerInfo};
 use crate::diag::Diagnostic;
@@ -80,6 +82,16 @@ pub(super) fn annotate(
             )
         {
             return Err(CheckError::MaskedSoftmax {
+                layer: layers[call.layer.index()].name.clone(),
+                span: call.span,
+            });
+        }
+        let cudnn = kind
+            .recurrent()
+            .filter(|r| r.class == RecurrentClass::Cudnn);
+        if let (true, Some(r)) = (masked[0], cudnn) {
+            return Err(CheckError::MaskedCudnn {
+                class: r.class_name(),
                 layer: layers[call.layer.index()].name.clone(),
                 span: call.span,
             });

@@ -666,7 +666,18 @@ impl Functional {
             }
         };
         let inputs = tensors(self, inputs_expr)?;
-        let outputs = tensors(self, outputs_expr)?;
+        // A list of outputs may hold nested lists (a stack's `[h, c]`):
+        // Keras flattens them too.
+        let outputs = match &outputs_expr.kind {
+            ExprKind::List(items) | ExprKind::Tuple(items) => {
+                let mut all = Vec::new();
+                for item in items {
+                    all.extend(tensors(self, item)?);
+                }
+                all
+            }
+            _ => tensors(self, outputs_expr)?,
+        };
         if inputs.iter().any(|v| !matches!(v, Value::Input(_))) {
             self.cx.error(FrontError::ModelInputNotInput {
                 found: inputs_expr.describe(),

@@ -226,6 +226,12 @@ fn stacked_lstm_cell_states_unpack_as_keras_nests_them() {
          model = keras.Model(x, states)\n",
     );
     assert_eq!(nested.model.outputs.len(), 4);
+    let in_a_list = spec(
+        "x = keras.Input(shape=(None, 5))\n\
+         out, pair, h1 = layers.RNN([layers.LSTMCell(6), layers.GRUCell(4)], return_state=True)(x)\n\
+         model = keras.Model(x, [out, pair, h1])\n",
+    );
+    assert_eq!(in_a_list.model.outputs.len(), 4);
     // A flat unpacking has one name too many for Keras' nesting.
     assert_error(
         "x = keras.Input(shape=(None, 5))\n\
