@@ -18,6 +18,7 @@ damaged download or a hand edit would leave them:
   custom_layer.keras    a model with a `@register_keras_serializable` layer;
   weights_mismatch.keras  config.json with LSTM units 8 -> 9, weights unchanged;
   weights_only.weights.h5 Keras 3's `save_weights` file used as a model;
+  legacy_weights_only.h5  Keras 2's `save_weights` layout (fixtures/keras_files) used as a model;
   not_json.keras        config.json that is not JSON.
 """
 
@@ -72,6 +73,10 @@ def main():
     edit_config(os.path.join(CHAIN, "model.keras"), os.path.join(OUT, "weights_mismatch.keras"), widen)
     edit_config(os.path.join(CHAIN, "model.keras"), os.path.join(OUT, "not_json.keras"), lambda d: d[: len(d) // 2])
     shutil.copy(os.path.join(CHAIN, "model.weights.h5"), os.path.join(OUT, "weights_only.weights.h5"))
+    shutil.copy(
+        os.path.join(REPO_ROOT, "fixtures", "keras_files", "tutorial_simple_rnn", "weights.h5"),
+        os.path.join(OUT, "legacy_weights_only.h5"),
+    )
 
     for args, case in [("compile", "truncated_hdf5"), ("compile", "weights_mismatch")]:
         open(os.path.join(OUT, case + ".args"), "w").write(args + "\n")
