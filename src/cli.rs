@@ -854,15 +854,8 @@ fn weights_command(spec: &Path, seed: u64, output: &Path) -> Result<Outcome, Fai
 /// `hard_sigmoid` with weights a Keras 2 file holds: Keras 2 trained them
 /// with a steeper `hard_sigmoid` than the Keras 3 one rnnc then compiles.
 fn warn_keras2_hard_sigmoid(spec: &Spec, weights: &Path) {
-    let uses_hard_sigmoid = spec.model.layers.iter().any(|layer| {
-        layer
-            .clone()
-            .activations_mut()
-            .iter()
-            .any(|a| **a == crate::ir::Activation::HardSigmoid)
-    });
     if spec.model.keras_dialect.is_none()
-        && uses_hard_sigmoid
+        && spec.model.applies(crate::ir::Activation::HardSigmoid)
         && keras_model::written_by_keras2(weights)
     {
         crate::console::note(&format!(

@@ -124,9 +124,9 @@ struct Functional {
 
 /// Lowers a functional spec to a model and the notes about ignored lines,
 /// or returns every error found.
-pub(super) fn lower(stmts: &[Stmt]) -> Result<(Model, Vec<Diagnostic>), Vec<FrontError>> {
+pub(super) fn lower(stmts: &[Stmt], cx: Cx) -> Result<(Model, Vec<Diagnostic>), Vec<FrontError>> {
     let mut f = Functional {
-        cx: Cx::default(),
+        cx,
         notes: Vec::new(),
         names: HashMap::new(),
         failed: HashSet::new(),

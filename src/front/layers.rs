@@ -1019,6 +1019,23 @@ mod tests {
     }
 
     #[test]
+    fn keras2_hard_sigmoid_reaches_every_cell() {
+        use crate::ir::{Activation, LayerKind};
+        let source = "# rnnc: keras=2\n\
+                      RNN([LSTMCell(4, recurrent_activation='hard_sigmoid'), \
+                      GRUCell(3, activation='hard_sigmoid')], input_shape=(2, 3))\n";
+        let model = crate::front::parse(source).unwrap();
+        let LayerKind::Recurrent(r) = &model.layers[0].kind else {
+            panic!("{:?}", model.layers[0].kind)
+        };
+        assert_eq!(r.recurrent_activation, Activation::HardSigmoidKeras2);
+        assert_eq!(r.stacked[0].activation, Activation::HardSigmoidKeras2);
+        assert!(!model.applies(Activation::HardSigmoid));
+        let keras3 = crate::front::parse(&source.replace("keras=2", "keras=3")).unwrap();
+        assert!(keras3.applies(Activation::HardSigmoid));
+    }
+
+    #[test]
     fn backward_layers_may_differ_in_activations_only() {
         use crate::ir::{Activation, LayerKind};
         let bidirectional =

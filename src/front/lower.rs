@@ -33,7 +33,7 @@ use super::layers::{lower_layer, report_unknown_layer, LayerType};
 use super::parser::MAX_NESTING;
 use super::values::{Args, Cx, Schema};
 use crate::diag::{Diagnostic, Span};
-use crate::ir::{InputDecl, Layer, Model};
+use crate::ir::{InputDecl, KerasDialect, Layer, Model};
 
 /// The most expression nodes the substitution of constants may produce over
 /// a whole spec. A spec is at most [`crate::spec::MAX_SPEC_BYTES`] (1 MiB),
@@ -101,12 +101,19 @@ impl Expansion {
 
 /// Lowers parsed statements to a model and the notes about ignored lines, or
 /// returns every error found.
-pub fn lower(stmts: &[Stmt]) -> Result<(Model, Vec<Diagnostic>), Vec<FrontError>> {
+pub fn lower(
+    stmts: &[Stmt],
+    keras_dialect: Option<KerasDialect>,
+) -> Result<(Model, Vec<Diagnostic>), Vec<FrontError>> {
+    let cx = Cx {
+        keras_dialect,
+        ..Cx::default()
+    };
     if ignored::functional_statement(stmts).is_some() {
-        return functional::lower(stmts);
+        return functional::lower(stmts, cx);
     }
     let mut lowerer = Lowerer {
-        cx: Cx::default(),
+        cx,
         model: None,
         notes: Vec::new(),
         subst: Substitution::default(),

@@ -95,9 +95,7 @@ fn parse_on_stack(source: &str) -> Result<Parsed, Vec<FrontError>> {
         return Err(errors);
     }
     let dialect = directive::keras_dialect(source).map_err(|e| vec![e])?;
-    let (mut model, notes) = lower::lower(&stmts)?;
-    if let Some(dialect) = dialect {
-        model.follow_keras(dialect);
-    }
+    let (mut model, notes) = lower::lower(&stmts, dialect)?;
+    model.keras_dialect = dialect;
     Ok(Parsed { model, notes })
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use super::ast::{Arg, Expr, ExprKind};
 use super::error::{did_you_mean, FrontError};
 use crate::diag::Span;
-use crate::ir::{Activation, Initializer};
+use crate::ir::{Activation, Initializer, KerasDialect};
 
 /// The largest single size (units, dimension, vocabulary) rnnc accepts: 2^24.
 /// Larger values are almost surely typos, and a 2^24-wide layer already has
@@ -192,6 +192,9 @@ pub struct Cx {
     pub constants: HashMap<String, Expr>,
     /// Import aliases: `np` → `numpy`, `SimpleRNN` → `keras.layers.SimpleRNN`.
     pub aliases: HashMap<String, Vec<String>>,
+    /// Which Keras the spec follows (`# rnnc: keras=2`): it decides what
+    /// `hard_sigmoid` means.
+    pub keras_dialect: Option<KerasDialect>,
 }
 
 impl Cx {
@@ -482,6 +485,11 @@ impl Cx {
                 span: expr.span,
             });
             return None;
+        };
+        // Keras 2's `hard_sigmoid` is steeper than Keras 3's.
+        let activation = match (activation, self.keras_dialect) {
+            (Activation::HardSigmoid, Some(KerasDialect::Keras2)) => Activation::HardSigmoidKeras2,
+            (activation, _) => activation,
         };
         if let (Activation::Softmax, Some(layer)) = (activation, recurrent_layer) {
             self.error(FrontError::SoftmaxInRecurrent {

@@ -961,22 +961,25 @@ fn to_snake_case(name: &str) -> String {
 }
 
 impl Layer {
-    /// Every activation function the layer applies, for passes that
-    /// reinterpret them (Keras 2's `hard_sigmoid`).
-    pub fn activations_mut(&mut self) -> Vec<&mut Activation> {
-        match &mut self.kind {
-            LayerKind::Recurrent(r) => vec![&mut r.activation, &mut r.recurrent_activation],
+    /// Every activation function the layer applies.
+    pub fn activations(&self) -> Vec<Activation> {
+        let recurrent = |r: &Recurrent| {
+            std::iter::once(r)
+                .chain(&r.stacked)
+                .flat_map(|cell| [cell.activation, cell.recurrent_activation])
+                .collect::<Vec<_>>()
+        };
+        match &self.kind {
+            LayerKind::Recurrent(r) => recurrent(r),
             LayerKind::Bidirectional(b) => {
-                let mut all = vec![&mut b.layer.activation, &mut b.layer.recurrent_activation];
-                if let Some(backward) = &mut b.backward {
-                    all.extend([&mut backward.activation, &mut backward.recurrent_activation]);
-                }
+                let mut all = recurrent(&b.layer);
+                all.extend(b.backward.as_ref().map(recurrent).unwrap_or_default());
                 all
             }
-            LayerKind::Dense(d) => vec![&mut d.activation],
-            LayerKind::TimeDistributed(inner) => inner.activations_mut(),
-            LayerKind::Activation(a) => vec![a],
-            LayerKind::Conv1D(c) => vec![&mut c.activation],
+            LayerKind::Dense(d) => vec![d.activation],
+            LayerKind::TimeDistributed(inner) => inner.activations(),
+            LayerKind::Activation(a) => vec![*a],
+            LayerKind::Conv1D(c) => vec![c.activation],
             LayerKind::Embedding(_)
             | LayerKind::Dropout { .. }
             | LayerKind::Merge(_)
@@ -994,19 +997,11 @@ impl Layer {
 }
 
 impl Model {
-    /// Gives the model Keras 2's semantics (`# rnnc: keras=2`): its
-    /// `hard_sigmoid`s become Keras 2's.
-    pub fn follow_keras(&mut self, dialect: KerasDialect) {
-        self.keras_dialect = Some(dialect);
-        if dialect == KerasDialect::Keras2 {
-            for layer in &mut self.layers {
-                for activation in layer.activations_mut() {
-                    if *activation == Activation::HardSigmoid {
-                        *activation = Activation::HardSigmoidKeras2;
-                    }
-                }
-            }
-        }
+    /// Whether some layer applies `activation`.
+    pub fn applies(&self, activation: Activation) -> bool {
+        self.layers
+            .iter()
+            .any(|layer| layer.activations().contains(&activation))
     }
 }
 
