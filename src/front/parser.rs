@@ -44,6 +44,14 @@ const EXPRESSION_KEYWORDS: &[&str] = &[
     "lambda", "not", "await", "and", "or", "in", "is", "as", "from", "import",
 ];
 
+/// Whether `word` is a Python keyword the parser knows (a name a spec
+/// cannot assign).
+pub fn is_keyword(word: &str) -> bool {
+    [BLOCK_KEYWORDS, STATEMENT_KEYWORDS, EXPRESSION_KEYWORDS]
+        .iter()
+        .any(|keywords| keywords.contains(&word))
+}
+
 /// Parses a token list (as produced by [`super::lexer::tokenize`]) into
 /// statements, collecting every syntax error.
 pub fn parse_tokens(tokens: &[Token]) -> (Vec<Stmt>, Vec<FrontError>) {

@@ -132,16 +132,10 @@ pub fn parse(text: &str) -> Result<KerasModel, String> {
                     )
                 }
             };
-            too_many(list.len())?;
-            let layers = list
-                .iter()
-                .enumerate()
-                .map(|(i, l)| layer_entry(l, i, false))
-                .collect::<Result<_, _>>()?;
             Ok(KerasModel {
                 class: ModelClass::Sequential,
                 name,
-                layers,
+                layers: layer_list(list, false)?,
                 inputs: Endpoints::Missing,
                 outputs: Endpoints::Missing,
             })
@@ -154,16 +148,10 @@ pub fn parse(text: &str) -> Result<KerasModel, String> {
                 .get("layers")
                 .and_then(Value::as_array)
                 .ok_or("is a functional model without a `layers` list")?;
-            too_many(list.len())?;
-            let layers = list
-                .iter()
-                .enumerate()
-                .map(|(i, l)| layer_entry(l, i, true))
-                .collect::<Result<_, _>>()?;
             Ok(KerasModel {
                 class: ModelClass::Functional,
                 name: map.get("name").and_then(Value::as_str).map(str::to_string),
-                layers,
+                layers: layer_list(list, true)?,
                 inputs: endpoints(map.get("input_layers"), "input_layers")?,
                 outputs: endpoints(map.get("output_layers"), "output_layers")?,
             })
@@ -175,13 +163,19 @@ pub fn parse(text: &str) -> Result<KerasModel, String> {
     }
 }
 
-fn too_many(layers: usize) -> Result<(), String> {
-    if layers > MAX_LAYERS {
+/// A model's layers (with their calls, for a functional model), at most
+/// [`MAX_LAYERS`].
+fn layer_list(list: &[Value], functional: bool) -> Result<Vec<LayerEntry>, String> {
+    if list.len() > MAX_LAYERS {
         return Err(format!(
-            "lists {layers} layers, more than the {MAX_LAYERS} rnnc reads"
+            "lists {} layers, more than the {MAX_LAYERS} rnnc reads",
+            list.len()
         ));
     }
-    Ok(())
+    list.iter()
+        .enumerate()
+        .map(|(i, l)| layer_entry(l, i, functional))
+        .collect()
 }
 
 fn str_field<'a>(value: &'a Value, key: &str) -> Option<&'a str> {

@@ -94,18 +94,22 @@ fn shape_arg(entry: &LayerEntry, shape: &Value) -> Result<String> {
     let dims = shape
         .as_array()
         .ok_or_else(|| refusal(entry, "its `batch_input_shape` is not a list".into(), None))?;
-    Ok(match dims.split_first() {
-        Some((batch, rest)) if batch.is_null() => {
-            format!(
-                "input_shape={}",
-                tuple(rest).map_err(|m| refusal(entry, m, None))?
-            )
-        }
-        _ => format!(
-            "batch_input_shape={}",
-            tuple(dims).map_err(|m| refusal(entry, m, None))?
-        ),
-    })
+    shape_keyword(entry, dims, ("input_shape", "batch_input_shape"))
+}
+
+/// A batch shape as Keras takes it: `unbatched=` the dimensions after a
+/// free batch, else `batched=` all of them.
+fn shape_keyword(
+    entry: &LayerEntry,
+    dims: &[Value],
+    (unbatched, batched): (&str, &str),
+) -> Result<String> {
+    let (keyword, written) = match dims.split_first() {
+        Some((batch, rest)) if batch.is_null() => (unbatched, rest),
+        _ => (batched, dims),
+    };
+    let shape = tuple(written).map_err(|m| refusal(entry, m, None))?;
+    Ok(format!("{keyword}={shape}"))
 }
 
 /// `keras.Input(...)` for an `InputLayer`.
@@ -116,19 +120,7 @@ fn input_layer(entry: &LayerEntry) -> Result<String> {
         .or_else(|| config.get("batch_input_shape"))
         .and_then(Value::as_array)
         .ok_or_else(|| refusal(entry, "the input has no `batch_shape`".into(), None))?;
-    let mut args = Vec::new();
-    match shape.split_first() {
-        Some((batch, rest)) if batch.is_null() => {
-            args.push(format!(
-                "shape={}",
-                tuple(rest).map_err(|m| refusal(entry, m, None))?
-            ));
-        }
-        _ => args.push(format!(
-            "batch_shape={}",
-            tuple(shape).map_err(|m| refusal(entry, m, None))?
-        )),
-    }
+    let mut args = vec![shape_keyword(entry, shape, ("shape", "batch_shape"))?];
     match dtype_name(config.get("dtype")) {
         Some("float32") | None => {}
         Some(other) => args.push(format!("dtype={}", py_str(other))),
@@ -196,14 +188,19 @@ impl<'a> From<&'a LayerEntry> for LayerRef<'a> {
 }
 
 impl<'a> LayerRef<'a> {
+    /// Why this layer cannot be written.
+    fn refuse(&self, message: String, hint: Option<String>) -> Refusal {
+        Refusal {
+            layer: self.name.to_string(),
+            class: self.class.to_string(),
+            message,
+            hint,
+        }
+    }
+
     /// A nested layer (`{"class_name", "config"}`) in `parent`'s config.
     fn nested(parent: &LayerRef, key: &str, value: &'a Value) -> Result<LayerRef<'a>> {
-        let bad = || Refusal {
-            layer: parent.name.to_string(),
-            class: parent.class.to_string(),
-            message: format!("its `{key}` is not a serialized layer"),
-            hint: None,
-        };
+        let bad = || parent.refuse(format!("its `{key}` is not a serialized layer"), None);
         let class = value
             .get("class_name")
             .and_then(Value::as_str)
@@ -223,12 +220,7 @@ impl<'a> LayerRef<'a> {
 }
 
 fn refusal(entry: &LayerEntry, message: String, hint: Option<String>) -> Refusal {
-    Refusal {
-        layer: entry.name.clone(),
-        class: entry.class.clone(),
-        message,
-        hint,
-    }
+    LayerRef::from(entry).refuse(message, hint)
 }
 
 /// Config keys that are not constructor arguments, or that no inference
@@ -395,12 +387,7 @@ pub fn is_operation(entry: &LayerEntry) -> bool {
 /// The constructor call of one layer; `extra` arguments are appended
 /// before `name=`.
 fn layer_expr(layer: LayerRef, role: Role, extra: Vec<String>) -> Result<String> {
-    let refuse = |message: String, hint: Option<String>| Refusal {
-        layer: layer.name.to_string(),
-        class: layer.class.to_string(),
-        message,
-        hint,
-    };
+    let refuse = |message: String, hint: Option<String>| layer.refuse(message, hint);
     let cell = crate::front::layers::cell_layer(layer.class);
     let Some(layer_type) = LayerType::from_name(layer.class).or(cell) else {
         return Err(unknown_class(&layer));
@@ -431,11 +418,9 @@ fn layer_expr(layer: LayerRef, role: Role, extra: Vec<String>) -> Result<String>
         if NOT_ARGUMENTS.contains(&key) || training_only(key) {
             continue;
         }
+        let is_default = default_of(layer.class, key).is_some_and(|d| same(&d, value));
         if !parameters.contains(&key) {
-            if value.is_null()
-                || value == &Value::Bool(false)
-                || default_of(layer.class, key).is_some_and(|d| same(&d, value))
-            {
+            if value.is_null() || value == &Value::Bool(false) || is_default {
                 continue;
             }
             return Err(refuse(
@@ -446,7 +431,7 @@ fn layer_expr(layer: LayerRef, role: Role, extra: Vec<String>) -> Result<String>
                 Some("rnnc reads the arguments Keras 3 documents for this layer".into()),
             ));
         }
-        if default_of(layer.class, key).is_some_and(|d| same(&d, value)) {
+        if is_default {
             continue;
         }
         let rank = parameters
@@ -491,11 +476,8 @@ fn layer_expr(layer: LayerRef, role: Role, extra: Vec<String>) -> Result<String>
             },
         ));
     }
-    if !matches!(
-        dtype_name(layer.config.get("dtype")),
-        Some("float32") | None
-    ) {
-        let dtype = dtype_name(layer.config.get("dtype")).unwrap_or_default();
+    // Another dtype is written for the frontend to refuse.
+    if let Some(dtype) = dtype_name(layer.config.get("dtype")).filter(|d| *d != "float32") {
         args.push((usize::MAX, format!("dtype={}", py_str(dtype))));
     }
     args.sort_by_key(|(rank, _)| *rank);
@@ -550,12 +532,7 @@ fn unknown_class(layer: &LayerRef) -> Refusal {
             )
         }
     };
-    Refusal {
-        layer: layer.name.to_string(),
-        class: layer.class.to_string(),
-        message,
-        hint: Some(hint),
-    }
+    layer.refuse(message, Some(hint))
 }
 
 /// `RNN`'s cell: one cell, or `StackedRNNCells` as the list of its cells.
@@ -568,12 +545,7 @@ fn cells_expr(layer: &LayerRef, value: &Value) -> Result<String> {
         .config
         .get("cells")
         .and_then(Value::as_array)
-        .ok_or_else(|| Refusal {
-            layer: layer.name.to_string(),
-            class: layer.class.to_string(),
-            message: "its StackedRNNCells has no `cells` list".into(),
-            hint: None,
-        })?;
+        .ok_or_else(|| layer.refuse("its StackedRNNCells has no `cells` list".into(), None))?;
     let written = cells
         .iter()
         .map(|c| {
@@ -846,34 +818,28 @@ impl<'a> Functional<'a> {
                 } else {
                     entry.name.clone()
                 };
-                let names_of = self.output_names(entry, node);
                 let mut vars: Vec<String> = Vec::new();
                 let mut k = 0;
-                for group in stacked_state_groups(entry, names_of.len()) {
-                    let fresh = |names: &mut Names, what: &str| {
-                        names.fresh(&if what.is_empty() {
-                            base.clone()
-                        } else {
-                            format!("{base}_{what}")
+                for group in self.output_groups(entry, node) {
+                    let group_vars: Vec<String> = group
+                        .iter()
+                        .map(|what| {
+                            let var = names.fresh(&if what.is_empty() {
+                                base.clone()
+                            } else {
+                                format!("{base}_{what}")
+                            });
+                            defined.insert(tensor(&entry.name, n, k), var.clone());
+                            k += 1;
+                            var
                         })
-                    };
-                    if group == 1 {
-                        let var = fresh(&mut names, &names_of[k]);
-                        defined.insert(tensor(&entry.name, n, k), var.clone());
-                        vars.push(var);
-                    } else {
-                        // Keras returns a stacked LSTM cell's `[h, c]` as a
-                        // list of its own: unpacked in place.
-                        let group_vars: Vec<String> = (0..group)
-                            .map(|j| {
-                                let var = fresh(&mut names, &names_of[k + j]);
-                                defined.insert(tensor(&entry.name, n, k + j), var.clone());
-                                var
-                            })
-                            .collect();
-                        vars.push(format!("({})", group_vars.join(", ")));
-                    }
-                    k += group;
+                        .collect();
+                    // A group of several (a stacked LSTM cell's `[h, c]`) is
+                    // unpacked in place.
+                    vars.push(match group_vars.as_slice() {
+                        [one] => one.clone(),
+                        _ => format!("({})", group_vars.join(", ")),
+                    });
                 }
                 out.push_str(&format!("{} = {callee}({call})\n", vars.join(", ")));
                 done[i] = true;
@@ -965,15 +931,18 @@ impl<'a> Functional<'a> {
         Ok(parts.join(", "))
     }
 
-    /// What each tensor a call returns is called: the layer's name, and for
-    /// states and scores the name with what they are.
-    fn output_names(&self, entry: &LayerEntry, node: &Node) -> Vec<String> {
+    /// What each tensor a call returns is called (the layer's name, and for
+    /// states and scores the name with what they are), grouped as Keras
+    /// returns them: one tensor each, but a stacked LSTM cell's states as a
+    /// pair (`RNN([cells], return_state=True)` returns `out, [h, c], h`).
+    fn output_groups(&self, entry: &LayerEntry, node: &Node) -> Vec<Vec<String>> {
         let flag = |config: &Map<String, Value>, key: &str| {
             config.get(key).and_then(Value::as_bool) == Some(true)
         };
+        let single = |name: &str| vec![name.to_string()];
         // An LSTM carries h and c; `RNN(LSTMCell)` too, and a stack of cells
-        // each cell's.
-        let states = |class: &str, config: &Map<String, Value>| -> Vec<String> {
+        // each cell's, as a group per cell.
+        let states = |class: &str, config: &Map<String, Value>| -> Vec<Vec<String>> {
             fn class_of(c: &Value) -> Option<&str> {
                 c.get("class_name").and_then(Value::as_str)
             }
@@ -988,24 +957,25 @@ impl<'a> Functional<'a> {
                 Some(cells) => cells
                     .iter()
                     .enumerate()
-                    .flat_map(|(i, c)| {
+                    .map(|(i, c)| {
                         per_cell(class_of(c))
                             .iter()
-                            .map(move |state| format!("{state}{i}"))
+                            .map(|state| format!("{state}{i}"))
+                            .collect()
                     })
                     .collect(),
                 None => per_cell(cell.and_then(class_of))
                     .iter()
-                    .map(|state| state.to_string())
+                    .map(|state| single(state))
                     .collect(),
             }
         };
-        let mut names = vec![String::new()];
+        let mut groups = vec![single("")];
         match entry.class.as_str() {
             "SimpleRNN" | "LSTM" | "GRU" | "RNN" | "CuDNNLSTM" | "CuDNNGRU"
                 if flag(&entry.config, "return_state") =>
             {
-                names.extend(states(&entry.class, &entry.config));
+                groups.extend(states(&entry.class, &entry.config));
             }
             "Bidirectional" => {
                 let inner = entry.config.get("layer");
@@ -1014,15 +984,15 @@ impl<'a> Functional<'a> {
                     .and_then(Value::as_str)
                     .unwrap_or("");
                 if entry.config.get("merge_mode").is_some_and(Value::is_null) {
-                    names = vec!["forward".into(), "backward".into()];
+                    groups = vec![single("forward"), single("backward")];
                 }
                 let inner_config = inner
                     .and_then(|l| l.get("config"))
                     .and_then(Value::as_object);
                 if let Some(inner_config) = inner_config.filter(|c| flag(c, "return_state")) {
                     for direction in ["forward", "backward"] {
-                        for state in states(inner_class, inner_config) {
-                            names.push(format!("{direction}_{state}"));
+                        for state in states(inner_class, inner_config).concat() {
+                            groups.push(vec![format!("{direction}_{state}")]);
                         }
                     }
                 }
@@ -1032,37 +1002,11 @@ impl<'a> Functional<'a> {
                     k == "return_attention_scores" && matches!(v, CallArg::Value(Value::Bool(true)))
                 }) =>
             {
-                names.push("scores".into());
+                groups.push(single("scores"));
             }
             _ => {}
         }
-        names
-    }
-}
-
-/// How the tensors a call returns are grouped in what Keras returns: one
-/// each, but for `RNN([cells], return_state=True)` with an LSTM cell, whose
-/// states come back per cell (`output, [h, c], h`).
-fn stacked_state_groups(entry: &LayerEntry, outputs: usize) -> Vec<usize> {
-    let cells = entry
-        .config
-        .get("cell")
-        .filter(|c| c.get("class_name").and_then(Value::as_str) == Some("StackedRNNCells"))
-        .and_then(|c| c.get("config")?.get("cells")?.as_array());
-    let returns_state = entry.config.get("return_state").and_then(Value::as_bool) == Some(true);
-    let counts: Vec<usize> = cells
-        .into_iter()
-        .flatten()
-        .map(|c| match c.get("class_name").and_then(Value::as_str) {
-            Some("LSTMCell") => 2,
-            _ => 1,
-        })
-        .collect();
-    if returns_state && counts.iter().any(|&n| n > 1) && outputs == 1 + counts.iter().sum::<usize>()
-    {
-        std::iter::once(1).chain(counts).collect()
-    } else {
-        vec![1; outputs]
+        groups
     }
 }
 
@@ -1110,7 +1054,8 @@ struct Names {
     used: HashSet<String>,
 }
 
-/// Names the spec itself uses, and Python's keywords.
+/// Names the spec itself uses, and Python's constants (its keywords are
+/// the parser's).
 const RESERVED: &[&str] = &[
     "keras",
     "layers",
@@ -1123,38 +1068,6 @@ const RESERVED: &[&str] = &[
     "False",
     "None",
     "True",
-    "and",
-    "as",
-    "assert",
-    "async",
-    "await",
-    "break",
-    "class",
-    "continue",
-    "def",
-    "del",
-    "elif",
-    "else",
-    "except",
-    "finally",
-    "for",
-    "from",
-    "global",
-    "if",
-    "import",
-    "in",
-    "is",
-    "lambda",
-    "nonlocal",
-    "not",
-    "or",
-    "pass",
-    "raise",
-    "return",
-    "try",
-    "while",
-    "with",
-    "yield",
 ];
 
 impl Names {
@@ -1172,7 +1085,7 @@ impl Names {
         if base.is_empty() || base.starts_with(|c: char| c.is_ascii_digit()) {
             base.insert(0, '_');
         }
-        if RESERVED.contains(&base.as_str()) {
+        if RESERVED.contains(&base.as_str()) || crate::front::parser::is_keyword(&base) {
             base.push('_');
         }
         let mut candidate = base.clone();
