@@ -887,12 +887,11 @@ fn spec_command(model: &Path, output: Option<&Path>) -> Result<Outcome, Failure>
     let file = keras_model::read(model, format)
         .map_err(crate::spec::SpecError::from)
         .map_err(spec_failure)?;
-    let text = file.spec.clone();
     let spec = Spec::from_model_file(file).map_err(spec_failure)?;
     crate::console::stderr(&spec.render_notes(&model.display().to_string()));
     match output {
         Some(path) => {
-            crate::atomic::write(path, text.as_bytes())
+            crate::atomic::write(path, spec.source.as_bytes())
                 .map_err(|e| Failure::from(format!("cannot write `{}`: {e}", path.display())))?;
             sayln!(
                 "wrote {} ({} layers, {} parameters; compile it with `--weights {}`)",
@@ -902,7 +901,7 @@ fn spec_command(model: &Path, output: Option<&Path>) -> Result<Outcome, Failure>
                 model.display()
             );
         }
-        None => say(&text),
+        None => say(&spec.source),
     }
     Ok(Outcome::Success)
 }

@@ -445,28 +445,7 @@ pub fn apply(
             unreachable!("plan streams recurrent calls only")
         };
         let batch = info.call(id).input_shapes[0][0];
-        // `h` (and `c`), numbered per cell for a stacked `RNN([cells])`.
-        let stacked = !r.stacked.is_empty();
-        let states: Vec<(String, u64)> = r
-            .chain()
-            .iter()
-            .enumerate()
-            .flat_map(|(i, cell)| {
-                let names: &[&str] = if cell.cell.states() == 2 {
-                    &["h", "c"]
-                } else {
-                    &["h"]
-                };
-                names.iter().map(move |state| {
-                    let name = if stacked {
-                        format!("{state}{i}")
-                    } else {
-                        state.to_string()
-                    };
-                    (name, cell.units)
-                })
-            })
-            .collect();
+        let states = r.states();
         let mut stream = Stream {
             call: id,
             inputs: Vec::new(),

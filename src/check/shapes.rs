@@ -54,13 +54,12 @@ pub(super) fn infer(model: &Model, names: Names) -> Result<ModelInfo, Vec<CheckE
             calls: Vec::new(),
             params: 0,
             weights: Vec::new(),
-            cudnn: match &layer.kind {
-                LayerKind::Recurrent(r) if r.class == RecurrentClass::Cudnn => Some(r.cell),
-                LayerKind::Bidirectional(b) if b.layer.class == RecurrentClass::Cudnn => {
-                    Some(b.layer.cell)
-                }
-                _ => None,
-            },
+            // A Bidirectional's `recurrent()` is the layer it wraps.
+            cudnn: layer
+                .kind
+                .recurrent()
+                .filter(|r| r.class == RecurrentClass::Cudnn)
+                .map(|r| r.cell),
         })
         .collect();
     let mut calls: Vec<CallInfo> = Vec::with_capacity(model.calls.len());
@@ -893,7 +892,7 @@ impl LayerContext<'_> {
         };
         // A Bidirectional layer takes each direction's states.
         let bidirectional = matches!(self.layer.kind, LayerKind::Bidirectional(_));
-        let state_units = r.state_units();
+        let state_units: Vec<u64> = r.states().into_iter().map(|(_, units)| units).collect();
         let expected = if bidirectional { 2 } else { 1 } * state_units.len();
         if states.len() != expected {
             let class = if bidirectional {
@@ -1223,9 +1222,9 @@ fn recurrent_outputs(r: &Recurrent, input: &Shape, width: u64) -> Vec<Shape> {
     let mut outputs = vec![main];
     if r.return_state {
         outputs.extend(
-            r.state_units()
+            r.states()
                 .into_iter()
-                .map(|units| vec![batch, Some(units)]),
+                .map(|(_, units)| vec![batch, Some(units)]),
         );
     }
     outputs

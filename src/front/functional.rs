@@ -228,15 +228,7 @@ impl Functional {
             }
             Some(Val::Nested(items)) if items.len() == targets.len() => items,
             Some(other) => {
-                let got = match &other {
-                    Val::Tensors(v) => format!("{} tensors", v.len()),
-                    single => single.describe(),
-                };
-                self.cx.error(FrontError::UnpackCount {
-                    got,
-                    expected: targets.len(),
-                    span,
-                });
+                self.unpack_count(&other, targets.len(), span);
                 return self.forget(targets);
             }
             None => return self.forget(targets),
@@ -250,19 +242,24 @@ impl Functional {
                     }
                 }
                 (Target::Group(names), other) => {
-                    let got = match &other {
-                        Val::Tensors(v) => format!("{} tensors", v.len()),
-                        single => single.describe(),
-                    };
-                    self.cx.error(FrontError::UnpackCount {
-                        got,
-                        expected: names.len(),
-                        span,
-                    });
+                    self.unpack_count(&other, names.len(), span);
                     self.forget(std::slice::from_ref(target));
                 }
             }
         }
+    }
+
+    /// Reports unpacking `got` into `expected` names.
+    fn unpack_count(&mut self, got: &Val, expected: usize, span: Span) {
+        let got = match got {
+            Val::Tensors(v) => format!("{} tensors", v.len()),
+            single => single.describe(),
+        };
+        self.cx.error(FrontError::UnpackCount {
+            got,
+            expected,
+            span,
+        });
     }
 
     /// Binds `target` to `value` (`_` binds nothing).

@@ -280,20 +280,16 @@ const RNN: Schema = Schema {
 };
 
 /// The arguments of the `RNN` wrapper, which a cell does not take.
-const RNN_ONLY: &[&str] = &[
-    "return_sequences",
-    "return_state",
-    "go_backwards",
-    "stateful",
-    "unroll",
-    "zero_output_for_mask",
-    "time_major",
-    "input_shape",
-    "batch_input_shape",
-    "batch_shape",
-    "batch_size",
-    "input_length",
-    "input_dim",
+const RNN_ONLY: &[&[&str]] = &[
+    &["return_sequences", "return_state", "go_backwards"],
+    RNN_FLAGS,
+    RNN_SHAPE,
+    &[
+        "input_shape",
+        "batch_input_shape",
+        "batch_shape",
+        "batch_size",
+    ],
 ];
 
 const BIDIRECTIONAL: Schema = Schema {
@@ -411,9 +407,9 @@ pub fn cell_layer(name: &str) -> Option<LayerType> {
 /// The hint for a name that is not a layer: for a cell, how to run it,
 /// else the closest layer name, else the list.
 pub(crate) fn layer_hint(name: &str) -> String {
-    if let Some((cell, layer)) = CELLS.iter().find(|(n, _)| *n == name) {
+    if let Some(layer) = cell_layer(name) {
         return format!(
-            "a cell is not a layer; use `RNN({cell}(units, ...))` or `{}(units, ...)`",
+            "a cell is not a layer; use `RNN({name}(units, ...))` or `{}(units, ...)`",
             layer.schema().callee
         );
     }
@@ -438,7 +434,7 @@ pub fn report_unknown_layer(cx: &mut Cx, call: &Expr) -> bool {
     let Some(name) = cx.keras_name(func) else {
         return false;
     };
-    let resembles = CELLS.iter().any(|(n, _)| *n == name)
+    let resembles = cell_layer(&name).is_some()
         || did_you_mean(&name, LAYER_NAMES.iter().map(|(n, _)| *n)).is_some();
     if resembles {
         cx.error(FrontError::UnknownLayer {
@@ -690,8 +686,7 @@ fn rnn_cell(cx: &mut Cx, cell_expr: &Expr) -> Option<(Recurrent, Option<String>)
         cx.wrong("cell", "a cell (`LSTMCell(units)`)", cell_expr);
         return None;
     };
-    let name = cx.keras_name(func);
-    let Some(&(_, layer_type)) = CELLS.iter().find(|(n, _)| Some(*n) == name.as_deref()) else {
+    let Some(layer_type) = cx.keras_name(func).and_then(|name| cell_layer(&name)) else {
         cx.error(FrontError::InvalidValue {
             arg: "cell".into(),
             message: format!("`{}` is not a cell rnnc knows", cell_expr.describe()),
@@ -701,7 +696,7 @@ fn rnn_cell(cx: &mut Cx, cell_expr: &Expr) -> Option<(Recurrent, Option<String>)
         return None;
     };
     let cell_bound = Args::bind(cx, layer_type.schema(), cell_args, cell_expr.span);
-    for flag in RNN_ONLY {
+    for flag in RNN_ONLY.iter().copied().flatten() {
         if let Some(bound) = cell_bound.get(flag) {
             cx.error(FrontError::Unsupported {
                 what: format!("`{flag}` on a cell"),

@@ -345,7 +345,7 @@ impl LayerKind {
     pub fn output_count(&self) -> usize {
         let states = |r: &Recurrent| {
             if r.return_state {
-                r.state_units().len()
+                r.states().len()
             } else {
                 0
             }
@@ -687,12 +687,24 @@ impl Recurrent {
         self.stacked.last().map_or(self.units, |cell| cell.units)
     }
 
-    /// The units of each state the layer carries, in Keras' order (each
-    /// cell's `h`, then `c` for an LSTM cell, cell after cell).
-    pub fn state_units(&self) -> Vec<u64> {
+    /// Each state the layer carries, in Keras' order (a cell's `h`, then `c`
+    /// for an LSTM cell, cell after cell), with its name (`h`, `c`; numbered
+    /// by cell in a stack: `h0`, `c0`, `h1`) and units.
+    pub fn states(&self) -> Vec<(String, u64)> {
+        let stacked = !self.stacked.is_empty();
         std::iter::once(self)
             .chain(&self.stacked)
-            .flat_map(|cell| std::iter::repeat_n(cell.units, cell.cell.states()))
+            .enumerate()
+            .flat_map(|(i, cell)| {
+                ["h", "c"][..cell.cell.states()].iter().map(move |state| {
+                    let name = if stacked {
+                        format!("{state}{i}")
+                    } else {
+                        state.to_string()
+                    };
+                    (name, cell.units)
+                })
+            })
             .collect()
     }
 }

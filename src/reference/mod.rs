@@ -29,7 +29,7 @@ use ndarray::{ArrayD, ArrayView2, ArrayView3, Ix2, Ix3};
 
 use crate::budget::{self, BudgetError};
 use crate::check::{format_shape, Direction, LayerInfo, ModelInfo, Shape, WeightRole};
-use crate::ir::{InputDtype, InputId, LayerId, LayerKind, Merge, Model, Value};
+use crate::ir::{InputDtype, InputId, LayerId, LayerKind, Merge, Model, Recurrent, Value};
 use crate::weights::Weights;
 use masks::{CallData, Mask};
 use recurrent::StepMask;
@@ -422,16 +422,13 @@ fn check_input_shape(shape: &[usize], declared: &Shape) -> Result<(), ReferenceE
     Ok(())
 }
 
-#[cfg(test)]
-mod tests;
-
 /// A recurrent layer over `x`: its cells one after the other
 /// ([`Recurrent::chain`]), each over the sequence the one before returned
 /// (in processing order, so a later cell of a `go_backwards` stack reads
 /// the mask reversed), from its share of `initial` states. The outputs are
 /// the last cell's, then every cell's states.
 fn stacked_run(
-    r: &crate::ir::Recurrent,
+    r: &Recurrent,
     weights: &Weights,
     info: &ModelInfo,
     id: LayerId,
@@ -476,3 +473,6 @@ fn stacked_run(
     }
     outputs
 }
+
+#[cfg(test)]
+mod tests;
