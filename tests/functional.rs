@@ -8,12 +8,15 @@
 //! weights file Keras wrote (`.weights.h5`, `.keras`, positional npz) gives
 //! the same initializers as the named npz.
 
+#[path = "common/keras_run.rs"]
+mod keras_run;
 #[path = "common/oracle_cases.rs"]
 mod oracle_cases;
 #[path = "common/outputs.rs"]
 mod outputs;
 #[path = "common/run.rs"]
 mod run;
+use keras_run::{compare_run, inputs};
 use oracle_cases::{functional_cases, masking_cases};
 use run::{rnnc, root};
 
@@ -36,26 +39,8 @@ fn is_masking(case: &Path) -> bool {
     case.parent().is_some_and(|p| p.ends_with("masking"))
 }
 
-/// Tolerance against Keras: both compute in f32.
-const ATOL: f32 = 1e-5;
-
 fn arg(p: &Path) -> String {
     p.to_str().unwrap().to_string()
-}
-
-fn read_npz(path: &Path) -> Vec<ArrayD<f32>> {
-    outputs::read_npz(path)
-        .into_iter()
-        .map(|(_, a)| a)
-        .collect()
-}
-
-/// The `input_k.npy` files of a case, in model input order.
-fn inputs(case: &Path) -> Vec<PathBuf> {
-    (0..)
-        .map(|i| case.join(format!("input_{i}.npy")))
-        .take_while(|p| p.exists())
-        .collect()
 }
 
 fn compile(case: &Path, weights: &str, out: &Path) -> Result<(), String> {
@@ -78,56 +63,6 @@ fn compile_with(case: &Path, weights: &str, out: &Path, extra: &[&str]) -> Resul
         Ok(())
     } else {
         Err(String::from_utf8_lossy(&done.stderr).into_owned())
-    }
-}
-
-/// Runs the file (in tract, or the reference with `extra`) on the case's
-/// inputs and compares with Keras' outputs.
-fn compare_run(case: &Path, model: &Path, extra: &[&str], failures: &mut Vec<String>) {
-    let name = case.file_name().unwrap().to_string_lossy().into_owned();
-    let out = model.with_extension("out.npz");
-    let mut args = vec!["run".to_string(), arg(model)];
-    for input in inputs(case) {
-        args.push("--input".into());
-        args.push(arg(&input));
-    }
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args.push("--output".into());
-    args.push(arg(&out));
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let ran = rnnc(&refs);
-    if !ran.status.success() {
-        failures.push(format!(
-            "{name} {extra:?}: run failed: {}",
-            String::from_utf8_lossy(&ran.stderr)
-        ));
-        return;
-    }
-    let ours = read_npz(&out);
-    let keras = read_npz(&case.join("expected.npz"));
-    if ours.len() != keras.len() {
-        failures.push(format!(
-            "{name}: {} outputs, Keras has {}",
-            ours.len(),
-            keras.len()
-        ));
-        return;
-    }
-    for (i, (a, e)) in ours.iter().zip(&keras).enumerate() {
-        if a.shape() != e.shape() {
-            failures.push(format!(
-                "{name} {extra:?}: output {i} shape {:?}, Keras {:?}",
-                a.shape(),
-                e.shape()
-            ));
-            continue;
-        }
-        let err = outputs::max_abs_error(a, e);
-        if err.is_nan() || err > ATOL {
-            failures.push(format!(
-                "{name} {extra:?}: output {i} differs from Keras by {err:e}"
-            ));
-        }
     }
 }
 
@@ -155,14 +90,13 @@ fn equal_keras_in_tract_and_the_reference(cases: Vec<PathBuf>) {
             failures.push(format!("{name}: compile failed: {e}"));
             continue;
         }
-        compare_run(&case, &model, &[], &mut failures);
+        failures.extend(compare_run(&case, &model, &[]));
         let weights = arg(&case.join("weights.npz"));
-        compare_run(
+        failures.extend(compare_run(
             &case,
             &model,
             &["--reference", "--weights", &weights],
-            &mut failures,
-        );
+        ));
         let verified = rnnc(&["verify", &arg(&model), "--weights", &weights]);
         if !verified.status.success() {
             failures.push(format!(
@@ -195,7 +129,7 @@ fn lowering_equals_keras(extra: &[&str]) {
         let dir = tempfile::tempdir().unwrap();
         let model = dir.path().join("model.onnx");
         match compile_with(&case, "weights.npz", &model, extra) {
-            Ok(()) => compare_run(&case, &model, &[], &mut failures),
+            Ok(()) => failures.extend(compare_run(&case, &model, &[])),
             Err(e) if extra[1] == "native" && is_masking(&case) => {
                 if !e.contains("reads a Keras mask") {
                     failures.push(format!("{name} {extra:?}: another refusal: {e}"));

@@ -257,11 +257,12 @@ fn specs_written_from_model_files() {
     let mut failures = Vec::new();
     for file in model_files() {
         let out = rnnc(&["spec", file.to_str().unwrap()]);
-        if out.status.code() == Some(2) {
-            // Refused (see tests/model_files.rs for which): no spec.
-            continue;
-        }
-        assert!(out.status.success(), "{}", file.display());
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let spec = String::from_utf8(out.stdout).unwrap();
         let golden_path = file.with_file_name("spec.rnn");
         if let Err(e) = golden(golden_path.strip_prefix(root()).unwrap(), &spec) {

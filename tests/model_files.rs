@@ -10,12 +10,15 @@
 //! writes compiles, with the file as its weights, to the same bytes. The
 //! files rnnc refuses are `fixtures/model_file_errors/` (tests/golden.rs).
 
+#[path = "common/keras_run.rs"]
+mod keras_run;
 #[path = "common/oracle_cases.rs"]
 mod oracle_cases;
 #[path = "common/outputs.rs"]
 mod outputs;
 #[path = "common/run.rs"]
 mod run;
+use keras_run::compare_run;
 use oracle_cases::{functional_cases, masking_cases};
 use run::{rnnc, root};
 
@@ -23,9 +26,6 @@ use std::path::{Path, PathBuf};
 
 use prost::Message;
 use rnnc::back::onnx::proto::ModelProto;
-
-/// Tolerance against Keras: both compute in f32.
-const ATOL: f32 = 1e-5;
 
 fn arg(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -59,60 +59,6 @@ fn compiled_cases() -> Vec<PathBuf> {
     cases.extend(functional_cases());
     cases.extend(masking_cases());
     cases
-}
-
-/// The `input_k.npy` files of a case, in model input order.
-fn inputs(case: &Path) -> Vec<PathBuf> {
-    (0..)
-        .map(|i| case.join(format!("input_{i}.npy")))
-        .take_while(|p| p.exists())
-        .collect()
-}
-
-/// Runs `model` on the case's inputs (with `extra` flags) and compares with
-/// Keras' `expected.npz`; returns what differs.
-fn compare_run(case: &Path, model: &Path, extra: &[&str]) -> Option<String> {
-    let name = case.file_name().unwrap().to_string_lossy();
-    let out = model.with_extension("out.npz");
-    let mut args = vec!["run".to_string(), arg(model).to_string()];
-    for input in inputs(case) {
-        args.extend(["--input".to_string(), arg(&input).to_string()]);
-    }
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args.extend(["--output".to_string(), arg(&out).to_string()]);
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let ran = rnnc(&refs);
-    if !ran.status.success() {
-        return Some(format!(
-            "{name} {extra:?}: run failed: {}",
-            String::from_utf8_lossy(&ran.stderr)
-        ));
-    }
-    let ours = outputs::read_npz(&out);
-    let keras = outputs::read_npz(&case.join("expected.npz"));
-    if ours.len() != keras.len() {
-        return Some(format!(
-            "{name}: {} outputs, Keras has {}",
-            ours.len(),
-            keras.len()
-        ));
-    }
-    for (i, ((_, a), (_, e))) in ours.iter().zip(&keras).enumerate() {
-        if a.shape() != e.shape() {
-            return Some(format!(
-                "{name}: output {i} shape {:?}, Keras {:?}",
-                a.shape(),
-                e.shape()
-            ));
-        }
-        let err = outputs::max_abs_error(a, e);
-        if err.is_nan() || err > ATOL {
-            return Some(format!(
-                "{name} {extra:?}: output {i} differs from Keras by {err:e}"
-            ));
-        }
-    }
-    None
 }
 
 fn compile(file: &Path, out: &Path, extra: &[&str]) -> Result<(), String> {
@@ -325,7 +271,7 @@ fn keras2_hard_sigmoid_needs_the_directive() {
             "{directive:?}: {stderr}"
         );
         assert_eq!(
-            compare_run(&case, &onnx, &[]).is_none(),
+            compare_run(&case, &onnx, &[]).is_empty(),
             equals_keras2,
             "{directive:?}"
         );
@@ -349,7 +295,7 @@ fn weights_of_a_model_file_are_its_trained_weights() {
         .success());
     let onnx = dir.path().join("m.onnx");
     compile(&spec, &onnx, &["--weights", arg(&npz)]).unwrap();
-    assert_eq!(compare_run(&case, &onnx, &[]), None);
+    assert_eq!(compare_run(&case, &onnx, &[]), Vec::<String>::new());
 }
 
 /// The format is read from the bytes: a model file under another name is
