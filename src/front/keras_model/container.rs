@@ -14,7 +14,7 @@ use std::io::{BufReader, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use hdf5_reader::Hdf5File;
+use hdf5_reader::{Attribute, Hdf5File};
 
 use super::error::ModelFileError;
 use crate::files;
@@ -169,14 +169,7 @@ fn read_h5(path: &Path) -> Result<Container, ModelFileError> {
         let attributes = root
             .attributes()
             .map_err(|e| damaged(format!("its root attributes cannot be read ({e})")))?;
-        let text = |name: &str| -> Option<String> {
-            let attribute = attributes.iter().find(|a| a.name == name)?;
-            attribute
-                .read_strings()
-                .ok()
-                .and_then(|mut all| (all.len() == 1).then(|| all.remove(0)))
-                .or_else(|| attribute.read_string().ok())
-        };
+        let text = |name: &str| string_attribute(&attributes, name);
         let Some(config) = text("model_config") else {
             let weights_only = root.group("layers").is_ok()
                 || attributes
@@ -208,28 +201,37 @@ fn read_h5(path: &Path) -> Result<Container, ModelFileError> {
     })
 }
 
-/// The `keras_version` root attribute of an HDF5 file: `None` when the file
-/// cannot be read, `Some(None)` for a legacy weights file (Keras 2's
-/// `layer_names` layout) without one; Keras 3's `.weights.h5` layout is
-/// reported as Keras 3.
-pub fn h5_keras_version(path: &Path) -> Option<Option<String>> {
-    let read = || -> Option<Option<String>> {
+/// A text attribute, stored as one variable- or fixed-length string.
+fn string_attribute(attributes: &[Attribute], name: &str) -> Option<String> {
+    let attribute = attributes.iter().find(|a| a.name == name)?;
+    attribute
+        .read_strings()
+        .ok()
+        .and_then(|mut all| (all.len() == 1).then(|| all.remove(0)))
+        .or_else(|| attribute.read_string().ok())
+}
+
+/// Whether a `keras_version` is Keras 1's or 2's.
+pub fn is_keras2_version(version: &str) -> bool {
+    version.starts_with("1.") || version.starts_with("2.")
+}
+
+/// Whether the HDF5 file at `path` was written by Keras 1 or 2: its
+/// `keras_version` says so, or it has none and the legacy layout (Keras 3's
+/// `.weights.h5` has a `layers/` group). A file that cannot be read says
+/// nothing (its reader reports why).
+pub fn h5_written_by_keras2(path: &Path) -> bool {
+    let read = || -> Option<bool> {
         let file = Hdf5File::open(path).ok()?;
         let root = file.root_group().ok()?;
         let attributes = root.attributes().ok()?;
-        let version = attributes
-            .iter()
-            .find(|a| a.name == "keras_version")
-            .and_then(|a| {
-                a.read_strings()
-                    .ok()
-                    .and_then(|mut all| (all.len() == 1).then(|| all.remove(0)))
-                    .or_else(|| a.read_string().ok())
-            });
-        if version.is_none() && root.group("layers").is_ok() {
-            return Some(Some("3".into()));
-        }
-        Some(version)
+        Some(match string_attribute(&attributes, "keras_version") {
+            Some(version) => is_keras2_version(&version),
+            None => root.group("layers").is_err(),
+        })
     };
-    catch_unwind(AssertUnwindSafe(read)).ok().flatten()
+    catch_unwind(AssertUnwindSafe(read))
+        .ok()
+        .flatten()
+        .unwrap_or(false)
 }

@@ -88,16 +88,14 @@ pub fn with_spec(path: &Path, spec_text: &str) -> Option<ModelFile> {
 /// Whether the weights file at `path` was saved by Keras 1 or 2: an HDF5
 /// file whose `keras_version` says so, or a legacy layout without one.
 pub fn written_by_keras2(path: &Path) -> bool {
-    matches!(sniff(path), Ok(Some(Format::LegacyH5)))
-        && container::h5_keras_version(path)
-            .is_none_or(|v| is_keras2(Format::LegacyH5, v.as_deref()))
+    matches!(sniff(path), Ok(Some(Format::LegacyH5))) && container::h5_written_by_keras2(path)
 }
 
 /// Keras 1 and 2 files (and HDF5 files too old to record a version) have
 /// Keras 2's semantics.
 fn is_keras2(format: Format, version: Option<&str>) -> bool {
     match version {
-        Some(v) => v.starts_with("1.") || v.starts_with("2."),
+        Some(v) => container::is_keras2_version(v),
         None => format == Format::LegacyH5,
     }
 }
