@@ -72,10 +72,18 @@ pub fn compile(
         ),
     };
     let model_file = match &spec.model_file {
-        Some(file) => metadata::model_file_entries(
-            &weights::sha256_file(&file.path)?,
-            file.keras_version.as_deref(),
-        ),
+        Some(file) => {
+            // Usually the weights came from the model file: hashed already.
+            let sha256 = match (&source, options.weights) {
+                (WeightSource::File { sha256, .. }, Some(path))
+                    if crate::outputs::same_file(path, &file.path) =>
+                {
+                    sha256.clone()
+                }
+                _ => weights::sha256_file(&file.path)?,
+            };
+            metadata::model_file_entries(&sha256, file.keras_version.as_deref())
+        }
         None => Vec::new(),
     };
     let emit_options = EmitOptions {
