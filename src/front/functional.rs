@@ -249,6 +249,18 @@ impl Functional {
         }
     }
 
+    /// The position `index` (negative: from the end) names in a list of
+    /// `len`, or `None` after reporting it out of range.
+    fn element(&mut self, len: usize, index: i64, span: Span) -> Option<usize> {
+        let at = if index < 0 { len as i64 + index } else { index };
+        if (0..len as i64).contains(&at) {
+            return Some(at as usize);
+        }
+        self.cx
+            .error(FrontError::IndexOutOfRange { index, len, span });
+        None
+    }
+
     /// Reports unpacking `got` into `expected` names.
     fn unpack_count(&mut self, got: &Val, expected: usize, span: Span) {
         let got = match got {
@@ -311,34 +323,12 @@ impl Functional {
                 Some(Val::Tensors(values))
             }
             ExprKind::Index { base, index } => match self.eval(base)? {
-                Val::Nested(items) => {
-                    let len = items.len() as i64;
-                    let at = if *index < 0 { len + index } else { *index };
-                    if (0..len).contains(&at) {
-                        Some(items[at as usize].clone())
-                    } else {
-                        self.cx.error(FrontError::IndexOutOfRange {
-                            index: *index,
-                            len: items.len(),
-                            span: expr.span,
-                        });
-                        None
-                    }
-                }
-                Val::Tensors(values) => {
-                    let len = values.len() as i64;
-                    let at = if *index < 0 { len + index } else { *index };
-                    if (0..len).contains(&at) {
-                        Some(Val::Tensor(values[at as usize]))
-                    } else {
-                        self.cx.error(FrontError::IndexOutOfRange {
-                            index: *index,
-                            len: values.len(),
-                            span: expr.span,
-                        });
-                        None
-                    }
-                }
+                Val::Nested(items) => self
+                    .element(items.len(), *index, expr.span)
+                    .map(|at| items[at].clone()),
+                Val::Tensors(values) => self
+                    .element(values.len(), *index, expr.span)
+                    .map(|at| Val::Tensor(values[at])),
                 other => {
                     self.cx.error(FrontError::FunctionalUnsupported {
                         what: format!("indexing {}", other.describe()),
